@@ -1,0 +1,70 @@
+"""Settings shared by the CLI, the build pipeline and the server.
+
+Every setting has a default, can be set from the environment (``HAVEN_<NAME>``) and is overridden by
+CLI options. The defaults are the safe ones: loopback only, short timeouts, bounded results.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+DEFAULT_BASE = "https://w3id.org/haven/"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default, cast=str):
+    raw = os.environ.get(f"HAVEN_{name.upper()}")
+    if raw is None or raw == "":
+        return default
+    if cast is bool:
+        return raw.lower() in {"1", "true", "yes", "on"}
+    return cast(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: canonical IRI base of everything Haven publishes (ends with '/')
+    base: str = DEFAULT_BASE
+    #: where the sources live (ontology/, data/, shapes/)
+    root: Path = PROJECT_ROOT
+    #: where `haven build` writes releases; `build_dir/current` is the served release
+    build_dir: Path = PROJECT_ROOT / "build"
+    #: "embedded" (pyoxigraph in-process) or the URL of a SPARQL 1.1 query endpoint
+    store: str = "embedded"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    #: seconds a SPARQL query may run before it is stopped and answered 503
+    query_timeout: float = 10.0
+    #: most rows (or triples) a SPARQL response carries; the response says when it was capped
+    result_limit: int = 10_000
+    #: largest accepted request body / query string, in bytes
+    max_query_bytes: int = 64 * 1024
+    #: most queries evaluated at once; more are answered 503 with Retry-After
+    max_concurrent_queries: int = 4
+    #: WSGI worker threads
+    threads: int = 8
+    #: send CORS headers (YASGUI and browser apps on other origins)
+    cors: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        values = {}
+        for f in fields(cls):
+            default = f.default if f.default is not field else None
+            cast = type(default) if default is not None else str
+            if isinstance(default, Path):
+                cast = Path
+            values[f.name] = _env(f.name, default, cast)
+        settings = cls(**values)
+        return settings.with_overrides(**overrides)
+
+    def with_overrides(self, **overrides) -> "Settings":
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        if "base" in clean and not clean["base"].endswith("/"):
+            clean["base"] = clean["base"] + "/"
+        return replace(self, **clean)
+
+    @property
+    def current_release(self) -> Path:
+        return self.build_dir / "current"
