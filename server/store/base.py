@@ -1,0 +1,73 @@
+"""The one small interface every store backend implements.
+
+The HTTP layer (SPARQL protocol, entity documents, pages, VoID) talks only to this interface, so that the
+embedded pyoxigraph store and a remote SPARQL 1.1 endpoint are interchangeable by configuration.
+Internal callers use `rows`, `graph` and `ask` (already-parsed answers); the public `/sparql` endpoint uses
+`execute`, which returns the serialised answer in the negotiated format.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+import rdflib
+
+
+class StoreError(Exception):
+    """The store could not answer (unreachable, failed); the HTTP layer maps it to 503."""
+
+
+class QueryTimeout(StoreError):
+    """The query ran past the configured timeout and was stopped."""
+
+
+class QuerySyntaxError(ValueError):
+    """The query does not parse; `str()` is the parser's message (answered 400)."""
+
+
+class QueryRefused(ValueError):
+    """The query is well-formed but not allowed here (update, SERVICE, remote FROM...); answered 400 or 403."""
+
+
+@dataclass
+class SerializedResult:
+    body: bytes
+    media_type: str
+    #: the query form: "SELECT", "ASK", "CONSTRUCT" or "DESCRIBE"
+    form: str
+    #: True when the result was cut at the configured result limit
+    capped: bool = False
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+
+class Store(ABC):
+    #: identifies the immutable published release behind this store (used for ETags and caches)
+    release_id: str = ""
+
+    @abstractmethod
+    def rows(self, query: str, timeout: float | None = None) -> list[dict[str, rdflib.term.Node]]:
+        """Run a trusted SELECT written by Haven itself; variables map to rdflib terms (unbound omitted)."""
+
+    @abstractmethod
+    def graph(self, query: str, timeout: float | None = None) -> rdflib.Graph:
+        """Run a trusted CONSTRUCT written by Haven itself."""
+
+    @abstractmethod
+    def ask(self, query: str, timeout: float | None = None) -> bool:
+        """Run a trusted ASK written by Haven itself."""
+
+    @abstractmethod
+    def execute(
+        self,
+        query: str,
+        accept_media_type: str,
+        *,
+        default_graph_uris: list[str] | None = None,
+        named_graph_uris: list[str] | None = None,
+        timeout: float | None = None,
+        result_limit: int | None = None,
+    ) -> SerializedResult:
+        """Run an untrusted client query (already checked for safety) and serialise the answer."""
+
+    def close(self) -> None:  # pragma: no cover - backends override when they hold resources
+        pass
