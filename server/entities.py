@@ -1,0 +1,105 @@
+"""Entity URIs (Cool URIs, httpRange-14): `/id/{slug}` is the thing, `/page/…` and `/data/….ext` describe it.
+
+`GET /id/{slug}` never answers with a body: it says 303 See Other to the document that suits the client's
+Accept header, so the URI of the thing and the URIs of its descriptions stay distinct. The documents are
+plain resources with validators, so they can be fetched directly, cached and revalidated.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request
+
+from haven import negotiation
+from haven.describe import describe, exists
+from haven.linkeddata import (
+    HTML, RDF_SERIALIZERS, current_store, release_modified, serialize, url_map, vocabulary,
+)
+from haven.pagemodel import entity_view
+from haven.representation import document_response
+from haven.urls import DATA_EXTENSIONS, EXTENSION_OF, is_valid_slug
+
+bp = Blueprint("entities", __name__)
+
+#: what `/id/{slug}` can redirect to, most preferred first: a browser's `*/*` gets the page
+ENTITY_OFFERS = [HTML, *DATA_EXTENSIONS.values()]
+
+
+def _known_entity(slug: str):
+    """The canonical IRI of an existing entity, or a 404."""
+    if not is_valid_slug(slug):
+        abort(404)
+    iri = url_map().entity_iri(slug)
+    if not exists(current_store(), iri):
+        abort(404)
+    return iri
+
+
+def _not_acceptable(offers):
+    return negotiation.not_acceptable(offers)
+
+
+@bp.route("/id/<path:slug>", methods=["GET", "HEAD"])
+def thing(slug: str):
+    _known_entity(slug)
+    media_type = negotiation.choose(request.headers.get("Accept"), ENTITY_OFFERS)
+    if media_type is None:
+        response = _not_acceptable(ENTITY_OFFERS)
+    else:
+        urls = url_map()
+        target = urls.page_url(slug) if media_type == HTML else urls.data_url(slug, EXTENSION_OF[media_type])
+        response = redirect(target, code=303)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.route("/data/<path:name>", methods=["GET", "HEAD"])
+def data(name: str):
+    slug, dot, ext = name.rpartition(".")
+    if not dot:
+        # the generic document: the client's Accept picks one of the concrete formats
+        _known_entity(name)
+        media_type = negotiation.choose(request.headers.get("Accept"), list(DATA_EXTENSIONS.values()))
+        if media_type is None:
+            response = _not_acceptable(list(DATA_EXTENSIONS.values()))
+        else:
+            response = redirect(url_map().data_url(name, EXTENSION_OF[media_type]), code=303)
+        response.headers["Vary"] = "Accept"
+        return response
+    if ext not in DATA_EXTENSIONS:
+        abort(404)
+    iri = _known_entity(slug)
+    media_type = DATA_EXTENSIONS[ext]
+    store, urls = current_store(), url_map()
+
+    def body():
+        return serialize(describe(store, urls, iri, slug).graph, media_type)
+
+    return document_response(body, media_type, release_id=store.release_id, modified=release_modified(),
+                             links=_alternates(slug, exclude=media_type))
+
+
+@bp.route("/page/<path:slug>", methods=["GET", "HEAD"])
+def page(slug: str):
+    iri = _known_entity(slug)
+    store, urls = current_store(), url_map()
+
+    def body():
+        doc = describe(store, urls, iri, slug)
+        view = entity_view(doc.graph, iri, vocabulary(), urls, doc.statements)
+        json_ld = serialize(doc.graph, "application/ld+json")
+        formats = [(ext, urls.data_url(slug, ext), mt) for ext, mt in DATA_EXTENSIONS.items()]
+        return render_template("entity.html", entity=view, json_ld=json_ld, formats=formats,
+                               capped=doc.capped, served_iri=urls.served(str(iri)))
+
+    return document_response(body, HTML, release_id=store.release_id, modified=release_modified(),
+                             links=_alternates(slug, exclude=HTML))
+
+
+def _alternates(slug: str, exclude: str):
+    urls = url_map()
+    links = [(urls.page_url(slug), "alternate", HTML)] if exclude != HTML else []
+    links += [(urls.data_url(slug, ext), "alternate", mt) for ext, mt in DATA_EXTENSIONS.items() if mt != exclude]
+    links.append((str(urls.entity_iri(slug)), "canonical", None))
+    return links
+
+
+__all__ = ["bp", "ENTITY_OFFERS", "RDF_SERIALIZERS"]

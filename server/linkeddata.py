@@ -1,0 +1,126 @@
+"""What the Linked Data blueprints share: the request's store, URL map and release, RDF serialisation with
+Haven's published JSON-LD context, and a cache of things computed once per release.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from functools import lru_cache
+from importlib.resources import files
+from pathlib import Path
+
+from flask import current_app, request
+from rdflib import Dataset, Graph
+
+from haven.config import DEFAULT_BASE, Settings
+from haven.namespaces import namespaces
+from haven.representation import parse_release_date
+from haven.store.base import Store
+from haven.urls import UrlMap
+
+HTML = "text/html"
+#: rdflib serialiser names for the RDF media types Haven serves
+RDF_SERIALIZERS = {
+    "text/turtle": "turtle",
+    "application/n-triples": "nt",
+    "application/rdf+xml": "xml",
+    "application/ld+json": "json-ld",
+    "application/n-quads": "nquads",
+}
+CONTEXT_PATH = "context.jsonld"
+
+
+# -- the app's objects -------------------------------------------------------------------------------------
+
+def settings() -> Settings:
+    return current_app.config["HAVEN_SETTINGS"]
+
+
+def current_store() -> Store:
+    return current_app.extensions["haven.store"]
+
+
+def release_dir() -> Path:
+    return Path(current_app.config.get("HAVEN_RELEASE_DIR") or settings().current_release)
+
+
+def url_map() -> UrlMap:
+    return UrlMap(base=settings().base, host_root=request.url_root)
+
+
+def manifest() -> dict:
+    return per_release("manifest", _read_manifest)
+
+
+def _read_manifest() -> dict:
+    path = release_dir() / "manifest.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def release_modified():
+    return parse_release_date(manifest().get("created"))
+
+
+# -- once per release --------------------------------------------------------------------------------------
+
+_cache_lock = threading.Lock()
+
+
+def per_release(key: str, compute):
+    """`compute()` once per (release, base, key); a new release drops everything computed for the old one."""
+    store = current_store()
+    cache = current_app.extensions.setdefault("haven.per_release", {})
+    release = (store.release_id, settings().base)
+    with _cache_lock:
+        if cache.get("release") != release:
+            cache.clear()
+            cache["release"] = release
+        if key in cache:
+            return cache[key]
+    value = compute()  # outside the lock: slow computations (pyLODE) must not block other keys
+    with _cache_lock:
+        if cache.get("release") == release:
+            cache.setdefault(key, value)
+    return value
+
+
+def vocabulary():
+    from haven.pagemodel import load_vocabulary
+
+    return per_release("vocabulary", lambda: load_vocabulary(current_store(), settings().base))
+
+
+# -- JSON-LD context and serialisation ------------------------------------------------------------------
+
+@lru_cache(maxsize=8)
+def context_document(base: str) -> dict:
+    """Haven's @context, written against the default base and moved to the configured one."""
+    text = files("haven").joinpath(CONTEXT_PATH).read_text(encoding="utf-8")
+    return json.loads(text.replace(DEFAULT_BASE, base))
+
+
+def context_url() -> str:
+    """Where a JSON-LD processor fetches the context: this host, which certainly serves it."""
+    return request.url_root + CONTEXT_PATH
+
+
+def serialize(graph: Graph | Dataset, media_type: str) -> str:
+    fmt = RDF_SERIALIZERS[media_type]
+    if fmt == "json-ld":
+        return to_json_ld(graph)
+    if fmt == "turtle":
+        namespaces(settings().base).bind(graph)
+    return graph.serialize(format=fmt)
+
+
+def to_json_ld(graph: Graph | Dataset) -> str:
+    """Compact JSON-LD against the published context, which the document then names by URL rather than
+    inlining it, so that every Haven JSON-LD document reads the same way."""
+    context = context_document(settings().base)["@context"]
+    doc = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
+    if isinstance(doc, dict):
+        doc["@context"] = context_url()
+    return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)

@@ -1,0 +1,246 @@
+"""What an entity page shows, computed from its RDF document and the ontology's vocabulary.
+
+Templates get plain dicts and lists (names, links, grouped relations), so that all RDF reasoning stays in
+Python and the Jinja files only lay things out. Links go through `UrlMap.link`, so they point at the
+serving host while the RDF keeps canonical IRIs.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import FOAF, OWL, RDF, RDFS, SKOS
+
+from haven.namespaces import OA, namespaces
+from haven.store.base import Store
+from haven.urls import UrlMap
+
+
+@dataclass
+class Vocabulary:
+    """The parts of the ontology a page needs: names of terms, inverses, symmetric and derived properties."""
+
+    labels: dict[str, str] = field(default_factory=dict)
+    inverse: dict[str, str] = field(default_factory=dict)
+    symmetric: set[str] = field(default_factory=set)
+    #: direct-layer properties (qualified by a statement class, their inverses and super-properties): shown
+    #: through the statement nodes, so the page does not list their derived triples a second time
+    relational: set[str] = field(default_factory=set)
+
+
+def load_vocabulary(store: Store, base: str) -> Vocabulary:
+    haven = namespaces(base).haven
+    vocab = Vocabulary()
+    for row in store.rows(f"""
+SELECT ?term ?label WHERE {{
+  ?term <{RDFS.label}> ?label . FILTER(STRSTARTS(STR(?term), "{haven}") && LANGMATCHES(LANG(?label), "en"))
+}}"""):
+        vocab.labels[str(row["term"])] = str(row["label"])
+    for row in store.rows(f"SELECT ?p ?q WHERE {{ ?p <{OWL.inverseOf}> ?q }}"):
+        p, q = str(row["p"]), str(row["q"])
+        vocab.inverse.setdefault(p, q)
+        vocab.inverse.setdefault(q, p)
+    for row in store.rows(f"SELECT ?p WHERE {{ ?p a <{OWL.SymmetricProperty}> }}"):
+        vocab.symmetric.add(str(row["p"]))
+    for row in store.rows(f"""
+SELECT DISTINCT ?p WHERE {{
+  ?q <{haven}qualifiedBy> ?c . ?q <{RDFS.subPropertyOf}>* ?p
+}}"""):
+        vocab.relational.add(str(row["p"]))
+    vocab.relational |= {vocab.inverse[p] for p in list(vocab.relational) if p in vocab.inverse}
+    return vocab
+
+
+# -- small helpers ---------------------------------------------------------------------------------------
+
+def _english(values) -> list[str]:
+    """Literal values, English (or untagged) first, as strings, without duplicates."""
+    lits = [v for v in values if isinstance(v, Literal)]
+    lits.sort(key=lambda v: (v.language not in (None, "en"), str(v)))
+    seen, out = set(), []
+    for v in lits:
+        if str(v) not in seen:
+            seen.add(str(v))
+            out.append(str(v))
+    return out
+
+
+def local_name(iri: str) -> str:
+    for sep in ("#", "/"):
+        if sep in iri:
+            iri = iri.rsplit(sep, 1)[1] or iri
+    return iri
+
+
+class Namer:
+    """Names and links for the nodes of one document."""
+
+    def __init__(self, graph: Graph, vocab: Vocabulary, urls: UrlMap):
+        self.graph, self.vocab, self.urls = graph, vocab, urls
+
+    def name(self, node) -> str:
+        if isinstance(node, Literal):
+            return str(node)
+        for prop in (SKOS.prefLabel, RDFS.label):
+            found = _english(self.graph.objects(node, prop))
+            if found:
+                return found[0]
+        if str(node) in self.vocab.labels:
+            return self.vocab.labels[str(node)]
+        return local_name(str(node))
+
+    def ref(self, node) -> dict:
+        """{text, href, iri} for a resource, {text} for a literal."""
+        if isinstance(node, Literal):
+            return {"text": str(node), "datatype": local_name(str(node.datatype)) if node.datatype else None}
+        if isinstance(node, BNode):
+            return {"text": "(anonymous)"}
+        return {"text": self.name(node), "href": self.urls.link(str(node)), "iri": str(node)}
+
+    def prop_label(self, prop) -> str:
+        return self.vocab.labels.get(str(prop)) or self.name(prop)
+
+
+_PRECISION_FORMAT = {"DayPrecision": 10, "MonthPrecision": 7, "YearPrecision": 4}
+
+
+def format_date(value, precision) -> str:
+    """A date shown only as far as the source is precise: 1996, 1996-09, 1990s."""
+    text = str(value)
+    name = local_name(str(precision)) if precision is not None else None
+    if name == "DecadePrecision" and len(text) >= 4:
+        return text[:3] + "0s"
+    if name in _PRECISION_FORMAT:
+        return text[:_PRECISION_FORMAT[name]]
+    return text
+
+
+def evidence(graph: Graph, node, namer: Namer, haven) -> list[dict]:
+    out = []
+    for ev in graph.objects(node, haven.evidence):
+        source = graph.value(ev, OA.hasSource)
+        selector = graph.value(ev, OA.hasSelector)
+        out.append({
+            "source": namer.ref(source) if source is not None else None,
+            "locator": ", ".join(_english(graph.objects(ev, haven.locator))),
+            "start": graph.value(selector, OA.start) if selector is not None else None,
+            "end": graph.value(selector, OA.end) if selector is not None else None,
+        })
+    out.sort(key=lambda e: (e["locator"], str(e["start"])))
+    return out
+
+
+# -- the page ----------------------------------------------------------------------------------------------
+
+# shown in their own sections of the page rather than in the table of other facts
+_PRESENTED = {RDF.type, SKOS.prefLabel, SKOS.altLabel, RDFS.label, SKOS.definition, RDFS.comment,
+              SKOS.exactMatch}
+
+
+def entity_view(graph: Graph, iri: URIRef, vocab: Vocabulary, urls: UrlMap, statements: list[URIRef]) -> dict:
+    ns = namespaces(urls.base)
+    haven = ns.haven
+    namer = Namer(graph, vocab, urls)
+    presented = _PRESENTED | {haven.wikidata, haven.dbpedia, haven.evidence}
+
+    external = []
+    for prop, site in ((haven.wikidata, "Wikidata"), (haven.dbpedia, "DBpedia")):
+        for target in sorted(graph.objects(iri, prop)):
+            external.append({"site": site, "href": str(target)})
+    for target in sorted(graph.objects(iri, SKOS.exactMatch)):
+        if not any(e["href"] == str(target) for e in external):
+            external.append({"site": local_name(str(target)), "href": str(target)})
+
+    types = [namer.ref(t) for t in sorted(graph.objects(iri, RDF.type))]
+    title = namer.name(iri)
+    if title == local_name(str(iri)) and (iri, haven.subject, None) in graph:
+        title = _statement_title(graph, iri, namer, haven)
+
+    facts = defaultdict(list)
+    for prop, value in sorted(graph.predicate_objects(iri)):
+        if prop in presented or str(prop) in vocab.relational or isinstance(value, BNode):
+            continue
+        facts[namer.prop_label(prop)].append(namer.ref(value))
+
+    incoming = defaultdict(list)
+    for subj, prop in sorted(graph.subject_predicates(iri)):
+        if prop in (haven.subject, haven.object, FOAF.primaryTopic) or str(prop) in vocab.relational:
+            continue
+        incoming[namer.prop_label(prop)].append(namer.ref(subj))
+
+    return {
+        "iri": str(iri),
+        "title": title,
+        "alt_labels": sorted(set(_english(graph.objects(iri, SKOS.altLabel))) - {title}),
+        "types": types,
+        "definitions": _english(graph.objects(iri, SKOS.definition)) + _english(graph.objects(iri, RDFS.comment)),
+        "external": external,
+        "facts": sorted(facts.items()),
+        "evidence": evidence(graph, iri, namer, haven),
+        "relations": _relations(graph, iri, statements, namer, vocab, haven),
+        "incoming": sorted(incoming.items()),
+    }
+
+
+def _statement_title(graph: Graph, st, namer: Namer, haven) -> str:
+    parts = [graph.value(st, haven.subject), graph.value(st, haven.relation), graph.value(st, haven.object)]
+    if any(p is None for p in parts):
+        return namer.name(st)
+    return f"{namer.name(parts[0])} {namer.prop_label(parts[1])} {namer.name(parts[2])}"
+
+
+def _relations(graph: Graph, iri, statements, namer: Namer, vocab: Vocabulary, haven) -> list[dict]:
+    """Statement nodes grouped by the relation as read from this entity: outgoing by the property's label,
+    incoming by its inverse's label (or its own when symmetric)."""
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for st in statements:
+        relation = graph.value(st, haven.relation)
+        subj, obj = graph.value(st, haven.subject), graph.value(st, haven.object)
+        if relation is None or subj is None or obj is None:
+            continue
+        if subj == iri:
+            kind, other = namer.prop_label(relation), obj
+        else:
+            rel = str(relation)
+            if rel in vocab.symmetric:
+                kind = namer.prop_label(relation)
+            elif rel in vocab.inverse:
+                kind = namer.prop_label(URIRef(vocab.inverse[rel]))
+            else:
+                kind = f"is the object of “{namer.prop_label(relation)}”"
+            other = subj
+        groups[kind].append(_statement_entry(graph, st, other, namer, haven))
+    return [{"kind": kind, "entries": sorted(entries, key=lambda e: (e["other"]["text"], e["start"] or ""))}
+            for kind, entries in sorted(groups.items())]
+
+
+def _statement_entry(graph: Graph, st, other, namer: Namer, haven) -> dict:
+    def date(which):
+        value = graph.value(st, haven[f"{which}Date"])
+        if value is None:
+            return None
+        precision = graph.value(st, haven[f"{which}Precision"])
+        return format_date(value, precision)
+
+    def refs(prop):
+        return [namer.ref(v) for v in sorted(graph.objects(st, prop))]
+
+    return {
+        "statement": namer.ref(st),
+        "type": [namer.ref(t) for t in sorted(graph.objects(st, RDF.type))],
+        "other": namer.ref(other),
+        "start": date("start"),
+        "end": date("end"),
+        "places": refs(haven.place),
+        "certainty": refs(haven.certainty),
+        "attributed_to": refs(haven.attributedTo),
+        "on_behalf_of": refs(haven.onBehalfOf),
+        "role": _english(graph.objects(st, haven.roleTitle)),
+        "term": _english(graph.objects(st, haven.term)),
+        "footnotes": sorted(str(v) for v in graph.objects(st, haven.footnote)),
+        "summary": _english(graph.objects(st, haven.summary)),
+        "discrepancy": _english(graph.objects(st, haven.discrepancy)),
+        "evidence": evidence(graph, st, namer, haven),
+    }
+
