@@ -1,0 +1,166 @@
+"""The `haven` command: build, validate, query, serve.
+
+Option defaults are read from :class:`haven.config.Settings` (so from ``HAVEN_*`` variables) when the
+command runs, and ``--help`` shows those same values, not a copy that could drift from them.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from haven.config import Settings
+from haven.pipeline import BuildError, Progress
+
+
+class SettingOption(click.Option):
+    """A click option whose default is a field of ``Settings.from_env()``."""
+
+    def __init__(self, *args, setting: str, **kwargs):
+        kwargs.setdefault("show_default", True)
+        kwargs["default"] = lambda: getattr(Settings.from_env(), setting)
+        super().__init__(*args, **kwargs)
+
+    def get_default(self, ctx, call=True):
+        # click shows "(dynamic)" for a callable default; evaluating it shows the value that will be used
+        return super().get_default(ctx, call=True)
+
+
+def setting(*decls, setting: str, **kwargs):
+    return click.option(*decls, cls=SettingOption, setting=setting, **kwargs)
+
+
+def source_options(func):
+    func = setting("--base", setting="base", help="Base IRI to publish under (sources are rebased to it).")(func)
+    func = setting("--build-dir", setting="build_dir", type=click.Path(file_okay=False, path_type=Path),
+                   help="Where releases are written; its `current` symlink is the served release.")(func)
+    func = setting("--root", setting="root", type=click.Path(file_okay=False, path_type=Path),
+                   help="Source tree holding ontology/, data/ and shapes/.")(func)
+    return func
+
+
+skip_reasoner_option = click.option(
+    "--skip-reasoner", is_flag=True, help="Skip the OWL consistency check (quicker; CI always runs it).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Haven: build, check, query and serve the Linked Data publication."""
+
+
+@main.command()
+@source_options
+@skip_reasoner_option
+def build(root: Path, build_dir: Path, base: str, skip_reasoner: bool):
+    """Check the sources and publish a new release to BUILD_DIR/current."""
+    settings = Settings.from_env(root=root, build_dir=build_dir, base=base)
+    built = _run(lambda progress: _build(settings, progress, skip_reasoner))
+    click.echo(f"release {built.release.id}" + (" (unchanged)" if built.release.reused else ""), err=True)
+
+
+@main.command()
+@source_options
+@skip_reasoner_option
+def validate(root: Path, build_dir: Path, base: str, skip_reasoner: bool):
+    """Run every check of `build` (parse, derive, SHACL, OWL) and write nothing."""
+    from haven.pipeline.build import check
+
+    settings = Settings.from_env(root=root, build_dir=build_dir, base=base)
+    _run(lambda progress: check(settings, progress, skip_reasoner))
+    click.echo("valid", err=True)
+
+
+@main.command()
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="Output: an aligned table (graphs as Turtle), CSV (graphs as N-Triples) or JSON (graphs as JSON-LD).")
+@source_options
+def query(query: str, fmt: str, root: Path, build_dir: Path, base: str):
+    """Run a SPARQL QUERY on the current release (QUERY may be `@file.rq` or `-` for stdin).
+
+    The default graph is the union of the release's named graphs; the Haven prefixes (haven:, hid:,
+    hst:, ...) and the usual vocabulary prefixes are predeclared.
+    """
+    from haven.pipeline.query import load_release, run_query
+
+    settings = Settings.from_env(root=root, build_dir=build_dir, base=base)
+    text = _query_text(query)
+    try:
+        store, release_base = load_release(settings.current_release)
+        output = run_query(store, text, fmt, release_base)
+    except (BuildError, SyntaxError, OSError, ValueError) as exc:
+        raise click.ClickException(_one_line(exc)) from None
+    click.echo(output, nl=not output.endswith("\n"))
+
+
+@main.command()
+@source_options
+@setting("--host", setting="host", help="Interface to listen on (loopback by default).")
+@setting("--port", setting="port", type=int, help="TCP port.")
+@setting("--store", setting="store", help='"embedded" (pyoxigraph in-process) or the URL of a SPARQL endpoint.')
+@setting("--timeout", "query_timeout", setting="query_timeout", type=float, help="Seconds a SPARQL query may run.")
+@setting("--result-limit", setting="result_limit", type=int, help="Most rows or triples in one SPARQL response.")
+@setting("--max-query-bytes", setting="max_query_bytes", type=int, help="Largest accepted query or request body.")
+@setting("--max-concurrent-queries", setting="max_concurrent_queries", type=int,
+         help="Queries evaluated at once; more are answered 503.")
+@setting("--threads", setting="threads", type=int, help="WSGI worker threads.")
+@setting("--cors/--no-cors", setting="cors", help="Send CORS headers.")
+@skip_reasoner_option
+def serve(skip_reasoner: bool, **options):
+    """Serve the current release (building it first when there is none, or it has another base)."""
+    settings = Settings.from_env(**options)
+    if _needs_build(settings):
+        click.echo(f"no release for base {settings.base} in {settings.build_dir}; building first", err=True)
+        _run(lambda progress: _build(settings, progress, skip_reasoner))
+    from haven.serve import run  # written separately, and pulls in the whole web stack
+
+    run(settings)
+
+
+def _build(settings: Settings, progress: Progress, skip_reasoner: bool):
+    from haven.pipeline.build import build as run_build
+
+    return run_build(settings, progress, skip_reasoner)
+
+
+def _run(step):
+    progress = Progress(lambda line: click.echo(line, err=True))
+    try:
+        return step(progress)
+    except BuildError as exc:
+        click.echo(str(exc), err=True)
+        total = sum(progress.timings.values())
+        click.echo(f"build failed after {total:.2f} s", err=True)
+        sys.exit(1)
+
+
+def _needs_build(settings: Settings) -> bool:
+    manifest = settings.current_release / "manifest.json"
+    try:
+        return json.loads(manifest.read_text())["base"] != settings.base
+    except (OSError, ValueError, KeyError):
+        return True
+
+
+def _query_text(arg: str) -> str:
+    if arg == "-":
+        return sys.stdin.read()
+    if arg.startswith("@"):
+        try:
+            return Path(arg[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"cannot read query file {arg[1:]}: {exc.strerror}") from None
+    return arg
+
+
+def _one_line(exc: Exception) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, SyntaxError):
+        return f"SPARQL syntax {text.removeprefix('error ')}"
+    return text if isinstance(exc, BuildError) else f"{type(exc).__name__}: {text}"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,130 @@
+"""Chains the stages. `check` runs the ones that only read (sources to consistency); `build` adds the
+dataset description and the release. Both raise BuildError at the first failing stage."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from rdflib import Graph
+
+from haven import __version__
+from haven.config import DEFAULT_BASE, Settings
+from haven.namespaces import namespaces
+from haven.pipeline import Progress
+from haven.pipeline.consistency import check_consistency
+from haven.pipeline.derive import Derivation, derive
+from haven.pipeline.metadata import describe_dataset
+from haven.pipeline.release import (Release, build_lock, canonical_nquads, content_id, existing_release, prune,
+                                    switch_current, write_release)
+from haven.pipeline.sources import MAX_SOURCE_BYTES, Sources, load_sources
+from haven.pipeline.validate import Report, validate
+
+
+@dataclass
+class Checked:
+    sources: Sources
+    derivation: Derivation
+    report: Report
+
+
+@dataclass
+class Built(Checked):
+    release: Release | None = None
+    graphs: dict[str, int] = field(default_factory=dict)
+
+
+def check(settings: Settings, progress: Progress, skip_reasoner: bool = False,
+          max_bytes: int = MAX_SOURCE_BYTES) -> Checked:
+    with progress.stage("sources") as notes:
+        sources = load_sources(settings.root, settings.base, max_bytes)
+        notes.append(f"{len(sources.files)} files")
+        notes += [f"{part} {len(sources.merged(part))} triples" for part in ("ontology", "data", "shapes")]
+        if settings.base != DEFAULT_BASE:
+            notes.append(f"rebased to {settings.base}")
+    for warning in sources.warnings:
+        progress.say(f"  warning: {warning}")
+    with progress.stage("derive") as notes:
+        derivation = derive(sources.ontology, sources.data, settings.base)
+        notes += [f"{derivation.statements} statements", f"{derivation.seeded} direct",
+                  f"{len(derivation.graph)} derived triples", f"{derivation.rounds} closure rounds"]
+    with progress.stage("validate") as notes:
+        report = validate(sources.ontology, sources.data, derivation.graph, sources.shapes, settings.base)
+        notes += ["0 violations", f"{len(report.warnings)} warnings"]
+    if report.text:
+        progress.say(report.text)
+    if skip_reasoner:
+        progress.say("[consistency] skipped (--skip-reasoner)")
+    else:
+        with progress.stage("consistency") as notes:
+            result = check_consistency(sources.ontology, sources.data, derivation.graph, settings.base)
+            notes += [f"consistent, {result.axioms} triples reasoned over"]
+    return Checked(sources, derivation, report)
+
+
+def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
+          max_bytes: int = MAX_SOURCE_BYTES) -> Built:
+    checked = check(settings, progress, skip_reasoner, max_bytes)
+    sources, derived = checked.sources, checked.derivation.graph
+    ns = namespaces(settings.base)
+    content = {"ontology": sources.ontology, "data": sources.data, "derived": derived}
+    built = Built(**vars(checked))
+    with build_lock(settings.build_dir):
+        with progress.stage("metadata") as notes:
+            body = canonical_nquads({ns.graphs[name]: graph for name, graph in content.items()})
+            shapes_body = canonical_nquads({ns.shapes_iri: sources.shapes})
+            release_id = content_id(settings.base, body, shapes_body)
+            reuse = existing_release(settings.build_dir, release_id)
+            if reuse:
+                notes.append(f"release {release_id} already built from the same sources")
+            else:
+                metadata = describe_dataset(settings.base, content, release_id, build_time(), __version__)
+                notes.append(f"{len(metadata)} triples")
+        with progress.stage("release") as notes:
+            if reuse:
+                path = reuse
+            else:
+                nquads = _merge(body, canonical_nquads({ns.graphs["metadata"]: metadata}))
+                counts = {str(ns.graphs[name]): len(graph) for name, graph in {**content, "metadata": metadata}.items()}
+                manifest = {
+                    "id": release_id, "base": settings.base, "created": metadata_time(metadata),
+                    "version": __version__, "triples": sum(counts.values()), "graphs": counts,
+                }
+                files = {"haven.nq": nquads, "ontology.ttl": turtle(sources, "ontology"),
+                         "shapes.ttl": turtle(sources, "shapes")}
+                path = write_release(settings.build_dir, release_id, files, manifest)
+                built.graphs = counts
+            switch_current(settings.build_dir, release_id)
+            removed = prune(settings.build_dir)
+            notes += [f"{'kept' if reuse else 'wrote'} {path}", "current → " + release_id]
+            if removed:
+                notes.append(f"removed {len(removed)} old release(s)")
+    built.release = Release(release_id, path, bool(reuse))
+    return built
+
+
+def build_time() -> datetime:
+    """`SOURCE_DATE_EPOCH` (the reproducible-builds convention) pins the time; otherwise now, in UTC."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def metadata_time(metadata: Graph) -> str:
+    from rdflib.namespace import PROV
+    return str(next(metadata.objects(None, PROV.generatedAtTime)))
+
+
+def turtle(sources: Sources, part: str) -> bytes:
+    """The hand-written file itself when there is one and it needs no rebasing (comments and layout are
+    part of its documentation); otherwise the merged graph, serialised."""
+    files = sources.part(part)
+    if len(files) == 1 and sources.base == DEFAULT_BASE:
+        return files[0].text.encode("utf-8")
+    return sources.merged(part).serialize(format="turtle", encoding="utf-8")
+
+
+def _merge(*bodies: bytes) -> bytes:
+    lines = sorted({line for body in bodies for line in body.decode("utf-8").splitlines() if line})
+    return ("\n".join(lines) + "\n").encode("utf-8")

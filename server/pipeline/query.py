@@ -1,0 +1,73 @@
+"""Read side of a release for `haven query`: load `haven.nq` into pyoxigraph and render results.
+
+SELECT results render as an aligned table with prefixed names, or as the standard SPARQL CSV and JSON
+results formats; graph results (CONSTRUCT, DESCRIBE) as Turtle, N-Triples or JSON-LD.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from haven.namespaces import compact, namespaces
+from haven.pipeline import BuildError
+
+#: widest cell of the table view; longer values are cut with an ellipsis
+MAX_CELL = 80
+
+_SOLUTION_FORMATS = {"csv": ox.QueryResultsFormat.CSV, "json": ox.QueryResultsFormat.JSON}
+_GRAPH_FORMATS = {"table": ox.RdfFormat.TURTLE, "csv": ox.RdfFormat.N_TRIPLES, "json": ox.RdfFormat.JSON_LD}
+
+
+def load_release(current: Path) -> tuple[ox.Store, str]:
+    """An in-memory store of the release and the base it was built with."""
+    try:
+        manifest = json.loads((current / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise BuildError(f"no release at {current}; run `haven build` first") from None
+    store = ox.Store()
+    store.bulk_load(path=str(current / "haven.nq"), format=ox.RdfFormat.N_QUADS)
+    return store, manifest["base"]
+
+
+def run_query(store: ox.Store, text: str, fmt: str, base: str) -> str:
+    prefixes = namespaces(base).prefixes()
+    result = store.query(text, prefixes=prefixes, use_default_graph_as_union=True)
+    if isinstance(result, ox.QueryBoolean):
+        if fmt == "json":
+            return json.dumps({"head": {}, "boolean": bool(result)})
+        return "true" if result else "false"
+    if isinstance(result, ox.QuerySolutions):
+        if fmt == "table":
+            return table(result, prefixes)
+        return result.serialize(format=_SOLUTION_FORMATS[fmt]).decode("utf-8")
+    graph_format = _GRAPH_FORMATS[fmt]
+    kwargs = {"prefixes": prefixes} if graph_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.JSON_LD) else {}
+    return ox.serialize(result, format=graph_format, **kwargs).decode("utf-8")
+
+
+def table(solutions: ox.QuerySolutions, prefixes: dict[str, str]) -> str:
+    names = [v.value for v in solutions.variables]
+    rows = [[cell(solution[name], prefixes) for name in names] for solution in solutions]
+    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
+    def line(values):
+        return " | ".join(v.ljust(w) for v, w in zip(values, widths)).rstrip()
+    out = [line(names), "-+-".join("-" * w for w in widths)] + [line(r) for r in rows]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+def cell(term, prefixes: dict[str, str]) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, ox.NamedNode):
+        text = compact(term.value, prefixes)
+    elif isinstance(term, ox.BlankNode):
+        text = f"_:{term.value}"
+    else:
+        text = term.value
+        if term.language:
+            text += f"@{term.language}"
+    text = text.replace("\n", " ")
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
