@@ -11,7 +11,7 @@ from flask import Blueprint, abort, redirect, render_template, request
 from haven import negotiation
 from haven.describe import describe, exists
 from haven.linkeddata import (
-    HTML, RDF_SERIALIZERS, current_store, release_modified, serialize, url_map, vocabulary,
+    HTML, current_store, release_modified, serialize, url_map, vocabulary,
 )
 from haven.pagemodel import entity_view
 from haven.representation import document_response
@@ -33,16 +33,12 @@ def _known_entity(slug: str):
     return iri
 
 
-def _not_acceptable(offers):
-    return negotiation.not_acceptable(offers)
-
-
 @bp.route("/id/<path:slug>", methods=["GET", "HEAD"])
 def thing(slug: str):
     _known_entity(slug)
     media_type = negotiation.choose(request.headers.get("Accept"), ENTITY_OFFERS)
     if media_type is None:
-        response = _not_acceptable(ENTITY_OFFERS)
+        response = negotiation.not_acceptable(ENTITY_OFFERS)
     else:
         urls = url_map()
         target = urls.page_url(slug) if media_type == HTML else urls.data_url(slug, EXTENSION_OF[media_type])
@@ -59,7 +55,7 @@ def data(name: str):
         _known_entity(name)
         media_type = negotiation.choose(request.headers.get("Accept"), list(DATA_EXTENSIONS.values()))
         if media_type is None:
-            response = _not_acceptable(list(DATA_EXTENSIONS.values()))
+            response = negotiation.not_acceptable(list(DATA_EXTENSIONS.values()))
         else:
             response = redirect(url_map().data_url(name, EXTENSION_OF[media_type]), code=303)
         response.headers["Vary"] = "Accept"
@@ -85,7 +81,8 @@ def page(slug: str):
     def body():
         doc = describe(store, urls, iri, slug)
         view = entity_view(doc.graph, iri, vocabulary(), urls, doc.statements)
-        json_ld = serialize(doc.graph, "application/ld+json")
+        # "</" inside the JSON would end the <script> element early; "<\/" is the same JSON string
+        json_ld = serialize(doc.graph, "application/ld+json").replace("</", "<\\/")
         formats = [(ext, urls.data_url(slug, ext), mt) for ext, mt in DATA_EXTENSIONS.items()]
         return render_template("entity.html", entity=view, json_ld=json_ld, formats=formats,
                                capped=doc.capped, served_iri=urls.served(str(iri)))
@@ -101,5 +98,3 @@ def _alternates(slug: str, exclude: str):
     links.append((str(urls.entity_iri(slug)), "canonical", None))
     return links
 
-
-__all__ = ["bp", "ENTITY_OFFERS", "RDF_SERIALIZERS"]

@@ -10,9 +10,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import FOAF, OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID
 
-from haven.namespaces import OA, namespaces
+from haven.namespaces import OA, ORG, namespaces
 from haven.store.base import Store
 from haven.urls import UrlMap
 
@@ -52,6 +52,17 @@ SELECT DISTINCT ?p WHERE {{
     return vocab
 
 
+#: readable names of the other vocabularies' properties a page shows (Haven's come from the ontology)
+EXTERNAL_LABELS = {
+    str(PROV.wasDerivedFrom): "derived from", str(PROV.wasAttributedTo): "attributed to",
+    str(DCTERMS.creator): "creator", str(DCTERMS.publisher): "publisher", str(DCTERMS.title): "title",
+    str(DCTERMS.language): "language", str(DCTERMS.source): "source", str(DCTERMS.extent): "extent",
+    str(SKOS.inScheme): "in scheme", str(SKOS.broader): "broader", str(OWL.sameAs): "same as",
+    str(FOAF.primaryTopic): "primary topic", str(VOID.exampleResource): "example resource of",
+    str(ORG.headOf): "head of", str(ORG.memberOf): "member of",
+}
+
+
 # -- small helpers ---------------------------------------------------------------------------------------
 
 def _english(values) -> list[str]:
@@ -86,9 +97,23 @@ class Namer:
             found = _english(self.graph.objects(node, prop))
             if found:
                 return found[0]
+        if str(node) in EXTERNAL_LABELS:
+            return EXTERNAL_LABELS[str(node)]
+        statement = self._statement_title(node)
+        if statement:
+            return statement
         if str(node) in self.vocab.labels:
             return self.vocab.labels[str(node)]
         return local_name(str(node))
+
+    def _statement_title(self, st) -> str | None:
+        """A statement node has no name of its own: read it as "subject relation object"."""
+        haven = namespaces(self.urls.base).haven
+        parts = [self.graph.value(st, haven.subject), self.graph.value(st, haven.relation),
+                 self.graph.value(st, haven.object)]
+        if any(p is None for p in parts) or st in parts:
+            return None
+        return f"{self.name(parts[0])} {self.prop_label(parts[1])} {self.name(parts[2])}"
 
     def ref(self, node) -> dict:
         """{text, href, iri} for a resource, {text} for a literal."""
@@ -99,7 +124,7 @@ class Namer:
         return {"text": self.name(node), "href": self.urls.link(str(node)), "iri": str(node)}
 
     def prop_label(self, prop) -> str:
-        return self.vocab.labels.get(str(prop)) or self.name(prop)
+        return self.vocab.labels.get(str(prop)) or EXTERNAL_LABELS.get(str(prop)) or self.name(prop)
 
 
 _PRECISION_FORMAT = {"DayPrecision": 10, "MonthPrecision": 7, "YearPrecision": 4}
@@ -154,8 +179,6 @@ def entity_view(graph: Graph, iri: URIRef, vocab: Vocabulary, urls: UrlMap, stat
 
     types = [namer.ref(t) for t in sorted(graph.objects(iri, RDF.type))]
     title = namer.name(iri)
-    if title == local_name(str(iri)) and (iri, haven.subject, None) in graph:
-        title = _statement_title(graph, iri, namer, haven)
 
     facts = defaultdict(list)
     for prop, value in sorted(graph.predicate_objects(iri)):
@@ -181,13 +204,6 @@ def entity_view(graph: Graph, iri: URIRef, vocab: Vocabulary, urls: UrlMap, stat
         "relations": _relations(graph, iri, statements, namer, vocab, haven),
         "incoming": sorted(incoming.items()),
     }
-
-
-def _statement_title(graph: Graph, st, namer: Namer, haven) -> str:
-    parts = [graph.value(st, haven.subject), graph.value(st, haven.relation), graph.value(st, haven.object)]
-    if any(p is None for p in parts):
-        return namer.name(st)
-    return f"{namer.name(parts[0])} {namer.prop_label(parts[1])} {namer.name(parts[2])}"
 
 
 def _relations(graph: Graph, iri, statements, namer: Namer, vocab: Vocabulary, haven) -> list[dict]:

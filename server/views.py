@@ -1,0 +1,200 @@
+"""The dataset-level pages and documents: landing page, query page, ontology, shapes, VoID, dumps, context.
+
+Everything here is a function of the published release, so each response carries the release's validators
+(see `haven.representation`) and anything expensive (counts, pyLODE, dumps) is computed once per release.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, redirect, render_template, request, send_file, send_from_directory
+from rdflib import Graph, URIRef
+from rdflib.namespace import OWL
+
+from haven import negotiation
+from haven.catalogue import (
+    dump_file, example_queries, landing_facts, ontology_graph, ontology_html, void_graph, void_view,
+)
+from haven.linkeddata import (
+    HTML, context_document, current_store, per_release, release_dir, release_modified, serialize, settings,
+    url_map,
+)
+from haven.representation import document_response, etag_for
+
+bp = Blueprint("views", __name__, static_folder=None)
+
+STATIC_DIR = Path(__file__).parent / "static"
+RDF_OFFERS = ["text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples"]
+#: ontology and VoID: a browser gets HTML; an explicit RDF type wins by q-value
+DOCUMENT_OFFERS = [HTML, *RDF_OFFERS]
+ONTOLOGY_EXTENSIONS = {"ttl": "text/turtle", "rdf": "application/rdf+xml", "jsonld": "application/ld+json",
+                       "nt": "application/n-triples", "html": HTML}
+DUMPS = {"ttl": "text/turtle", "nt": "application/n-triples", "nq": "application/n-quads",
+         "jsonld": "application/ld+json"}
+
+
+def _negotiated(offers):
+    media_type = negotiation.choose(request.headers.get("Accept"), offers)
+    if media_type is None:
+        response = negotiation.not_acceptable(offers)
+        response.headers["Vary"] = "Accept"
+        return None, response
+    return media_type, None
+
+
+def _rdf_or_html(graph_fn, html_fn, media_type, links=(), negotiated=True):
+    store = current_store()
+
+    def body():
+        return html_fn() if media_type == HTML else serialize(graph_fn(), media_type)
+
+    return document_response(body, media_type, release_id=store.release_id, modified=release_modified(),
+                             links=links, negotiated=negotiated)
+
+
+# -- landing and query pages -----------------------------------------------------------------------------
+
+@bp.route("/", methods=["GET", "HEAD"])
+def landing():
+    store, urls = current_store(), url_map()
+
+    def body():
+        facts = per_release("landing", lambda: landing_facts(store, settings().base))
+        examples = [dict(q, href=url_for_query(q["query"])) for q in example_queries(settings().base)]
+        return render_template("landing.html", facts=facts, examples=examples, urls=urls,
+                               dumps=[(ext, mt) for ext, mt in DUMPS.items()])
+
+    return document_response(body, HTML, release_id=store.release_id, modified=release_modified())
+
+
+def url_for_query(query: str) -> str:
+    """A link that runs `query` in one click: the query page, prefilled, which runs it on load."""
+    return f"{request.url_root}query?{urlencode({'query': query})}"
+
+
+@bp.route("/query", methods=["GET", "HEAD"])
+def query_page():
+    return render_query_page(request.args.get("query", ""))
+
+
+def render_query_page(query: str = ""):
+    """The query page (also what `GET /sparql` answers to a browser)."""
+    examples = example_queries(settings().base)
+    initial = query or examples[0]["query"]
+    return render_template("query.html", query=initial, autorun=bool(query), examples=examples,
+                           endpoint=request.url_root + "sparql", base=settings().base, root=request.url_root)
+
+
+# -- ontology, shapes, context -------------------------------------------------------------------------------
+
+@bp.route("/ontology", methods=["GET", "HEAD"])
+def ontology():
+    media_type, refusal = _negotiated(DOCUMENT_OFFERS)
+    if refusal:
+        return refusal
+    return _ontology_document(media_type, negotiated=True)
+
+
+@bp.route("/ontology.<ext>", methods=["GET", "HEAD"])
+def ontology_file(ext: str):
+    if ext not in ONTOLOGY_EXTENSIONS:
+        abort(404)
+    return _ontology_document(ONTOLOGY_EXTENSIONS[ext], negotiated=False)
+
+
+@bp.route("/ontology/<version>", methods=["GET", "HEAD"])
+def ontology_version(version: str):
+    """The version IRI names this release's ontology only; older versions are not kept online."""
+    graph = per_release("ontology", lambda: ontology_graph(current_store(), settings().base))
+    version_iri = URIRef(f"{settings().base}ontology/{version}")
+    if (None, OWL.versionIRI, version_iri) not in graph:
+        abort(404)
+    return ontology()
+
+
+def _ontology_document(media_type: str, negotiated: bool):
+    base = settings().base
+    graph = lambda: per_release("ontology", lambda: ontology_graph(current_store(), base))  # noqa: E731
+
+    def html():
+        generic = per_release("ontology.html", lambda: ontology_html(graph(), f"{base}ontology#"))
+        # pyLODE links our terms by their canonical IRIs; on this host they must stay browsable here
+        return generic.replace(f'href="{base}', f'href="{request.url_root}')
+
+    links = [(f"{request.url_root}ontology.{ext}", "alternate", mt)
+             for ext, mt in ONTOLOGY_EXTENSIONS.items() if mt != media_type]
+    links.append((f"{base}ontology", "canonical", None))
+    return _rdf_or_html(graph, html, media_type, links=links, negotiated=negotiated)
+
+
+@bp.route("/shapes", methods=["GET", "HEAD"])
+def shapes():
+    media_type, refusal = _negotiated(DOCUMENT_OFFERS)
+    if refusal:
+        return refusal
+    path = release_dir() / "shapes.ttl"
+    if not path.is_file():
+        abort(404)
+
+    def graph():
+        return per_release("shapes", lambda: Graph().parse(path, format="turtle"))
+
+    def html():
+        return render_template("shapes.html", turtle=path.read_text(encoding="utf-8"))
+
+    return _rdf_or_html(graph, html, media_type)
+
+
+@bp.route("/context.jsonld", methods=["GET", "HEAD"])
+def context():
+    store = current_store()
+    return document_response(lambda: json.dumps(context_document(settings().base), indent=2),
+                             "application/ld+json", release_id=store.release_id, modified=release_modified())
+
+
+# -- dataset description and dumps ---------------------------------------------------------------------------
+
+@bp.route("/.well-known/void", methods=["GET", "HEAD"])
+def void():
+    media_type, refusal = _negotiated(DOCUMENT_OFFERS)
+    if refusal:
+        return refusal
+    graph = lambda: per_release("void", lambda: void_graph(current_store(), settings().base))  # noqa: E731
+
+    def html():
+        return render_template("void.html", void=void_view(graph(), url_map()))
+
+    return _rdf_or_html(graph, html, media_type)
+
+
+@bp.route("/dataset", methods=["GET", "HEAD"])
+def dataset():
+    """The dataset is a thing; its description lives at /.well-known/void."""
+    response = redirect(request.url_root + ".well-known/void", code=303)
+    return response
+
+
+@bp.route("/dumps/haven.<ext>", methods=["GET", "HEAD"])
+def dump(ext: str):
+    if ext not in DUMPS:
+        abort(404)
+    media_type = DUMPS[ext]
+    store = current_store()
+    path = dump_file(release_dir(), settings(), store.release_id, ext)
+    if path is None:
+        abort(404)
+    response = send_file(path, mimetype=media_type, conditional=True,
+                         etag=etag_for(store.release_id, request.path, media_type),
+                         last_modified=release_modified(), download_name=f"haven.{ext}", as_attachment=False)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+# -- static files ------------------------------------------------------------------------------------------
+
+@bp.route("/static/<path:filename>", methods=["GET", "HEAD"])
+def static_file(filename: str):
+    return send_from_directory(STATIC_DIR, filename, max_age=3600)
+
