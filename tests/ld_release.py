@@ -1,0 +1,62 @@
+"""The Linked Data tests' release: tests/resources/ld/release.trig written out as a published build folder
+(`<build>/releases/<id>/{haven.nq,shapes.ttl,manifest.json}` and the `current` symlink), the layout that
+`haven build` produces and the server reads."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rdflib import Dataset
+
+from haven.config import DEFAULT_BASE, Settings
+from haven.namespaces import rebase_term
+
+RESOURCES = Path(__file__).parent / "resources" / "ld"
+RELEASE_ID = "ld-test-1"
+CREATED = "2026-11-25T10:00:00+00:00"
+
+
+def write_release(build_dir: Path, base: str = DEFAULT_BASE) -> Path:
+    dataset = Dataset()
+    dataset.parse(RESOURCES / "release.trig", format="trig")
+    rebased = Dataset()
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        graph = rebased.graph(rebase_term(g.identifier if hasattr(g, "identifier") else g, DEFAULT_BASE, base))
+        graph.add(tuple(rebase_term(t, DEFAULT_BASE, base) for t in (s, p, o)))
+    release = build_dir / "releases" / RELEASE_ID
+    release.mkdir(parents=True)
+    (release / "haven.nq").write_text(rebased.serialize(format="nquads"), encoding="utf-8")
+    shapes = (RESOURCES / "shapes.ttl").read_text(encoding="utf-8").replace(DEFAULT_BASE, base)
+    (release / "shapes.ttl").write_text(shapes, encoding="utf-8")
+    (release / "manifest.json").write_text(json.dumps(
+        {"id": RELEASE_ID, "base": base, "created": CREATED, "version": "1.0.0"}), encoding="utf-8")
+    (build_dir / "current").symlink_to(release.relative_to(build_dir))
+    return release
+
+
+def settings_for(build_dir: Path, base: str = DEFAULT_BASE) -> Settings:
+    return Settings(base=base, build_dir=build_dir, root=build_dir)
+
+
+# -- fixtures (imported by the Linked Data test modules) -------------------------------------------------
+
+import pytest  # noqa: E402
+
+OTHER_BASE = "https://example.org/haven/"
+
+
+@pytest.fixture(scope="module")
+def ld_app(tmp_path_factory):
+    """The app factory serving the tiny LD release under the default base."""
+    from haven.app import create_app
+
+    build = tmp_path_factory.mktemp("ld-build")
+    write_release(build)
+    app = create_app(settings_for(build))
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture(scope="module")
+def ld_client(ld_app):
+    return ld_app.test_client()
