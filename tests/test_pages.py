@@ -1,0 +1,121 @@
+"""HTML for people: entity pages, landing page, query page, ontology documentation; links stay on the host."""
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import SKOS
+
+from ld_release import ld_app, ld_client  # noqa: F401  (fixtures)
+
+HID = "https://w3id.org/haven/id/"
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs, self.json_ld, self._in_ld = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "a" and "href" in attrs:
+            self.hrefs.append(attrs["href"])
+        self._in_ld = tag == "script" and attrs.get("type") == "application/ld+json"
+
+    def handle_data(self, data):
+        if self._in_ld:
+            self.json_ld.append(data)
+
+    def handle_endtag(self, tag):
+        self._in_ld = False
+
+
+def parsed(response) -> Links:
+    links = Links()
+    links.feed(response.data.decode("utf-8"))
+    return links
+
+
+def test_get_page_shows_names_relations_and_sources(ld_client):
+    response = ld_client.get("/page/al-qaeda")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.data.decode()
+    assert "<h1>al-Qaeda</h1>" in html
+    for text in ("Al Qaida", "AQ", "A transnational jihadist network.", "Militant organization"):
+        assert text in html
+    # both directions, grouped by the property's label as read from this entity
+    assert "<h3>received sanctuary from</h3>" in html   # incoming statement, inverse label
+    assert "<h3>led by</h3>" in html
+    assert "<h3>allied with</h3>" in html                # symmetric: same label either way
+    # qualifiers of the sanctuary statement: dates at their precision, place, certainty, attribution, source
+    assert "1996 – 2001" in html and "reported" in html and "Gretchen Peters" in html
+    assert "bullet 5" in html and "Test discrepancy note." in html
+    links = parsed(response).hrefs
+    for target in ("page/taliban", "page/kabul", "page/gretchen-peters", "page/osama-bin-laden",
+                   "page/the-al-qaeda-afghan-taliban-connections", "page/statement/taliban-sanctuary-al-qaeda"):
+        assert f"http://localhost/{target}" in links
+    assert "http://www.wikidata.org/entity/Q34490" in links
+    assert "http://localhost/data/al-qaeda.ttl" in links and "http://localhost/data/al-qaeda.jsonld" in links
+
+
+def test_page_embeds_json_ld_of_the_same_description(ld_client):
+    block = "".join(parsed(ld_client.get("/page/al-qaeda")).json_ld)
+    doc = json.loads(block)
+    doc["@context"] = json.loads(ld_client.get("/context.jsonld").data)["@context"]
+    g = Graph().parse(data=json.dumps(doc), format="json-ld")
+    assert (URIRef(HID + "al-qaeda"), SKOS.prefLabel, Literal("al-Qaeda", lang="en")) in g
+    assert (URIRef(HID + "taliban"), URIRef("https://w3id.org/haven/ontology#providedSanctuaryTo"),
+            URIRef(HID + "al-qaeda")) in g
+
+
+def test_page_headers(ld_client):
+    response = ld_client.get("/page/al-qaeda")
+    assert response.headers["ETag"]
+    assert ld_client.get("/page/al-qaeda", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    assert 'rel="alternate"; type="text/turtle"' in response.headers["Link"]
+
+
+def test_statement_page_is_named_by_its_parts(ld_client):
+    html = ld_client.get("/page/statement/taliban-sanctuary-al-qaeda").data.decode()
+    assert "<h1>Taliban provided sanctuary to al-Qaeda</h1>" in html
+
+
+def test_landing_page(ld_client):
+    response = ld_client.get("/")
+    assert response.status_code == 200
+    html = response.data.decode()
+    assert "CC BY 4.0" in html and "Farhan Zahid" in html
+    assert "a6ebdf216a047df2e73664bc3e7cf93d7f114767472cf0296bf7e5331e6e105a" in html
+    links = parsed(response).hrefs
+    for target in ("/.well-known/void", "/ontology", "/dumps/haven.nq", "/dumps/haven.ttl", "/page/al-qaeda",
+                   "/page/osama-bin-laden", "/page/kabul"):
+        assert any(h.endswith(target) for h in links), target
+    # counts from the store: 3 people, 2 militant organisations; one statement per relation
+    assert re.search(r"Person</a></td><td class=\"num\">3<", html)
+    assert re.search(r"provided sanctuary to</a></td><td class=\"num\">1<", html)
+    examples = [h for h in links if "/query?query=" in h]
+    assert len(examples) >= 3
+
+
+def test_query_page(ld_client):
+    html = ld_client.get("/query").data.decode()
+    assert '<textarea id="query"' in html and 'data-endpoint="http://localhost/sparql"' in html
+    assert ld_client.get("/static/query.js").status_code == 200
+    prefilled = ld_client.get("/query?query=ASK%20%7B%7D").data.decode()
+    assert "ASK {}" in prefilled and 'data-autorun="true"' in prefilled
+
+
+def test_ontology_html_anchors_every_term_by_local_name(ld_client):
+    response = ld_client.get("/ontology", headers={"Accept": "text/html"})
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    html = response.data.decode()
+    for local in ("MilitantOrganization", "providedSanctuaryTo", "SanctuaryProvision"):
+        assert f'id="{local}"' in html
+    assert 'href="https://w3id.org/haven/' not in html  # our links browse on this host
+
+
+def test_static_style(ld_client):
+    response = ld_client.get("/static/style.css")
+    assert response.status_code == 200 and response.mimetype == "text/css"
