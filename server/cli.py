@@ -132,7 +132,7 @@ def _run(step):
     except BuildError as exc:
         click.echo(str(exc), err=True)
         total = sum(progress.timings.values())
-        click.echo(f"build failed after {total:.2f} s", err=True)
+        click.echo(f"failed after {total:.2f} s", err=True)
         sys.exit(1)
 
 
@@ -158,7 +158,7 @@ def _query_text(arg: str) -> str:
 def _one_line(exc: Exception) -> str:
     text = str(exc).strip() or type(exc).__name__
     if isinstance(exc, SyntaxError):
-        return f"SPARQL syntax {text.removeprefix('error ')}"
+        return f"SPARQL syntax error {text.removeprefix('error ')}"
     return text if isinstance(exc, BuildError) else f"{type(exc).__name__}: {text}"
 
 

@@ -108,7 +108,7 @@ def parse_turtle(text: str, rel: str, public_id: str) -> Graph:
         match = _OX_POSITION.match(str(exc))
         if match:
             line, column, why = match.groups()
-            raise BuildError(f"{rel}:{line}:{int(column) + 1}: Turtle syntax error: {why}") from None
+            raise BuildError(f"{rel}:{line}:{column}: Turtle syntax error: {why}") from None
         raise BuildError(f"{rel}:{exc.lineno or '?'}: Turtle syntax error: {exc}") from None
     try:
         return Graph().parse(data=text, format="turtle", publicID=public_id)
@@ -142,15 +142,18 @@ def load_sources(root: Path, base: str = DEFAULT_BASE, max_bytes: int = MAX_SOUR
 def check_sources(sources: Sources) -> None:
     ns = namespaces(sources.base)
     prefixes = ns.prefixes()
-    allowed = (f"{ns.base}ontology", f"{ns.base}shapes", str(ns.hid))
+    # the ontology and shapes may point at any published IRI (the landing page, the SPARQL endpoint);
+    # data may only use ontology terms and entities
+    data_allowed = (f"{ns.base}ontology", str(ns.hid))
     problems: list[str] = []
     for source in sources.files:
         for iri in sorted({t for triple in source.graph for t in triple if isinstance(t, URIRef)}):
             if iri.startswith("file:"):
                 problems.append(f"{source.rel}: relative IRI <{iri[iri.rfind('/') + 1:]}> (write full IRIs or prefixed names)")
-            elif (_HAVEN_LIKE.search(iri) or iri.startswith(ns.base)) and not _under(iri, allowed):
-                problems.append(f"{source.rel}: <{iri}> looks like a Haven IRI but is not under {ns.base}"
-                                f"{{ontology#, shapes#, id/}}")
+            elif _HAVEN_LIKE.search(iri) and not iri.startswith(ns.base):
+                problems.append(f"{source.rel}: <{iri}> looks like a Haven IRI but is not under {ns.base}")
+            elif source.part == "data" and iri.startswith(ns.base) and not _under(iri, data_allowed):
+                problems.append(f"{source.rel}: <{iri}> is neither an ontology term nor under {ns.hid}")
     declared = set(sources.ontology.subjects())
     defined_in: dict[URIRef, set[str]] = defaultdict(set)
     for source in sources.part("data"):
