@@ -23,6 +23,7 @@ import re
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,7 +93,9 @@ def canonical_nquads(graphs: dict[URIRef, Graph]) -> bytes:
         target = dataset.graph(name)
         for s, p, o in graph:
             target.add((labels.get(s, s), p, labels.get(o, o)))
-    text = dataset.serialize(format="nquads", encoding="utf-8").decode("utf-8")
+    with warnings.catch_warnings():  # rdflib's own N-Quads writer calls its deprecated Dataset.contexts()
+        warnings.simplefilter("ignore", DeprecationWarning)
+        text = dataset.serialize(format="nquads", encoding="utf-8").decode("utf-8")
     lines = sorted({line for line in text.splitlines() if line.strip()})
     return ("\n".join(lines) + "\n").encode("utf-8")
 
