@@ -11,7 +11,7 @@ from flask import Blueprint, abort, redirect, render_template, request
 from haven import negotiation
 from haven.describe import describe, exists
 from haven.linkeddata import (
-    HTML, current_store, release_modified, serialize, url_map, vocabulary,
+    HTML, cached_body, current_store, release_modified, serialize, url_map, vocabulary,
 )
 from haven.pagemodel import entity_view
 from haven.representation import document_response
@@ -67,7 +67,8 @@ def data(name: str):
     store, urls = current_store(), url_map()
 
     def body():
-        return serialize(describe(store, urls, iri, slug).graph, media_type)
+        return cached_body(("data", slug, media_type, urls.host_root),
+                           lambda: serialize(describe(store, urls, iri, slug).graph, media_type))
 
     return document_response(body, media_type, release_id=store.release_id, modified=release_modified(),
                              links=_alternates(slug, exclude=media_type))
@@ -79,6 +80,9 @@ def page(slug: str):
     store, urls = current_store(), url_map()
 
     def body():
+        return cached_body(("page", slug, urls.host_root), render)
+
+    def render():
         doc = describe(store, urls, iri, slug)
         view = entity_view(doc.graph, iri, vocabulary(), urls, doc.statements)
         # "</" inside the JSON would end the <script> element early; "<\/" is the same JSON string

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -85,6 +86,25 @@ def per_release(key: str, compute):
         if cache.get("release") == release:
             cache.setdefault(key, value)
     return value
+
+
+#: rendered documents kept per release (a release never changes, so a body stays valid until the next one)
+MAX_CACHED_BODIES = 512
+
+
+def cached_body(key: tuple, build):
+    """`build()` once per release for `key` (path and format), least recently used evicted past the bound."""
+    bodies = per_release("bodies", OrderedDict)
+    with _cache_lock:
+        if key in bodies:
+            bodies.move_to_end(key)
+            return bodies[key]
+    body = build()
+    with _cache_lock:
+        bodies[key] = body
+        while len(bodies) > MAX_CACHED_BODIES:
+            bodies.popitem(last=False)
+    return body
 
 
 def vocabulary():
