@@ -6,12 +6,11 @@ plain resources with validators, so they can be fetched directly, cached and rev
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request
+from flask import Blueprint, abort, redirect, render_template
 
-from haven import negotiation
 from haven.describe import describe, exists
 from haven.linkeddata import (
-    HTML, cached_body, current_store, release_modified, serialize, url_map, vocabulary,
+    HTML, cached_body, current_store, negotiate, not_acceptable, release_modified, serialize, url_map, vocabulary,
 )
 from haven.pagemodel import entity_view
 from haven.representation import document_response
@@ -36,9 +35,9 @@ def _known_entity(slug: str):
 @bp.route("/id/<path:slug>", methods=["GET", "HEAD"])
 def thing(slug: str):
     _known_entity(slug)
-    media_type = negotiation.choose(request.headers.get("Accept"), ENTITY_OFFERS)
+    media_type = negotiate(ENTITY_OFFERS)
     if media_type is None:
-        response = negotiation.not_acceptable(ENTITY_OFFERS)
+        response = not_acceptable(ENTITY_OFFERS)
     else:
         urls = url_map()
         target = urls.page_url(slug) if media_type == HTML else urls.data_url(slug, EXTENSION_OF[media_type])
@@ -53,9 +52,9 @@ def data(name: str):
     if not dot:
         # the generic document: the client's Accept picks one of the concrete formats
         _known_entity(name)
-        media_type = negotiation.choose(request.headers.get("Accept"), list(DATA_EXTENSIONS.values()))
+        media_type = negotiate(list(DATA_EXTENSIONS.values()))
         if media_type is None:
-            response = negotiation.not_acceptable(list(DATA_EXTENSIONS.values()))
+            response = not_acceptable(list(DATA_EXTENSIONS.values()))
         else:
             response = redirect(url_map().data_url(name, EXTENSION_OF[media_type]), code=303)
         response.headers["Vary"] = "Accept"

@@ -10,9 +10,10 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from rdflib import Dataset, Graph
 
+from haven import negotiation
 from haven.config import DEFAULT_BASE, Settings
 from haven.namespaces import namespaces
 from haven.representation import parse_release_date
@@ -29,6 +30,26 @@ RDF_SERIALIZERS = {
     "application/n-quads": "nquads",
 }
 CONTEXT_PATH = "context.jsonld"
+
+
+# -- negotiation: the core's one function, over the formats Haven's documents come in ---------------------
+
+_FORMATS = {f.media_type: f for f in (negotiation.HTML, negotiation.TURTLE, negotiation.N_TRIPLES,
+                                      negotiation.RDF_XML, negotiation.JSON_LD)}
+
+
+def negotiate(offers: list[str]) -> str | None:
+    """The media type among `offers` the request prefers (Accept, or `?format=` for browsers), None → 406."""
+    chosen = negotiation.choose(request.headers.get("Accept"), request.args.get("format"),
+                                [_FORMATS[o] for o in offers])
+    return chosen.media_type if chosen is not None else None
+
+
+def not_acceptable(offers: list[str]) -> Response:
+    response = Response(negotiation.describe_offers([_FORMATS[o] for o in offers]) + "\n", status=406,
+                        mimetype="text/plain")
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 # -- the app's objects -------------------------------------------------------------------------------------

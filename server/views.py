@@ -13,13 +13,12 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL
 
-from haven import negotiation
 from haven.catalogue import (
     dump_file, example_queries, landing_facts, ontology_graph, ontology_html, void_graph, void_view,
 )
 from haven.linkeddata import (
-    HTML, context_document, current_store, per_release, release_dir, release_modified, serialize, settings,
-    url_map,
+    HTML, context_document, current_store, negotiate, not_acceptable, per_release, release_dir, release_modified,
+    serialize, settings, url_map,
 )
 from haven.representation import document_response, etag_for
 
@@ -36,11 +35,9 @@ DUMPS = {"ttl": "text/turtle", "nt": "application/n-triples", "nq": "application
 
 
 def _negotiated(offers):
-    media_type = negotiation.choose(request.headers.get("Accept"), offers)
+    media_type = negotiate(offers)
     if media_type is None:
-        response = negotiation.not_acceptable(offers)
-        response.headers["Vary"] = "Accept"
-        return None, response
+        return None, not_acceptable(offers)
     return media_type, None
 
 
