@@ -1,0 +1,217 @@
+"""The SHACL shapes in shapes/: well-formed, satisfied by valid fixtures, and each one tripped by a fixture.
+
+Fixtures live in tests/resources/shapes/ (DASH style, one case per file):
+
+* ``ontology.ttl``: the few contract terms the fixtures use, so these tests do not move with ontology/haven.ttl;
+* ``background.ttl``: complete, valid entities the fixtures relate to one another;
+* ``valid/*.ttl``: must produce no result at all, not even a warning;
+* ``invalid/<ShapeLocalName>-<case>.ttl``: one defect. The offending node carries one extra triple
+  ``<node> ht:violates hsh:<Shape>``; the test removes every ``ht:`` triple, validates, and requires a result
+  whose sh:focusNode is that node and whose sh:sourceShape is that shape. Marking the node in place (rather
+  than naming it ``ex:bad``) also works for blank nodes such as evidence and selectors.
+
+Validation runs as the build runs it (server/pipeline/validate.py): ontology in the data graph, no RDFS
+inference, SHACL-AF enabled.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from pyshacl import validate
+from rdflib import Graph, Namespace, URIRef
+from rdflib.namespace import RDF, SH
+
+ROOT = Path(__file__).resolve().parent.parent
+SHAPE_FILES = [ROOT / "shapes" / "haven-shapes.ttl", ROOT / "shapes" / "haven-recommended.ttl"]
+FIXTURES = ROOT / "tests" / "resources" / "shapes"
+VALID = sorted((FIXTURES / "valid").glob("*.ttl"))
+INVALID = sorted((FIXTURES / "invalid").glob("*.ttl"))
+REAL_ONTOLOGY = ROOT / "ontology" / "haven.ttl"
+
+HSH = Namespace("https://w3id.org/haven/shapes#")
+HT = Namespace("https://w3id.org/haven/test#")
+
+# Parameters that are metadata or structure, not constraints: a NodeShape with nothing else never shows up
+# as sh:sourceShape, so it could not be tested and its sh:message would never be read.
+NON_CONSTRAINTS = {RDF.type, SH.name, SH.description, SH.message, SH.severity, SH.property, SH.target,
+                   SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.deactivated,
+                   URIRef("http://www.w3.org/2000/01/rdf-schema#comment")}
+
+
+@pytest.fixture(scope="module")
+def shapes() -> Graph:
+    graph = Graph()
+    for path in SHAPE_FILES:
+        graph.parse(path)
+    return graph
+
+
+@pytest.fixture(scope="module")
+def background() -> Graph:
+    graph = Graph()
+    graph.parse(FIXTURES / "ontology.ttl")
+    graph.parse(FIXTURES / "background.ttl")
+    return graph
+
+
+def named_shapes(shapes: Graph) -> set[URIRef]:
+    found = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
+    return {s for s in found if isinstance(s, URIRef)}
+
+
+def load_fixture(path: Path, background: Graph) -> tuple[Graph, list[tuple]]:
+    """The data graph for a fixture, and its (node, shape) expectations taken out of it."""
+    fixture = Graph().parse(path)
+    expected = list(fixture.subject_objects(HT.violates))
+    for triple in [t for t in fixture if str(t[1]).startswith(str(HT))]:
+        fixture.remove(triple)
+    return background + fixture, expected
+
+
+def run(data: Graph, shapes: Graph, ont: Graph | None = None) -> tuple[bool, Graph]:
+    conforms, report, _ = validate(data, shacl_graph=shapes, ont_graph=ont, inference="none", advanced=True)
+    return conforms, report
+
+
+def results(report: Graph) -> set[tuple]:
+    return {(report.value(r, SH.focusNode), report.value(r, SH.sourceShape))
+            for r in report.subjects(RDF.type, SH.ValidationResult)}
+
+
+def local(shape: URIRef) -> str:
+    return str(shape)[len(str(HSH)):]
+
+
+# -- the shapes themselves ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", SHAPE_FILES, ids=lambda p: p.name)
+def test_shapes_file_passes_meta_shacl(path):
+    graph = Graph().parse(path)
+    conforms, _, text = validate(Graph(), shacl_graph=graph, meta_shacl=True, advanced=True)
+    assert conforms, text
+
+
+@pytest.mark.parametrize("path", SHAPE_FILES, ids=lambda p: p.name)
+def test_shapes_file_has_header(path):
+    graph = Graph().parse(path)
+    dcterms = Namespace("http://purl.org/dc/terms/")
+    owl = Namespace("http://www.w3.org/2002/07/owl#")
+    (header,) = list(graph.subjects(RDF.type, owl.Ontology))
+    assert graph.value(header, dcterms.title)
+    assert graph.value(header, owl.versionInfo)
+    assert graph.value(header, dcterms.license) == URIRef("https://creativecommons.org/licenses/by/4.0/")
+
+
+def test_every_shape_is_named_documented_and_graded(shapes):
+    for shape in named_shapes(shapes):
+        assert str(shape).startswith(str(HSH)), shape
+        assert shapes.value(shape, SH.severity) in (SH.Violation, SH.Warning), shape
+        assert shapes.value(shape, SH.name), shape
+        assert shapes.value(shape, SH.description), shape
+        messages = list(shapes.objects(shape, SH.message)) + [
+            m for c in shapes.objects(shape, SH.sparql) for m in shapes.objects(c, SH.message)]
+        assert messages and all(m.language == "en" for m in messages), shape
+
+
+def test_severity_follows_file(shapes):
+    violations, recommended = (Graph().parse(p) for p in SHAPE_FILES)
+    for shape in named_shapes(violations):
+        assert violations.value(shape, SH.severity) == SH.Violation, shape
+    for shape in named_shapes(recommended):
+        assert recommended.value(shape, SH.severity) == SH.Warning, shape
+
+
+def test_every_node_shape_has_a_constraint_of_its_own(shapes):
+    for shape in shapes.subjects(RDF.type, SH.NodeShape):
+        own = {p for p in shapes.predicates(shape, None)} - NON_CONSTRAINTS
+        assert own, f"{shape} only groups property shapes, so no report can name it"
+
+
+def test_property_shapes_are_named_after_their_node_shape(shapes):
+    for node in shapes.subjects(RDF.type, SH.NodeShape):
+        for prop in shapes.objects(node, SH.property):
+            assert isinstance(prop, URIRef) and str(prop).startswith(str(node) + "-"), (node, prop)
+
+
+# -- fixtures -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
+def test_valid_fixture_conforms(path, shapes, background):
+    data, expected = load_fixture(path, background)
+    assert not expected
+    conforms, report = run(data, shapes)
+    assert conforms, report.serialize(format="turtle")
+
+
+def test_background_alone_conforms(shapes, background):
+    conforms, report = run(background, shapes)
+    assert conforms, report.serialize(format="turtle")
+
+
+@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
+def test_invalid_fixture_fails_on_its_shape_and_node(path, shapes, background):
+    data, expected = load_fixture(path, background)
+    assert len(expected) == 1, "one case per file: exactly one ht:violates triple"
+    ((node, shape),) = expected
+    assert shape in named_shapes(shapes), shape
+    assert path.stem.startswith(local(shape) + "-"), f"{path.name} should be named {local(shape)}-<case>.ttl"
+    conforms, report = run(data, shapes)
+    assert not conforms
+    found = results(report)
+    assert (node, shape) in found, sorted((str(f), local(s)) for f, s in found if s is not None)
+
+
+def test_every_shape_has_an_invalid_fixture(shapes):
+    covered = set()
+    for path in INVALID:
+        covered.update(Graph().parse(path).objects(None, HT.violates))
+    missing = sorted(local(s) for s in named_shapes(shapes) - covered)
+    assert not missing, f"shapes without a failing fixture in {FIXTURES / 'invalid'}: {missing}"
+
+
+# -- the base can move ----------------------------------------------------------------------------------------
+
+def test_shapes_follow_a_rebased_build(shapes, background):
+    """A build under another base rewrites IRIs and IRI-only literals; the SPARQL prefixes must follow."""
+    from haven.namespaces import rebase_graph
+
+    new = "https://example.org/haven/"
+    fixture, _ = load_fixture(FIXTURES / "invalid" / "DirectTripleShape-hand-written.ttl", background)
+    moved_shapes, moved_data = rebase_graph(shapes, new), rebase_graph(fixture, new)
+    conforms, report = run(moved_data, moved_shapes)
+    assert not conforms
+    assert (URIRef(new + "id/al-qaeda"), URIRef(new + "shapes#DirectTripleShape")) in results(report)
+    conforms, report = run(rebase_graph(background, new), moved_shapes)
+    assert conforms, report.serialize(format="turtle")
+
+
+# -- speed and the real ontology ------------------------------------------------------------------------------
+
+def _statements(count: int) -> Graph:
+    """`count` valid sanctuary statements over `count` organisations, plus their derived direct triples."""
+    fixture = Graph().parse(FIXTURES / "valid" / "statement-sanctuary-with-derived-layer.ttl")
+    template = URIRef("https://w3id.org/haven/id/statement/taliban-sanctuary-al-qaeda")
+    org = Graph().parse(FIXTURES / "background.ttl").cbd(URIRef("https://w3id.org/haven/id/taliban"))
+    out = Graph()
+    hid = "https://w3id.org/haven/id/"
+    for i in range(count):
+        rename = {URIRef(hid + "taliban"): URIRef(f"{hid}org-{i}"), URIRef(hid + "al-qaeda"): URIRef(f"{hid}org-{i + 1}"),
+                  template: URIRef(f"{template}-{i}")}
+        for s, p, o in fixture.cbd(template) + org:
+            out.add((rename.get(s, s), p, rename.get(o, o)))
+        out.add((URIRef(f"{hid}org-{i}"), URIRef("https://w3id.org/haven/ontology#providedSanctuaryTo"),
+                 URIRef(f"{hid}org-{i + 1}")))
+    for s, p, o in org:
+        out.add((URIRef(f"{hid}org-{count}") if s == URIRef(hid + "taliban") else s, p, o))
+    return out
+
+
+def test_three_hundred_statements_validate_in_seconds(shapes, background):
+    data = background + _statements(300)
+    started = time.perf_counter()
+    conforms, report = run(data, shapes)
+    elapsed = time.perf_counter() - started
+    assert conforms, report.serialize(format="turtle")
+    assert elapsed < 60, f"{elapsed:.1f} s for 300 statements"
