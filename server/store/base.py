@@ -21,6 +21,10 @@ class QueryTimeout(StoreError):
     """The query ran past the configured timeout and was stopped."""
 
 
+class StoreBusy(StoreError):
+    """Every query slot is taken; the HTTP layer answers 503 with Retry-After."""
+
+
 class QuerySyntaxError(ValueError):
     """The query does not parse; `str()` is the parser's message (answered 400)."""
 
@@ -43,6 +47,8 @@ class SerializedResult:
 class Store(ABC):
     #: identifies the immutable published release behind this store (used for ETags and caches)
     release_id: str = ""
+    #: the release's manifest.json (id, base, created, version, triples, graphs, sha256); {} when unknown
+    manifest: dict = {}
 
     @abstractmethod
     def rows(self, query: str, timeout: float | None = None) -> list[dict[str, rdflib.term.Node]]:
@@ -66,8 +72,15 @@ class Store(ABC):
         named_graph_uris: list[str] | None = None,
         timeout: float | None = None,
         result_limit: int | None = None,
+        base_iri: str | None = None,
+        cap_link: str | None = None,
     ) -> SerializedResult:
-        """Run an untrusted client query (already checked for safety) and serialise the answer."""
+        """Run an untrusted client query (already checked for safety) and serialise the answer.
+
+        `accept_media_type` is the negotiated type for the query's form; `base_iri` resolves relative IRIs
+        (SPARQL 1.1 Protocol §2.3: the endpoint's URL); `cap_link` is the IRI a capped JSON/XML answer links
+        to in its head. Raises QuerySyntaxError, QueryTimeout, StoreBusy or StoreError.
+        """
 
     def close(self) -> None:  # pragma: no cover - backends override when they hold resources
         pass

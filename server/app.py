@@ -1,0 +1,92 @@
+"""The Flask application factory.
+
+`create_app` builds the store once per process (loading a release is the expensive part) and shares it
+through ``app.extensions["haven"]`` (a `haven.store.base.Store`); the settings are ``app.config["HAVEN_SETTINGS"]``.
+Blueprints read both from ``current_app`` and never open stores themselves.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import threading
+from dataclasses import fields
+from pathlib import Path
+
+from flask import Flask, Response, current_app, jsonify, request
+
+from .config import Settings
+from .errors import register_error_handlers
+from .store import open_store
+from .store.base import Store
+
+#: blueprints of the Linked Data pages, registered when their modules exist (they are built separately)
+OPTIONAL_BLUEPRINTS = ("haven.entities", "haven.views")
+
+CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
+CORS_ALLOW_HEADERS = "Content-Type, Accept"
+
+
+def create_app(config: Settings | dict | None = None, *, store: Store | None = None) -> Flask:
+    """Build the app. `config` is a Settings, or a dict of Settings fields (lowercase) and Flask config keys
+    (uppercase, e.g. TESTING) applied over the HAVEN_* environment. `store` lets tests share one loaded store
+    between apps; otherwise the store is opened from the settings."""
+    settings, flask_config = _settings_from(config)
+    app = Flask(__name__)
+    app.config.update(flask_config)
+    app.config["HAVEN_SETTINGS"] = settings
+    # Werkzeug enforces it while reading a body: larger requests are answered 413 before any parsing
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_query_bytes
+    app.extensions["haven"] = store if store is not None else open_store(settings)
+    app.extensions["haven.query_slots"] = threading.BoundedSemaphore(settings.max_concurrent_queries)
+
+    from . import sparql
+
+    app.register_blueprint(sparql.bp)
+    for module_name in OPTIONAL_BLUEPRINTS:
+        if importlib.util.find_spec(module_name) is not None:
+            module = importlib.import_module(module_name)
+            if hasattr(module, "bp"):
+                app.register_blueprint(module.bp)
+    register_error_handlers(app)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    if settings.cors:
+        app.after_request(_cors)
+    return app
+
+
+def _settings_from(config: Settings | dict | None) -> tuple[Settings, dict]:
+    if isinstance(config, Settings):
+        return config, {}
+    config = dict(config or {})
+    defaults = {f.name: f.default for f in fields(Settings)}
+    # a dict may carry strings (paths from a CLI or a test); give them the field's type
+    overrides = {
+        k: Path(v) if isinstance(defaults[k], Path) and v is not None else v
+        for k, v in config.items()
+        if k in defaults
+    }
+    names = set(defaults)
+    unknown = [k for k in config if k not in names and not k.isupper()]
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+    flask_config = {k: v for k, v in config.items() if k.isupper()}
+    return Settings.from_env(**overrides), flask_config
+
+
+def _healthz() -> Response:
+    store = current_app.extensions["haven"]
+    return jsonify(status="ok", release=store.release_id)
+
+
+def _cors(response: Response) -> Response:
+    """Every answer is public, read-only data: any origin may read it (YASGUI, browser apps)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    if request.method == "OPTIONS" and response.status_code == 200 and request.url_rule is not None:
+        # Flask's automatic OPTIONS answer, turned into a CORS preflight answer
+        response.status_code = 204
+        response.set_data(b"")
+        response.headers.pop("Content-Type", None)
+        response.headers["Access-Control-Allow-Methods"] = CORS_ALLOW_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_ALLOW_HEADERS
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response

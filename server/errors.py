@@ -1,0 +1,61 @@
+"""Error answers: short plain-text messages with the right status, never a stack trace or exception text.
+
+Blueprints return `plain(...)` for protocol errors they detect themselves; `register_error_handlers` turns
+Werkzeug's HTTP exceptions (404, 405, 413...) and store failures raised anywhere into the same shape.
+"""
+from __future__ import annotations
+
+from flask import Flask, Response, current_app
+from werkzeug.exceptions import HTTPException
+
+from .store.base import QueryTimeout, StoreBusy, StoreError
+
+#: seconds a client should wait before retrying when every query slot is taken
+RETRY_AFTER_SECONDS = 1
+
+
+def plain(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    response = Response(message.rstrip("\n") + "\n", status=status, content_type="text/plain; charset=utf-8")
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def busy() -> Response:
+    return plain(
+        503,
+        "The server is answering as many queries as it allows at once; retry shortly.",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def timed_out(seconds: float) -> Response:
+    return plain(
+        503,
+        f"The query ran past the {seconds:g} s time limit and was stopped. Narrow it (filters, LIMIT) and retry.",
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(StoreBusy, lambda error: busy())
+    app.register_error_handler(QueryTimeout, lambda error: timed_out(app.config["HAVEN_SETTINGS"].query_timeout))
+    app.register_error_handler(StoreError, _store_error)
+    app.register_error_handler(Exception, _internal_error)
+
+
+def _http_error(error: HTTPException) -> Response:
+    # keep Werkzeug's headers (Allow on 405, Location on redirects) but answer in plain text
+    original = error.get_response()
+    headers = {k: v for k, v in original.headers.items() if k.lower() not in {"content-type", "content-length"}}
+    return plain(error.code or 500, f"{error.code} {error.name}: {error.description}", headers)
+
+
+def _store_error(error: StoreError) -> Response:
+    current_app.logger.error("store failure: %s", error)
+    return plain(503, "The data store could not answer this request; retry shortly.", {"Retry-After": "5"})
+
+
+def _internal_error(error: Exception) -> Response:
+    current_app.logger.exception("unhandled error")
+    return plain(500, "500 Internal Server Error: the server could not answer this request.")

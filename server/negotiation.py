@@ -1,0 +1,153 @@
+"""Content negotiation: the format tables and one Accept-matching function (pure functions, no Flask).
+
+Matching follows RFC 9110 §12.5.1 the way Oxigraph does it: each offer takes the q of the *most specific*
+media range that matches it (exact type with parameters > exact type > ``type/*`` > ``*/*``), ``q=0`` excludes
+it, the highest q wins and ties go to the order of the offers (the server's preference). A missing or empty
+Accept header means "anything", i.e. the first offer. Werkzeug's ``best_match`` was not used because it
+returns None for a missing header and cannot tell a specific ``q=0`` from a wildcard one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+
+@dataclass(frozen=True)
+class Format:
+    #: short name accepted by the ``format=`` parameter
+    name: str
+    media_type: str
+    #: "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE, RDF documents) or "html"
+    kind: str
+    #: other ``format=`` values and file extensions that mean this format
+    aliases: tuple[str, ...] = ()
+    #: text formats carry an explicit charset so that browsers and curl never guess
+    charset: bool = False
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.media_type}; charset=utf-8" if self.charset else self.media_type
+
+
+SPARQL_JSON = Format("json", "application/sparql-results+json", "results", ("srj",))
+SPARQL_XML = Format("xml", "application/sparql-results+xml", "results", ("srx",), charset=True)
+SPARQL_CSV = Format("csv", "text/csv", "results", (), charset=True)
+SPARQL_TSV = Format("tsv", "text/tab-separated-values", "results", (), charset=True)
+
+TURTLE = Format("turtle", "text/turtle", "graph", ("ttl",), charset=True)
+N_TRIPLES = Format("nt", "application/n-triples", "graph", ("ntriples", "n-triples"))
+RDF_XML = Format("rdfxml", "application/rdf+xml", "graph", ("rdf", "xml", "owl"), charset=True)
+JSON_LD = Format("jsonld", "application/ld+json", "graph", ("json-ld", "json"))
+N_QUADS = Format("nq", "application/n-quads", "dataset", ("nquads", "n-quads"))
+
+HTML = Format("html", "text/html", "html", ("htm",), charset=True)
+
+#: SELECT and ASK answers; the first is the default
+RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
+#: CONSTRUCT and DESCRIBE answers and every RDF document; Turtle is the default
+GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, N_TRIPLES, RDF_XML, JSON_LD)
+
+
+@dataclass(frozen=True)
+class MediaRange:
+    type: str
+    subtype: str
+    params: tuple[tuple[str, str], ...]
+    q: float
+
+    def specificity(self, offer: Format) -> int:
+        """How precisely this range names `offer`: -1 no match, 0 ``*/*``, 1 ``type/*``, 2 exact, 3 exact+params."""
+        otype, _, osub = offer.media_type.partition("/")
+        if self.type == "*" and self.subtype == "*":
+            return 0
+        if self.type != otype:
+            return -1
+        if self.subtype == "*":
+            return 1
+        if self.subtype != osub:
+            return -1
+        if not self.params:
+            return 2
+        # a charset other than UTF-8 cannot be produced; other parameters (profile...) are not served
+        for key, value in self.params:
+            if key != "charset" or value.lower() not in {"utf-8", "utf8"}:
+                return -1
+        return 3
+
+
+def parse_accept(header: str | None) -> list[MediaRange]:
+    """Split an Accept header into media ranges; malformed items are skipped, as RFC 9110 allows."""
+    ranges: list[MediaRange] = []
+    for item in (header or "").split(","):
+        parts = [p.strip() for p in item.split(";")]
+        mtype, _, msub = parts[0].lower().partition("/")
+        if not mtype or not msub or (mtype == "*" and msub != "*"):
+            continue
+        q = 1.0
+        params: list[tuple[str, str]] = []
+        for part in parts[1:]:
+            key, _, value = part.partition("=")
+            key, value = key.strip().lower(), value.strip().strip('"')
+            if key == "q":
+                try:
+                    q = min(max(float(value), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+                break  # parameters after q are accept-extensions, not media type parameters
+            if key:
+                params.append((key, value))
+        ranges.append(MediaRange(mtype, msub, tuple(params), q))
+    return ranges
+
+
+def negotiate(accept: str | None, offers: Sequence[Format]) -> Format | None:
+    """The offer the client prefers, or None when every offer is excluded (answer 406)."""
+    if not offers:
+        return None
+    ranges = parse_accept(accept)
+    if not ranges:
+        return offers[0]
+    best: Format | None = None
+    best_q = 0.0
+    for offer in offers:
+        q = _quality(offer, ranges)
+        if q > best_q:
+            best, best_q = offer, q
+    return best
+
+
+def _quality(offer: Format, ranges: Iterable[MediaRange]) -> float:
+    chosen_q, chosen_rank = 0.0, -1
+    for media_range in ranges:
+        rank = media_range.specificity(offer)
+        if rank > chosen_rank:
+            chosen_q, chosen_rank = media_range.q, rank
+    return chosen_q
+
+
+def by_name(name: str | None, offers: Sequence[Format]) -> Format | None:
+    """The offer a ``format=`` value names (short name, alias, or full media type); None if none does."""
+    if not name:
+        return None
+    wanted = name.strip().lower()
+    for offer in offers:
+        if wanted == offer.name or wanted in offer.aliases or wanted == offer.media_type:
+            return offer
+    return None
+
+
+def choose(accept: str | None, format_param: str | None, offers: Sequence[Format]) -> Format | None:
+    """``format=`` (for browsers, which cannot set Accept) wins when it names an offer; else Accept decides.
+
+    A ``format=`` value that names no offer is not silently ignored: the answer is None (406), so a typo
+    never returns a format the client did not ask for.
+    """
+    if format_param:
+        return by_name(format_param, offers)
+    return negotiate(accept, offers)
+
+
+def describe_offers(offers: Sequence[Format]) -> str:
+    """A human line listing what can be asked for, for 406 answers."""
+    listed = ", ".join(f"{o.media_type} (format={o.name})" for o in offers)
+    return f"This resource is available as: {listed}."

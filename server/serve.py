@@ -1,0 +1,47 @@
+"""Production serving: the app under waitress (a real multi-threaded WSGI server, not Flask's dev server).
+
+`run(settings)` is what `haven serve` calls. With ``port=0`` the OS picks a free port; the first line on
+stdout is always ``Serving on http://HOST:PORT/`` with the real port, so that tests and scripts can find it.
+``python -m haven.serve`` does the same from HAVEN_* environment variables alone.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+from waitress import create_server
+
+from .app import create_app
+from .config import Settings
+
+
+def run(settings: Settings) -> None:
+    app = create_app(settings)
+    store = app.extensions["haven"]
+    # start the query workers before the first client arrives, not during its request
+    warm_up = getattr(store, "warm_up", None)
+    if warm_up is not None:
+        warm_up()
+    server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads)
+    host, port = server.effective_host, server.effective_port
+    print(f"Serving on http://{host}:{port}/ (release {store.release_id})", flush=True)
+    try:
+        server.run()
+    finally:
+        store.close()
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # SIGTERM (service managers, test fixtures) unwinds through run()'s finally, which stops the workers
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    try:
+        run(Settings.from_env())
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

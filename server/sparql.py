@@ -1,0 +1,187 @@
+"""The SPARQL 1.1 Protocol endpoint, ``/sparql`` (query operation only: the service is read-only).
+
+Request forms (Protocol §2.1): GET ``?query=``; POST ``application/x-www-form-urlencoded`` with ``query=``;
+POST ``application/sparql-query`` with the query as the UTF-8 body. Any other POST body type is 415, other
+methods 405. ``default-graph-uri`` / ``named-graph-uri`` (repeatable, in the URL or the form) replace the
+query's FROM / FROM NAMED; graphs the store does not hold are empty, never fetched. Without a query the
+endpoint describes itself (Service Description, or the HTML query page for browsers).
+
+Status codes: 400 malformed request or query (with the parser's message), 403 update or SERVICE (refused by
+policy, before evaluation), 406 no acceptable format, 413 query too large, 415 wrong body type or charset,
+503 past the time limit or too many queries at once (with Retry-After).
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import threading
+
+from flask import Blueprint, Response, current_app, request
+from werkzeug.datastructures import MultiDict
+
+from . import negotiation, safety, service_description
+from .errors import busy, plain, timed_out
+from .store.base import QueryRefused, QuerySyntaxError, QueryTimeout, StoreBusy
+
+bp = Blueprint("sparql", __name__)
+
+FORM = "application/x-www-form-urlencoded"
+DIRECT_QUERY = "application/sparql-query"
+DIRECT_UPDATE = "application/sparql-update"
+DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
+UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
+CAPPED_HEADER = "Haven-Result-Capped"
+
+#: Service Description formats, then HTML for people; Turtle first so that */* gets Turtle
+DESCRIPTION_OFFERS = negotiation.GRAPH_FORMATS + (negotiation.HTML,)
+
+
+class ProtocolError(Exception):
+    def __init__(self, response: Response):
+        super().__init__(response.get_data(as_text=True))
+        self.response = response
+
+
+def query_slots(app) -> threading.BoundedSemaphore:
+    """The per-app cap on queries evaluated at once (Settings.max_concurrent_queries)."""
+    return app.extensions["haven.query_slots"]
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    try:
+        params, direct_query = _read_request()
+        queries = params.getlist("query") + ([direct_query] if direct_query is not None else [])
+        if any(name in params for name in UPDATE_PARAMS):
+            return plain(403, safety.UPDATE_MESSAGE)
+        if len(queries) > 1:
+            return plain(400, "Exactly one query is allowed per request (the 'query' parameter was repeated).")
+        if not queries:
+            return _describe_service()
+        return _answer(queries[0], params)
+    except ProtocolError as error:
+        return error.response
+
+
+def _read_request() -> tuple[MultiDict, str | None]:
+    """Protocol parameters (URL and form merged) and the body of a direct POST, or a ProtocolError."""
+    settings = current_app.config["HAVEN_SETTINGS"]
+    if request.method == "GET":
+        if request.content_length:
+            raise ProtocolError(plain(400, "A GET request to the SPARQL endpoint must not have a body."))
+        return MultiDict(request.args), None
+    mimetype = request.mimetype
+    if mimetype == FORM:
+        params = MultiDict(request.args)
+        for key, values in request.form.lists():
+            params.setlist(key, params.getlist(key) + values)
+        return params, None
+    if mimetype == DIRECT_UPDATE:
+        raise ProtocolError(plain(403, safety.UPDATE_MESSAGE))
+    if mimetype == DIRECT_QUERY:
+        charset = request.mimetype_params.get("charset", "utf-8").lower()
+        if charset not in {"utf-8", "utf8"}:
+            raise ProtocolError(plain(415, "A application/sparql-query body must be UTF-8 (SPARQL 1.1 Protocol §2.1.3)."))
+        raw = request.get_data(cache=False)
+        if len(raw) > settings.max_query_bytes:
+            raise ProtocolError(_too_large(settings))
+        try:
+            return MultiDict(request.args), raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError(plain(400, "The query body is not valid UTF-8.")) from None
+    sent = mimetype or "no Content-Type"
+    raise ProtocolError(plain(
+        415,
+        f"Unsupported request body ({sent}). Send the query as {DIRECT_QUERY}, as {FORM} "
+        "with a 'query' field, or with GET ?query=.",
+    ))
+
+
+def _answer(query: str, params: MultiDict) -> Response:
+    settings = current_app.config["HAVEN_SETTINGS"]
+    if len(query.encode("utf-8")) > settings.max_query_bytes:
+        return _too_large(settings)
+    try:
+        info = safety.inspect(query)
+    except QueryRefused as refusal:
+        return plain(403, str(refusal))
+    offers = negotiation.GRAPH_FORMATS if info.form in {"CONSTRUCT", "DESCRIBE"} else negotiation.RESULT_FORMATS
+    chosen = negotiation.choose(request.headers.get("Accept"), params.get("format"), offers)
+    if chosen is None:
+        return plain(406, "None of the requested formats can be produced. " + negotiation.describe_offers(offers))
+
+    slots = query_slots(current_app)
+    if not slots.acquire(blocking=False):
+        return busy()
+    try:
+        store = current_app.extensions["haven"]
+        result = store.execute(
+            query,
+            chosen.media_type,
+            default_graph_uris=params.getlist("default-graph-uri") or None,
+            named_graph_uris=params.getlist("named-graph-uri") or None,
+            timeout=settings.query_timeout,
+            result_limit=settings.result_limit,
+            base_iri=request.base_url,
+            cap_link=str(service_description.result_limit_iri(request.base_url)),
+        )
+    except QuerySyntaxError as error:
+        return plain(400, f"The query is not valid SPARQL 1.1:\n{error}")
+    except QueryTimeout:
+        return timed_out(settings.query_timeout)
+    except StoreBusy:
+        return busy()
+    finally:
+        slots.release()
+    response = Response(result.body, status=200, content_type=result.media_type)
+    if result.capped:
+        response.headers[CAPPED_HEADER] = f"true; limit={settings.result_limit}"
+    response.headers.update(result.extra_headers)
+    return response
+
+
+def _too_large(settings) -> Response:
+    return plain(413, f"The query is larger than the {settings.max_query_bytes} bytes this endpoint accepts.")
+
+
+def _describe_service() -> Response:
+    chosen = negotiation.choose(request.headers.get("Accept"), request.args.get("format"), DESCRIPTION_OFFERS)
+    if chosen is None:
+        return plain(406, "None of the requested formats can be produced. " + negotiation.describe_offers(DESCRIPTION_OFFERS))
+    if chosen is negotiation.HTML:
+        return _query_page()
+    settings = current_app.config["HAVEN_SETTINGS"]
+    graph = service_description.build(
+        current_app.extensions["haven"],
+        request.base_url,
+        result_limit=settings.result_limit,
+        query_timeout=settings.query_timeout,
+    )
+    body = graph.serialize(format=_RDFLIB_FORMATS[chosen.name], encoding="utf-8")
+    return Response(body, status=200, content_type=chosen.content_type)
+
+
+_RDFLIB_FORMATS = {"turtle": "turtle", "nt": "nt", "rdfxml": "xml", "jsonld": "json-ld"}
+
+
+def _query_page() -> Response:
+    """The LD pages' query page when they provide one; a bare form otherwise."""
+    if importlib.util.find_spec("haven.views") is not None:
+        views = importlib.import_module("haven.views")
+        if hasattr(views, "query_page"):
+            return current_app.make_response(views.query_page())
+    page = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Haven SPARQL endpoint</title>"
+        "<h1>Haven SPARQL endpoint</h1><form method=get action=''>"
+        "<textarea name=query rows=12 cols=80>SELECT * WHERE { ?s ?p ?o } LIMIT 10</textarea><br>"
+        "<button>Run query</button></form></html>"
+    )
+    return Response(page, status=200, content_type=negotiation.HTML.content_type)
+
+
+@bp.after_request
+def _vary(response: Response) -> Response:
+    # the same URL answers in several formats depending on Accept; caches must key on it
+    response.vary.add("Accept")
+    response.headers.setdefault("Access-Control-Expose-Headers", CAPPED_HEADER)
+    return response

@@ -1,0 +1,332 @@
+"""The embedded store: one release loaded once into pyoxigraph, read-only, plus killable query workers.
+
+Two paths, on purpose:
+* Haven's own queries (`rows`, `graph`, `ask`: entity documents, VoID, pages) run in-process on the store
+  loaded at start-up: they are written by us, bounded, and must be fast. The deadline is checked while the
+  answer is read.
+* Client queries (`execute`, the public /sparql endpoint) run in a pool of worker processes
+  (`haven.store.worker`), each with its own copy of the release, because pyoxigraph cannot cancel a running
+  query: a worker past its deadline is killed and replaced, and the client gets 503, never a truncated 200.
+
+Nothing here writes: the pyoxigraph store is private, no method adds, removes or updates, and client text
+reaches only `Store.query`, which rejects update syntax (and `haven.safety` refused it before that).
+"""
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import queue
+import select
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from .. import negotiation
+from ..safety import keywords, unescape
+from .base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreBusy, StoreError
+
+log = logging.getLogger(__name__)
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+#: a worker loading a release must say it is ready within this many seconds
+WORKER_START_TIMEOUT = 120.0
+
+_FORMATS_BY_MEDIA_TYPE = {f.media_type: f for f in negotiation.RESULT_FORMATS + negotiation.GRAPH_FORMATS}
+
+
+class EmbeddedStore(Store):
+    def __init__(self, release_dir: Path | str, *, workers: int = 4, prefixes: dict[str, str] | None = None):
+        # resolve() pins the release: if build/current is repointed later, workers still load this one
+        self.release_dir = Path(release_dir).resolve()
+        self.nq_path = self.release_dir / "haven.nq"
+        if not self.nq_path.is_file():
+            raise StoreError(f"no release to serve: {self.nq_path} does not exist (run `haven build` first)")
+        manifest_path = self.release_dir / "manifest.json"
+        self.manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+        self.release_id = str(self.manifest.get("id") or self.release_dir.name)
+        self.prefixes = dict(prefixes or {})
+        self._store = ox.Store()
+        self._store.bulk_load(path=str(self.nq_path), format=ox.RdfFormat.N_QUADS)
+        self._pool = WorkerPool(self.nq_path, size=max(1, workers))
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    # -- trusted queries ------------------------------------------------------------------------------
+    def _run_trusted(self, query: str):
+        try:
+            return self._store.query(query, **_dataset_for(query))
+        except SyntaxError as error:
+            raise QuerySyntaxError(str(error)) from error
+
+    def rows(self, query, timeout=None):
+        deadline = _deadline(timeout)
+        result = self._run_trusted(query)
+        if not isinstance(result, ox.QuerySolutions):
+            raise TypeError("rows() needs a SELECT query")
+        names = [v.value for v in result.variables]
+        out = []
+        for solution in result:
+            _check(deadline)
+            out.append({n: to_rdflib(solution[n]) for n in names if solution[n] is not None})
+        return out
+
+    def graph(self, query, timeout=None):
+        deadline = _deadline(timeout)
+        result = self._run_trusted(query)
+        if not isinstance(result, ox.QueryTriples):
+            raise TypeError("graph() needs a CONSTRUCT or DESCRIBE query")
+        graph = rdflib.Graph()
+        for triple in result:
+            _check(deadline)
+            graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+        return graph
+
+    def ask(self, query, timeout=None):
+        result = self._run_trusted(query)
+        if not isinstance(result, ox.QueryBoolean):
+            raise TypeError("ask() needs an ASK query")
+        return bool(result)
+
+    # -- client queries -------------------------------------------------------------------------------
+    def execute(
+        self,
+        query,
+        accept_media_type,
+        *,
+        default_graph_uris=None,
+        named_graph_uris=None,
+        timeout=None,
+        result_limit=None,
+        base_iri: str | None = None,
+        cap_link: str | None = None,
+    ):
+        chosen = _FORMATS_BY_MEDIA_TYPE.get(accept_media_type.split(";")[0].strip())
+        if chosen is None:
+            raise ValueError(f"cannot serialise query answers as {accept_media_type}")
+        protocol_dataset = bool(default_graph_uris) or bool(named_graph_uris)
+        request = {
+            "query": query,
+            "base_iri": base_iri,
+            "results_format": chosen.name if chosen.kind == "results" else negotiation.RESULT_FORMATS[0].name,
+            "graph_format": chosen.name if chosen.kind == "graph" else negotiation.GRAPH_FORMATS[0].name,
+            "limit": result_limit,
+            "cap_link": cap_link,
+            "prefixes": self.prefixes,
+        }
+        if protocol_dataset:
+            # SPARQL 1.1 Protocol §2.1.4: the protocol's dataset replaces FROM/FROM NAMED entirely
+            request["default_graphs"] = list(default_graph_uris or [])
+            request["named_graphs"] = list(named_graph_uris or [])
+        else:
+            request.update(_dataset_for(query, as_request=True))
+        header, body = self._pool.run(request, timeout)
+        if not header.get("ok"):
+            if header.get("error") == "syntax":
+                raise QuerySyntaxError(header.get("message", "syntax error"))
+            raise StoreError(header.get("message", "the query failed"))
+        offers = negotiation.GRAPH_FORMATS if header["form"] == "GRAPH" else negotiation.RESULT_FORMATS
+        answered = negotiation.by_name(header["format"], offers)
+        form = header["form"] if header["form"] != "GRAPH" else _graph_form(query)
+        return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=header["capped"])
+
+    def warm_up(self) -> None:
+        """Start the query workers now rather than on the first client query."""
+        self._pool.start()
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _graph_form(query: str) -> str:
+    return "DESCRIBE" if "DESCRIBE" in keywords(unescape(query)) else "CONSTRUCT"
+
+
+def _dataset_for(query: str, as_request: bool = False) -> dict:
+    """With no dataset in the request, the default graph is the union of all named graphs, unless the query
+    names its own with FROM / FROM NAMED (pyoxigraph would otherwise let the union override FROM)."""
+    union = "FROM" not in keywords(unescape(query))
+    if as_request:
+        return {"union": union}
+    return {"use_default_graph_as_union": True} if union else {}
+
+
+def _deadline(timeout: float | None) -> float | None:
+    return time.monotonic() + timeout if timeout else None
+
+
+def _check(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise QueryTimeout("the query ran past its time limit")
+
+
+def to_rdflib(term):
+    """A pyoxigraph term as the equal rdflib term (simple literals without datatype, as rdflib parses them)."""
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return rdflib.Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype in (XSD_STRING, RDF_LANG_STRING):
+            return rdflib.Literal(term.value)
+        return rdflib.Literal(term.value, datatype=rdflib.URIRef(datatype))
+    raise TypeError(f"no rdflib equivalent for {term!r}")
+
+
+class _Worker:
+    def __init__(self, nq_path: Path):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "haven.store.worker", str(nq_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            bufsize=0,
+        )
+        self._fd = self.proc.stdout.fileno()
+        self._buffer = bytearray()
+
+    def wait_ready(self, deadline: float) -> None:
+        header = json.loads(self._read_line(deadline))
+        if not header.get("ready"):
+            raise StoreError("query worker did not start")
+
+    def ask(self, request: dict, deadline: float) -> tuple[dict, bytes]:
+        try:
+            self.proc.stdin.write(json.dumps(request).encode("utf-8") + b"\n")
+        except (BrokenPipeError, OSError) as error:
+            raise StoreError("query worker is gone") from error
+        header = json.loads(self._read_line(deadline))
+        body = self._read_exact(header.get("length", 0), deadline)
+        return header, body
+
+    def _read_line(self, deadline: float) -> bytes:
+        while b"\n" not in self._buffer:
+            self._fill(deadline)
+        line, _, rest = bytes(self._buffer).partition(b"\n")
+        self._buffer = bytearray(rest)
+        return line
+
+    def _read_exact(self, length: int, deadline: float) -> bytes:
+        while len(self._buffer) < length:
+            self._fill(deadline)
+        data = bytes(self._buffer[:length])
+        del self._buffer[:length]
+        return data
+
+    def _fill(self, deadline: float) -> None:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise QueryTimeout("the query ran past its time limit")
+        ready, _, _ = select.select([self._fd], [], [], remaining)
+        if not ready:
+            raise QueryTimeout("the query ran past its time limit")
+        chunk = os.read(self._fd, 1 << 16)
+        if not chunk:
+            raise StoreError("query worker exited unexpectedly")
+        self._buffer += chunk
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL is not ignorable
+            log.error("query worker %s did not exit after SIGKILL", self.proc.pid)
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class WorkerPool:
+    """`size` worker processes; a query borrows one, and a worker that overruns is killed and replaced."""
+
+    def __init__(self, nq_path: Path, size: int):
+        self.nq_path = nq_path
+        self.size = size
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._workers: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._started = False
+        self._closed = False
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            if self._closed:
+                raise StoreError("the store is closed")
+            workers = [_Worker(self.nq_path) for _ in range(self.size)]
+            deadline = time.monotonic() + WORKER_START_TIMEOUT
+            try:
+                for worker in workers:
+                    worker.wait_ready(deadline)
+            except Exception:
+                for worker in workers:
+                    worker.kill()
+                raise
+            for worker in workers:
+                self._workers.add(worker)
+                self._idle.put(worker)
+            self._started = True
+            atexit.register(self.close)
+
+    def run(self, request: dict, timeout: float | None) -> tuple[dict, bytes]:
+        self.start()
+        timeout = timeout or 3600.0
+        try:
+            # a replacement worker may be loading; wait a little for it rather than failing at once
+            worker = self._idle.get(timeout=min(timeout, 5.0))
+        except queue.Empty:
+            raise StoreBusy("every query worker is busy") from None
+        try:
+            answer = worker.ask(request, time.monotonic() + timeout)
+        except StoreError:
+            self._discard(worker)
+            raise
+        except BaseException:
+            # anything else leaves the worker in an unknown state (e.g. half-read answer)
+            self._discard(worker)
+            raise
+        self._idle.put(worker)
+        return answer
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._workers.discard(worker)
+            if self._closed:
+                return
+        threading.Thread(target=self._replace, name="haven-worker-replace", daemon=True).start()
+
+    def _replace(self) -> None:
+        try:
+            worker = _Worker(self.nq_path)
+            worker.wait_ready(time.monotonic() + WORKER_START_TIMEOUT)
+        except Exception:  # pragma: no cover - logged; the pool runs one worker short
+            log.exception("could not start a replacement query worker")
+            return
+        with self._lock:
+            if self._closed:
+                worker.kill()
+                return
+            self._workers.add(worker)
+        self._idle.put(worker)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            workers, self._workers = list(self._workers), set()
+        for worker in workers:
+            worker.kill()

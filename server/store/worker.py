@@ -1,0 +1,177 @@
+"""A query worker: a child process holding its own copy of a release, answering one client query at a time.
+
+pyoxigraph 0.5 has no way to cancel a running query (no timeout argument, no interrupt), and a query blocked
+inside the Rust engine cannot be stopped from Python. So untrusted queries run here, in a process the server
+can kill when the deadline passes. Run as ``python -m haven.store.worker <haven.nq>``; it imports nothing but
+pyoxigraph so that a replacement starts quickly.
+
+Wire protocol on stdin/stdout: the parent writes one JSON object per line; the worker answers with one JSON
+header line, then ``length`` bytes of body. The first line the worker writes is ``{"ready": true}``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+import pyoxigraph as ox
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+
+RESULT_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+#: formats whose serializer writes prefix declarations
+PREFIXED_FORMATS = {"turtle", "rdfxml"}
+
+
+def load(nq_path: str) -> ox.Store:
+    store = ox.Store()
+    store.bulk_load(path=nq_path, format=ox.RdfFormat.N_QUADS)
+    return store
+
+
+def dataset_options(request: dict) -> dict:
+    """pyoxigraph keyword arguments for the dataset the request asks for."""
+    if request.get("union"):
+        return {"use_default_graph_as_union": True}
+    options = {}
+    if request.get("default_graphs") is not None:
+        options["default_graph"] = [ox.NamedNode(iri) for iri in request["default_graphs"]]
+    if request.get("named_graphs") is not None:
+        options["named_graphs"] = [ox.NamedNode(iri) for iri in request["named_graphs"]]
+    return options
+
+
+def answer(store: ox.Store, request: dict) -> tuple[dict, bytes]:
+    result = store.query(request["query"], base_iri=request.get("base_iri"), **dataset_options(request))
+    limit = request.get("limit")
+    if isinstance(result, ox.QueryBoolean):
+        name = request["results_format"]
+        return {"form": "ASK", "format": name, "capped": False}, result.serialize(format=RESULT_FORMATS[name])
+    if isinstance(result, ox.QuerySolutions):
+        name = request["results_format"]
+        body, capped = serialize_solutions(result, name, limit, request.get("cap_link"))
+        return {"form": "SELECT", "format": name, "capped": capped}, body
+    name = request["graph_format"]
+    body, capped = serialize_triples(result, name, limit, request.get("prefixes") or {})
+    return {"form": "GRAPH", "format": name, "capped": capped}, body
+
+
+def take(iterator, limit: int | None) -> tuple[list, bool]:
+    """At most `limit` items, and whether more were available (one extra item is read to know)."""
+    items = []
+    for item in iterator:
+        if limit is not None and len(items) >= limit:
+            return items, True
+        items.append(item)
+    return items, False
+
+
+def serialize_solutions(solutions: ox.QuerySolutions, name: str, limit: int | None, cap_link: str | None):
+    variables = list(solutions.variables)
+    rows, capped = take(solutions, limit)
+    head: dict = {"vars": [v.value for v in variables]}
+    if capped and cap_link:
+        # SPARQL JSON/XML results allow links to metadata in the head; it points at the limit's description
+        head["link"] = [cap_link]
+    bindings = []
+    for row in rows:
+        binding = {}
+        for variable in variables:
+            term = row[variable]
+            if term is not None:
+                binding[variable.value] = term_json(term)
+        bindings.append(binding)
+    body = json.dumps({"head": head, "results": {"bindings": bindings}}, ensure_ascii=False).encode("utf-8")
+    if name == "json":
+        return body, capped
+    # pyoxigraph's own writers for the other formats, fed from the capped rows
+    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    out = parsed.serialize(format=RESULT_FORMATS[name])
+    if name == "xml" and capped and cap_link:
+        out = out.replace(b"</head>", b'<link href="' + xml_attr(cap_link) + b'"/></head>', 1)
+    return out, capped
+
+
+def serialize_triples(triples, name: str, limit: int | None, prefixes: dict) -> tuple[bytes, bool]:
+    kept, capped = take(triples, limit)
+    options = {"prefixes": prefixes} if name in PREFIXED_FORMATS and prefixes else {}
+    body = ox.serialize(kept, format=GRAPH_FORMATS[name], **options) or b""
+    if capped:
+        note = f"Haven: result capped at {limit} triples (see the Haven-Result-Capped header)"
+        if name in {"turtle", "nt"}:
+            body = f"# {note}\n".encode() + body
+        elif name == "rdfxml":
+            head, sep, rest = body.partition(b"?>")
+            body = head + sep + f"\n<!-- {note} -->".encode() + rest if sep else body
+    return body, capped
+
+
+def term_json(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value not in (XSD_STRING, RDF_LANG_STRING):
+            out["datatype"] = term.datatype.value
+        return out
+    if isinstance(term, ox.Triple):
+        return {
+            "type": "triple",
+            "value": {
+                "subject": term_json(term.subject),
+                "predicate": term_json(term.predicate),
+                "object": term_json(term.object),
+            },
+        }
+    raise TypeError(f"unexpected term {term!r}")
+
+
+def xml_attr(value: str) -> bytes:
+    escaped = value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.encode("utf-8")
+
+
+def write(out, header: dict, body: bytes = b"") -> None:
+    header = {**header, "length": len(body)}
+    out.write(json.dumps(header).encode("utf-8") + b"\n" + body)
+    out.flush()
+
+
+def main(argv: list[str]) -> int:
+    out = sys.stdout.buffer
+    # stdout carries the protocol; anything printed by accident must not corrupt it
+    sys.stdout = sys.stderr
+    store = load(argv[1])
+    write(out, {"ready": True})
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        try:
+            header, body = answer(store, request)
+            write(out, {"ok": True, **header}, body)
+        except SyntaxError as error:
+            write(out, {"ok": False, "error": "syntax", "message": str(error)})
+        except Exception as error:  # the parent maps this to 500; the worker stays usable
+            write(out, {"ok": False, "error": "failed", "message": f"{type(error).__name__}: {error}"})
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv))
+    except (KeyboardInterrupt, BrokenPipeError):
+        sys.exit(0)
