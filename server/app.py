@@ -1,7 +1,8 @@
 """The Flask application factory.
 
 `create_app` builds the store once per process (loading a release is the expensive part) and shares it
-through ``app.extensions["haven"]`` (a `haven.store.base.Store`); the settings are ``app.config["HAVEN_SETTINGS"]``.
+through ``app.extensions["haven"]`` (alias ``"haven.store"``; a `haven.store.base.Store`); the settings are
+``app.config["HAVEN_SETTINGS"]`` and the served release folder ``app.config["HAVEN_RELEASE_DIR"]``.
 Blueprints read both from ``current_app`` and never open stores themselves.
 """
 from __future__ import annotations
@@ -36,7 +37,12 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     app.config["HAVEN_SETTINGS"] = settings
     # Werkzeug enforces it while reading a body: larger requests are answered 413 before any parsing
     app.config["MAX_CONTENT_LENGTH"] = settings.max_query_bytes
-    app.extensions["haven"] = store if store is not None else open_store(settings)
+    store = store if store is not None else open_store(settings)
+    # "haven.store" is the name the Linked Data blueprints read; both names hold the same object
+    app.extensions["haven"] = app.extensions["haven.store"] = store
+    if getattr(store, "release_dir", None) is not None:
+        # the release the store pinned at start-up, even if build/current is repointed meanwhile
+        app.config["HAVEN_RELEASE_DIR"] = store.release_dir
     app.extensions["haven.query_slots"] = threading.BoundedSemaphore(settings.max_concurrent_queries)
 
     from . import sparql

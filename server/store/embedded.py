@@ -263,10 +263,10 @@ class WorkerPool:
 
     def start(self) -> None:
         with self._lock:
-            if self._started:
-                return
             if self._closed:
                 raise StoreError("the store is closed")
+            if self._started:
+                return
             workers = [_Worker(self.nq_path) for _ in range(self.size)]
             deadline = time.monotonic() + WORKER_START_TIMEOUT
             try:
@@ -330,3 +330,5 @@ class WorkerPool:
             workers, self._workers = list(self._workers), set()
         for worker in workers:
             worker.kill()
+        while not self._idle.empty():
+            self._idle.get_nowait()

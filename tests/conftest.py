@@ -1,0 +1,159 @@
+"""Shared fixtures: the tiny release, apps on it, and the real server as a separate process.
+
+* `release_dir` / `build_dir`: the hand-made release in tests/resources/release, exposed as `build/current`.
+* `make_app(**settings)`: a fresh app per test (flaskr style) over ONE store loaded once per session, so that
+  tests can change limits without reloading data or restarting query workers. `app` and `client` use the
+  defaults.
+* `live_server`: `python -m haven.serve` (the production waitress entry point) on a free loopback port,
+  started once per session; `live_server.url` is its base URL. `start_live_server(build_dir, **env)` starts
+  another one (the W3C suite serves its own data).
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from haven.app import create_app
+from haven.config import Settings
+from haven.store.embedded import EmbeddedStore
+
+RESOURCES = Path(__file__).parent / "resources"
+RELEASE_FIXTURE = RESOURCES / "release"
+#: how long a server process may take to print its port and answer /healthz
+STARTUP_DEADLINE_S = 60.0
+
+
+@pytest.fixture(scope="session")
+def release_dir() -> Path:
+    return RELEASE_FIXTURE
+
+
+def make_build_dir(parent: Path, release: Path) -> Path:
+    """A build folder whose `current` points at `release`, as `haven build` leaves it."""
+    build = parent / "build"
+    build.mkdir(parents=True, exist_ok=True)
+    (build / "current").symlink_to(release.resolve(), target_is_directory=True)
+    return build
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory, release_dir) -> Path:
+    return make_build_dir(tmp_path_factory.mktemp("haven"), release_dir)
+
+
+@pytest.fixture(scope="session")
+def shared_store(release_dir):
+    store = EmbeddedStore(release_dir, workers=4)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def make_app(build_dir, shared_store):
+    """make_app(result_limit=2, ...) → a new app on the shared store with those settings."""
+
+    def factory(**overrides):
+        settings = Settings(build_dir=build_dir).with_overrides(**overrides)
+        app = create_app(settings, store=shared_store)
+        app.config["TESTING"] = True
+        return app
+
+    return factory
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen
+
+    def get(self, path: str, headers: dict | None = None, timeout: float = 30.0):
+        req = urllib.request.Request(self.url + path.lstrip("/"), headers=headers or {})
+        return urllib.request.urlopen(req, timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process.stdout.close()
+
+
+def start_live_server(build: Path, **env_overrides) -> LiveServer:
+    """Run the production entry point as a real process on a port the OS picks; wait until it is healthy."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
+    env.update({"HAVEN_BUILD_DIR": str(build), "HAVEN_HOST": "127.0.0.1", "HAVEN_PORT": "0"})
+    env.update({f"HAVEN_{k.upper()}": str(v) for k, v in env_overrides.items()})
+    process = subprocess.Popen(
+        [sys.executable, "-m", "haven.serve"], stdout=subprocess.PIPE, env=env, bufsize=0
+    )
+    deadline = time.monotonic() + STARTUP_DEADLINE_S
+    try:
+        url = _read_serving_url(process, deadline)
+        server = LiveServer(url=url, process=process)
+        _wait_healthy(server, deadline)
+    except Exception:
+        process.kill()
+        process.wait()
+        raise
+    return server
+
+
+def _read_serving_url(process: subprocess.Popen, deadline: float) -> str:
+    line = b""
+    while not line.endswith(b"\n"):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or process.poll() is not None:
+            raise RuntimeError(f"server did not start (exit code {process.poll()}, output {line!r})")
+        ready, _, _ = select.select([process.stdout], [], [], remaining)
+        if ready:
+            chunk = os.read(process.stdout.fileno(), 1)
+            if not chunk:
+                continue
+            line += chunk
+    words = line.decode().split()
+    assert words[:2] == ["Serving", "on"], line
+    return words[2]
+
+
+def _wait_healthy(server: LiveServer, deadline: float) -> None:
+    delay = 0.01
+    while True:
+        try:
+            with server.get("/healthz", timeout=5) as response:
+                if response.status == 200 and json.load(response)["status"] == "ok":
+                    return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("server never answered /healthz")
+        time.sleep(delay)
+        delay = min(delay * 2, 0.2)
+
+
+@pytest.fixture(scope="session")
+def live_server(build_dir):
+    server = start_live_server(build_dir)
+    yield server
+    server.stop()

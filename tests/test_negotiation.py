@@ -1,0 +1,128 @@
+"""Accept matching, table-driven (rdflib-endpoint's test_parse_accept style, with Oxigraph's server cases)."""
+from __future__ import annotations
+
+import pytest
+
+from haven import negotiation as n
+
+RESULTS = n.RESULT_FORMATS
+GRAPHS = n.GRAPH_FORMATS
+
+
+@pytest.mark.parametrize(
+    "accept, offers, expected",
+    [
+        # missing or empty header: the first offer (the server's default)
+        (None, RESULTS, n.SPARQL_JSON),
+        ("", RESULTS, n.SPARQL_JSON),
+        ("   ", GRAPHS, n.TURTLE),
+        # Oxigraph get_query_accept_star / _good / _bad
+        ("*/*", RESULTS, n.SPARQL_JSON),
+        ("application/sparql-results+json;charset=utf-8", RESULTS, n.SPARQL_JSON),
+        ("application/foo", RESULTS, None),
+        # Oxigraph _explicit_priority, _implicit_priority, _implicit_and_explicit_priority (with real types)
+        ("text/foo;q=0.5 , application/sparql-results+json ; q = 0.7", RESULTS, n.SPARQL_JSON),
+        ("application/sparql-results+xml,text/foo", RESULTS, n.SPARQL_XML),
+        ("text/foo;q=0.9,text/csv", RESULTS, n.SPARQL_CSV),
+        # type/* matches only that type (Oxigraph answers JSON to text/*; RFC 9110 says a text/ type)
+        ("text/*", RESULTS, n.SPARQL_CSV),
+        ("application/*", GRAPHS, n.N_TRIPLES),
+        # q-values decide, whatever the order in the header
+        ("application/sparql-results+xml;q=0.4, text/tab-separated-values;q=0.8", RESULTS, n.SPARQL_TSV),
+        ("application/rdf+xml;q=0.5, application/ld+json", GRAPHS, n.JSON_LD),
+        ("text/turtle;q=0.1, application/n-triples;q=0.2", GRAPHS, n.N_TRIPLES),
+        # equal q: the server's order breaks the tie
+        ("application/n-triples, text/turtle", GRAPHS, n.TURTLE),
+        # q=0 excludes, and the most specific range sets an offer's q
+        ("*/*, application/sparql-results+json;q=0", RESULTS, n.SPARQL_XML),
+        ("text/*;q=0, */*", RESULTS, n.SPARQL_JSON),
+        ("text/*;q=0, */*", GRAPHS, n.N_TRIPLES),
+        ("text/turtle;q=0", GRAPHS, None),
+        ("*/*;q=0", RESULTS, None),
+        ("application/*;q=0.1, application/sparql-results+xml", RESULTS, n.SPARQL_XML),
+        # a charset we cannot produce excludes that range; utf-8 is fine
+        ("text/turtle;charset=iso-8859-1", GRAPHS, None),
+        ("text/turtle;charset=UTF-8", GRAPHS, n.TURTLE),
+        # wrong kind of answer for the query form
+        ("text/turtle", RESULTS, None),
+        ("application/sparql-results+json", GRAPHS, None),
+        # a browser's header: HTML offered → HTML; not offered → */* gives the default
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", GRAPHS + (n.HTML,), n.HTML),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", RESULTS, n.SPARQL_JSON),
+        # case-insensitive types, junk items skipped, bad q treated as 0
+        ("Application/SPARQL-Results+XML", RESULTS, n.SPARQL_XML),
+        ("garbage, ;;, text/csv", RESULTS, n.SPARQL_CSV),
+        ("text/csv;q=high, text/tab-separated-values;q=0.1", RESULTS, n.SPARQL_TSV),
+        ("*/json", RESULTS, n.SPARQL_JSON),  # invalid range skipped → nothing usable left → default
+    ],
+)
+def test_negotiate(accept, offers, expected):
+    assert n.negotiate(accept, offers) is expected
+
+
+@pytest.mark.parametrize(
+    "format_param, offers, expected",
+    [
+        ("json", RESULTS, n.SPARQL_JSON),
+        ("xml", RESULTS, n.SPARQL_XML),
+        ("csv", RESULTS, n.SPARQL_CSV),
+        ("tsv", RESULTS, n.SPARQL_TSV),
+        ("turtle", GRAPHS, n.TURTLE),
+        ("ttl", GRAPHS, n.TURTLE),
+        ("nt", GRAPHS, n.N_TRIPLES),
+        ("rdfxml", GRAPHS, n.RDF_XML),
+        ("jsonld", GRAPHS, n.JSON_LD),
+        # the same short name means the answer of the right kind for the query form
+        ("json", GRAPHS, n.JSON_LD),
+        ("xml", GRAPHS, n.RDF_XML),
+        ("application/sparql-results+xml", RESULTS, n.SPARQL_XML),
+        ("TTL", GRAPHS, n.TURTLE),
+        # a format that is not offered is refused, not silently replaced
+        ("turtle", RESULTS, None),
+        ("pdf", GRAPHS, None),
+    ],
+)
+def test_by_name(format_param, offers, expected):
+    assert n.by_name(format_param, offers) is expected
+
+
+def test_format_parameter_overrides_accept():
+    assert n.choose("application/sparql-results+xml", "csv", RESULTS) is n.SPARQL_CSV
+
+
+def test_unknown_format_parameter_is_not_acceptable_even_with_accept():
+    assert n.choose("*/*", "yaml", RESULTS) is None
+
+
+def test_accept_decides_without_format_parameter():
+    assert n.choose("text/csv", None, RESULTS) is n.SPARQL_CSV
+    assert n.choose("text/csv", "", RESULTS) is n.SPARQL_CSV
+
+
+def test_parse_accept_reads_q_and_params():
+    ranges = n.parse_accept('text/turtle;charset="utf-8";q=0.5;ext=1, */*')
+    assert ranges[0].type == "text" and ranges[0].subtype == "turtle"
+    assert ranges[0].params == (("charset", "utf-8"),)
+    assert ranges[0].q == 0.5
+    assert (ranges[1].type, ranges[1].subtype, ranges[1].q) == ("*", "*", 1.0)
+
+
+def test_q_is_clamped_to_the_http_range():
+    assert n.parse_accept("text/csv;q=7")[0].q == 1.0
+    assert n.parse_accept("text/csv;q=-1")[0].q == 0.0
+
+
+def test_content_types_declare_utf8_for_text_formats():
+    assert n.TURTLE.content_type == "text/turtle; charset=utf-8"
+    assert n.SPARQL_CSV.content_type == "text/csv; charset=utf-8"
+    assert n.SPARQL_JSON.content_type == "application/sparql-results+json"
+
+
+def test_describe_offers_lists_media_types_and_names():
+    line = n.describe_offers(GRAPHS)
+    for fmt in GRAPHS:
+        assert fmt.media_type in line and f"format={fmt.name}" in line
+
+
+def test_empty_offers_gives_none():
+    assert n.negotiate("*/*", ()) is None

@@ -1,0 +1,273 @@
+"""The embedded store's contract: trusted queries as rdflib terms, client queries serialised, dataset rules,
+caps, timeouts that kill and replace a worker, and nothing that can write."""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import rdflib
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, SKOS
+
+from haven.config import Settings
+from haven.store import haven_prefixes, open_store
+from haven.store.base import QuerySyntaxError, QueryTimeout, Store, StoreError
+from haven.store.embedded import EmbeddedStore
+
+HID = "https://w3id.org/haven/id/"
+HAVEN = "https://w3id.org/haven/ontology#"
+HG = "https://w3id.org/haven/graph/"
+#: a cross product over the union graph: billions of rows on the tiny release, i.e. "never finishes"
+ENDLESS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+
+
+@pytest.fixture
+def store(shared_store) -> EmbeddedStore:
+    return shared_store
+
+
+def test_store_is_a_store_with_the_release_manifest(store, release_dir):
+    manifest = json.loads((release_dir / "manifest.json").read_text())
+    assert isinstance(store, Store)
+    assert store.release_id == manifest["id"]
+    assert store.manifest == manifest
+    assert len(store) == manifest["triples"]
+
+
+def test_open_store_embedded_loads_current_release(build_dir, release_dir):
+    store = open_store(Settings(build_dir=build_dir, max_concurrent_queries=1))
+    try:
+        assert store.release_dir == release_dir.resolve()
+        assert store.prefixes["hid"] == HID
+    finally:
+        store.close()
+
+
+def test_open_store_without_release_says_to_build(tmp_path):
+    with pytest.raises(StoreError, match="haven build"):
+        open_store(Settings(build_dir=tmp_path))
+
+
+def test_open_store_unknown_backend():
+    with pytest.raises(ValueError, match="unknown store"):
+        open_store(Settings(store="postgres"))
+
+
+def test_prefixes_follow_the_release_base():
+    assert haven_prefixes("https://example.org/h/")["haven"] == "https://example.org/h/ontology#"
+
+
+def test_rows_returns_rdflib_terms_and_omits_unbound(store):
+    rows = store.rows(f"""
+        SELECT ?s ?label ?alt WHERE {{
+          ?s a <{HAVEN}MilitantOrganization> ; <{SKOS.prefLabel}> ?label .
+          OPTIONAL {{ ?s <{SKOS.altLabel}> ?alt }}
+        }} ORDER BY ?s""")
+    assert [r["s"] for r in rows] == [URIRef(HID + "al-qaeda"), URIRef(HID + "taliban")]
+    assert rows[0]["label"] == Literal("al-Qaeda", lang="en")
+    assert rows[0]["alt"] == Literal("Al Qaeda", lang="en")
+    assert "alt" not in rows[1]
+
+
+def test_rows_typed_and_simple_literals_compare_like_rdflib_parsed_ones(store):
+    row = store.rows("SELECT ?d ?lang WHERE { ?st <https://w3id.org/haven/ontology#startDate> ?d . "
+                     "?src <http://purl.org/dc/terms/language> ?lang }")[0]
+    assert row["d"] == Literal("1996-01-01", datatype=rdflib.XSD.date)
+    assert row["lang"] == Literal("en") and row["lang"].datatype is None
+
+
+def test_default_graph_is_the_union_of_named_graphs(store, release_dir):
+    total = store.rows("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"]
+    assert int(total) == json.loads((release_dir / "manifest.json").read_text())["triples"]
+
+
+def test_from_clause_selects_one_graph_despite_the_union_default(store):
+    n = store.rows(f"SELECT (COUNT(*) AS ?n) FROM <{HG}derived> WHERE {{ ?s ?p ?o }}")[0]["n"]
+    assert int(n) == 7
+
+
+def test_graph_returns_an_rdflib_graph(store):
+    g = store.graph(f"CONSTRUCT {{ <{HID}al-qaeda> ?p ?o }} WHERE {{ <{HID}al-qaeda> ?p ?o }}")
+    assert isinstance(g, rdflib.Graph)
+    assert (URIRef(HID + "al-qaeda"), RDF.type, URIRef(HAVEN + "MilitantOrganization")) in g
+    assert (URIRef(HID + "al-qaeda"), URIRef(HAVEN + "ledBy"), URIRef(HID + "osama-bin-laden")) in g
+
+
+def test_ask(store):
+    assert store.ask(f"ASK {{ <{HID}taliban> <{HAVEN}providedSanctuaryTo> <{HID}al-qaeda> }}") is True
+    assert store.ask(f"ASK {{ <{HID}al-qaeda> <{HAVEN}providedSanctuaryTo> <{HID}taliban> }}") is False
+
+
+def test_trusted_query_of_the_wrong_form_is_a_type_error(store):
+    with pytest.raises(TypeError):
+        store.rows("ASK {}")
+    with pytest.raises(TypeError):
+        store.graph("SELECT * {}")
+    with pytest.raises(TypeError):
+        store.ask("SELECT * {}")
+
+
+def test_trusted_syntax_error(store):
+    with pytest.raises(QuerySyntaxError):
+        store.rows("SELECT ?s WHERE {")
+
+
+def test_execute_select_json(store):
+    result = store.execute(f"SELECT ?s WHERE {{ ?s a <{HAVEN}Person> }}", "application/sparql-results+json")
+    assert result.form == "SELECT" and not result.capped
+    assert result.media_type == "application/sparql-results+json"
+    data = json.loads(result.body)
+    assert data["head"]["vars"] == ["s"]
+    assert data["results"]["bindings"] == [{"s": {"type": "uri", "value": HID + "osama-bin-laden"}}]
+
+
+@pytest.mark.parametrize("media_type", ["text/csv", "text/tab-separated-values", "application/sparql-results+xml"])
+def test_execute_select_other_result_formats_parse_back(store, media_type):
+    from rdflib.query import Result
+
+    result = store.execute(f"SELECT ?s ?l WHERE {{ ?s a <{HAVEN}Person> ; <{SKOS.prefLabel}> ?l }}", media_type)
+    assert result.media_type == f"{media_type}; charset=utf-8"
+    fmt = {"text/csv": "csv", "text/tab-separated-values": "tsv", "application/sparql-results+xml": "xml"}[media_type]
+    rows = list(Result.parse(source=__import__("io").BytesIO(result.body), format=fmt))
+    assert len(rows) == 1
+    assert str(rows[0][0]) == HID + "osama-bin-laden"
+
+
+def test_execute_json_terms_carry_language_and_datatype(store):
+    result = store.execute(
+        f"SELECT ?l ?d WHERE {{ <{HID}al-qaeda> <{SKOS.prefLabel}> ?l . ?st <{HAVEN}startDate> ?d }}",
+        "application/sparql-results+json",
+    )
+    binding = json.loads(result.body)["results"]["bindings"][0]
+    assert binding["l"] == {"type": "literal", "value": "al-Qaeda", "xml:lang": "en"}
+    assert binding["d"] == {"type": "literal", "value": "1996-01-01", "datatype": str(rdflib.XSD.date)}
+
+
+@pytest.mark.parametrize(
+    "media_type, rdflib_format",
+    [("text/turtle", "turtle"), ("application/n-triples", "nt"), ("application/rdf+xml", "xml"),
+     ("application/ld+json", "json-ld")],
+)
+def test_execute_construct_in_every_rdf_format(store, media_type, rdflib_format):
+    query = f"CONSTRUCT {{ <{HID}al-qaeda> ?p ?o }} WHERE {{ <{HID}al-qaeda> ?p ?o }}"
+    result = store.execute(query, media_type)
+    assert result.form == "CONSTRUCT"
+    assert result.media_type.split(";")[0] == media_type
+    graph = rdflib.Graph().parse(data=result.body, format=rdflib_format)
+    assert graph.isomorphic(store.graph(query))
+
+
+def test_execute_describe_reports_its_form(store):
+    result = store.execute(f"DESCRIBE <{HID}taliban>", "text/turtle")
+    assert result.form == "DESCRIBE"
+    assert (URIRef(HID + "taliban"), RDF.type, URIRef(HAVEN + "MilitantOrganization")) in rdflib.Graph().parse(
+        data=result.body, format="turtle")
+
+
+def test_execute_turtle_uses_haven_prefixes(build_dir):
+    store = open_store(Settings(build_dir=build_dir, max_concurrent_queries=1))
+    try:
+        body = store.execute(f"CONSTRUCT WHERE {{ <{HID}taliban> ?p ?o }}", "text/turtle").body.decode()
+    finally:
+        store.close()
+    assert "@prefix hid: <https://w3id.org/haven/id/>" in body
+    assert "hid:taliban" in body
+
+
+def test_execute_ask_in_json_and_xml(store):
+    assert json.loads(store.execute("ASK {}", "application/sparql-results+json").body)["boolean"] is True
+    xml = store.execute(f"ASK {{ <{HID}nobody> ?p ?o }}", "application/sparql-results+xml").body
+    assert b"<boolean>false</boolean>" in xml
+
+
+def test_execute_caps_select_and_says_so(store):
+    result = store.execute("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", "application/sparql-results+json",
+                           result_limit=5, cap_link="http://h/sparql#result-limit")
+    data = json.loads(result.body)
+    assert result.capped
+    assert len(data["results"]["bindings"]) == 5
+    assert data["head"]["link"] == ["http://h/sparql#result-limit"]
+
+
+def test_execute_exactly_at_the_limit_is_not_capped(store):
+    result = store.execute(f"SELECT ?s WHERE {{ ?s a <{HAVEN}MilitantOrganization> }}",
+                           "application/sparql-results+json", result_limit=2)
+    assert not result.capped and len(json.loads(result.body)["results"]["bindings"]) == 2
+
+
+def test_execute_caps_xml_with_a_head_link(store):
+    result = store.execute("SELECT * WHERE { ?s ?p ?o }", "application/sparql-results+xml",
+                           result_limit=3, cap_link="http://h/sparql#result-limit")
+    assert result.capped
+    assert b'<link href="http://h/sparql#result-limit"/></head>' in result.body
+    assert result.body.count(b"<result>") == 3
+
+
+def test_execute_caps_construct_with_a_comment(store):
+    result = store.execute("CONSTRUCT WHERE { ?s ?p ?o }", "text/turtle", result_limit=4)
+    assert result.capped
+    assert result.body.startswith(b"# Haven: result capped at 4 triples")
+    assert len(rdflib.Graph().parse(data=result.body, format="turtle")) == 4
+
+
+def test_execute_protocol_dataset_replaces_from(store):
+    query = f"SELECT (COUNT(*) AS ?n) FROM <{HG}data> WHERE {{ ?s ?p ?o }}"
+    n = lambda r: int(json.loads(r.body)["results"]["bindings"][0]["n"]["value"])  # noqa: E731
+    assert n(store.execute(query, "application/sparql-results+json")) == 45
+    assert n(store.execute(query, "application/sparql-results+json", default_graph_uris=[HG + "metadata"])) == 4
+    # only named graphs given: the default graph is empty, FROM still ignored
+    assert n(store.execute(query, "application/sparql-results+json", named_graph_uris=[HG + "data"])) == 0
+
+
+def test_execute_unknown_graph_is_empty(store):
+    result = store.execute("SELECT * WHERE { ?s ?p ?o }", "application/sparql-results+json",
+                           default_graph_uris=["http://example.org/not-here"])
+    assert json.loads(result.body)["results"]["bindings"] == []
+
+
+def test_execute_syntax_error_carries_the_parser_message(store):
+    with pytest.raises(QuerySyntaxError, match="error at 1:"):
+        store.execute("SELECT ?s WHERE {", "application/sparql-results+json")
+
+
+def test_execute_base_iri_resolves_relative_iris(store):
+    result = store.execute("SELECT ?x WHERE { BIND(<thing> AS ?x) }", "application/sparql-results+json",
+                           base_iri="http://h/sparql")
+    assert json.loads(result.body)["results"]["bindings"][0]["x"]["value"] == "http://h/thing"
+
+
+def test_execute_past_deadline_raises_and_the_pool_recovers(store):
+    started = time.monotonic()
+    with pytest.raises(QueryTimeout):
+        store.execute(ENDLESS, "application/sparql-results+json", timeout=0.5)
+    assert time.monotonic() - started < 5
+    # the killed worker is replaced; the next queries are answered normally
+    for _ in range(6):
+        assert store.execute("ASK {}", "application/sparql-results+json", timeout=30).body
+
+
+def test_execute_refuses_update_text_and_changes_nothing(store):
+    before = len(store)
+    with pytest.raises(QuerySyntaxError):
+        store.execute("INSERT DATA { <http://e/s> <http://e/p> <http://e/o> }", "application/sparql-results+json")
+    with pytest.raises(QuerySyntaxError):
+        store.rows("DELETE WHERE { ?s ?p ?o }")
+    assert len(store) == before
+    assert not store.ask("ASK { <http://e/s> ?p ?o }")
+
+
+def test_store_exposes_no_write_methods(store):
+    for name in ("add", "remove", "update", "load", "bulk_load", "clear", "remove_graph", "extend"):
+        assert not hasattr(store, name), name
+
+
+def test_worker_pool_is_killed_on_close(release_dir):
+    store = EmbeddedStore(release_dir, workers=2)
+    store.warm_up()
+    processes = [w.proc for w in store._pool._workers]
+    assert len(processes) == 2 and all(p.poll() is None for p in processes)
+    store.close()
+    assert all(p.poll() is not None for p in processes)
+    with pytest.raises(StoreError):
+        store.execute("ASK {}", "application/sparql-results+json")
