@@ -114,8 +114,12 @@ def serve(skip_reasoner: bool, **options):
     if _needs_build(settings):
         click.echo(f"no release for base {settings.base} in {settings.build_dir}; building first", err=True)
         _run(lambda progress: _build(settings, progress, skip_reasoner))
-    from haven.serve import run  # written separately, and pulls in the whole web stack
-
+    try:
+        from haven.serve import run  # written separately, and pulls in the whole web stack
+    except ModuleNotFoundError as exc:
+        if exc.name != "haven.serve":
+            raise
+        raise click.ClickException("the web server module (haven.serve) is not installed in this checkout") from None
     run(settings)
 
 
