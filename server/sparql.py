@@ -66,7 +66,7 @@ def endpoint() -> Response:
 def _read_request() -> tuple[MultiDict, str | None]:
     """Protocol parameters (URL and form merged) and the body of a direct POST, or a ProtocolError."""
     settings = current_app.config["HAVEN_SETTINGS"]
-    if request.method == "GET":
+    if request.method in {"GET", "HEAD"}:
         if request.content_length:
             raise ProtocolError(plain(400, "A GET request to the SPARQL endpoint must not have a body."))
         return MultiDict(request.args), None
