@@ -70,8 +70,11 @@ def load_fixture(path: Path, background: Graph) -> tuple[Graph, list[tuple]]:
     return background + fixture, expected
 
 
-def run(data: Graph, shapes: Graph, ont: Graph | None = None) -> tuple[bool, Graph]:
-    conforms, report, _ = validate(data, shacl_graph=shapes, ont_graph=ont, inference="none", advanced=True)
+def run(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
+    # The ontology is already in `data`, as in the build's union. pySHACL's ont_graph= is not a union: it
+    # copies selected RDFS/OWL axioms only ("inoculation"), lost haven:qualifiedBy on haven:alliedWith here,
+    # and took a minute on the real ontology.
+    conforms, report, _ = validate(data, shacl_graph=shapes, inference="none", advanced=True)
     return conforms, report
 
 
@@ -215,3 +218,22 @@ def test_three_hundred_statements_validate_in_seconds(shapes, background):
     elapsed = time.perf_counter() - started
     assert conforms, report.serialize(format="turtle")
     assert elapsed < 60, f"{elapsed:.1f} s for 300 statements"
+
+
+def test_shapes_agree_with_the_real_ontology(shapes, background):
+    """ontology/haven.ttl in place of the tiny one: its direct properties pass hsh:DirectPropertyShape, the
+    valid fixtures still conform, and the class and relation checks still bite."""
+    ontology = Graph().parse(REAL_ONTOLOGY)
+    fixtures_only = background - Graph().parse(FIXTURES / "ontology.ttl")
+
+    conforms, report = run(fixtures_only + ontology, shapes)
+    assert conforms, report.serialize(format="turtle")
+    for path in VALID:
+        data, _ = load_fixture(path, fixtures_only)
+        conforms, report = run(data + ontology, shapes)
+        assert conforms, (path.name, report.serialize(format="turtle"))
+    for name in ("StatementShape-subject-wrong-class", "StatementShape-relation-not-allowed",
+                 "EntityShape-type-misspelt-class", "DirectTripleShape-inverse-wrong-direction"):
+        data, ((node, shape),) = load_fixture(FIXTURES / "invalid" / f"{name}.ttl", fixtures_only)
+        conforms, report = run(data + ontology, shapes)
+        assert not conforms and (node, shape) in results(report), name
