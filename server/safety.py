@@ -101,7 +101,10 @@ def _first_operation(words: list[str]) -> str | None:
 
 
 def _parser_sees_service(text: str) -> bool:
-    """True when rdflib's parser finds a SERVICE pattern, or cannot parse the text at all (refuse when unsure)."""
+    """True when rdflib's parser finds a SERVICE pattern, or cannot parse the text at all (refuse when unsure).
+
+    Imported here, not at module level: this slow path (~20 ms a query) runs only for texts mentioning "service".
+    """
     from pyparsing import ParseException
     from rdflib.plugins.sparql.parser import parseQuery
 
