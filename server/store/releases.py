@@ -1,0 +1,222 @@
+"""How a published release is laid out in a remote SPARQL store: the single place that knows it.
+
+A remote store may hold several releases side by side; readers must see exactly one, and a publish must
+switch from the old one to the new one in a single step. So:
+
+* release ``R`` lives in four fresh named graphs ``{base}graph/release/{R}/ontology|data|derived|metadata``
+  (loaded while the old release is still served; nothing a reader sees changes during the load);
+* the control graph ``{base}graph/control`` holds the pointer
+  ``<{base}dataset> dcterms:hasVersion "R"`` (exactly one) and, for every *fully loaded* release, a record:
+  ``<{base}graph/release/{R}> prov:generatedAtTime ..., void:triples ..., void:subset <.../data> ...`` with
+  the manifest's facts (id, created, version, per-graph counts), so a server needs no file from the build;
+* the switch is ONE SPARQL Update operation (DELETE/INSERT ... WHERE) that replaces the pointer, which
+  Oxigraph and Virtuoso apply atomically: a reader sees the old release or the new one, never half.
+
+Clients never see these names: the remote store maps the release graphs back to the canonical
+``{base}graph/data`` etc. (`canonical_graphs`), exactly as the embedded store names them.
+
+Every function is pure (it returns SPARQL text or reads rows through a caller's ``query_fn``), so the
+publisher and the server share the layout without sharing an HTTP client.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
+
+#: the four graphs of a build, in the order the build writes them
+PARTS = ("ontology", "data", "derived", "metadata")
+
+DCTERMS = "http://purl.org/dc/terms/"
+PROV = "http://www.w3.org/ns/prov#"
+VOID = "http://rdfs.org/ns/void#"
+OWL = "http://www.w3.org/2002/07/owl#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+POINTER = f"{DCTERMS}hasVersion"
+
+# Release ids become IRI path segments and SPARQL string literals: keep them to characters that need no
+# escaping in either (the build's ids are hex content hashes; test fixtures use words and dashes).
+_RELEASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+#: rows of a SELECT, each a mapping from variable name to a term whose str() is its lexical value/IRI
+QueryFn = Callable[[str], Iterable[Mapping[str, object]]]
+
+
+class ReleaseLayoutError(Exception):
+    """The store's control graph is not as this module writes it (e.g. two current pointers)."""
+
+
+def check_release_id(release_id: str) -> str:
+    if not isinstance(release_id, str) or not _RELEASE_ID.fullmatch(release_id):
+        raise ValueError(f"not a usable release id: {release_id!r} (letters, digits, '.', '_', '-')")
+    return release_id
+
+
+# -- names ------------------------------------------------------------------------------------------------
+
+def control_graph(base: str) -> str:
+    return f"{base}graph/control"
+
+
+def dataset_node(base: str) -> str:
+    return f"{base}dataset"
+
+
+def release_node(base: str, release_id: str) -> str:
+    return f"{base}graph/release/{check_release_id(release_id)}"
+
+
+def canonical_graphs(base: str) -> dict[str, str]:
+    """part → the graph name clients see (`{base}graph/data`...), as in the build's N-Quads."""
+    return {part: f"{base}graph/{part}" for part in PARTS}
+
+
+def release_graphs(base: str, release_id: str) -> dict[str, str]:
+    """part → the named graph that holds that part of release `release_id` in the store."""
+    node = release_node(base, release_id)
+    return {part: f"{node}/{part}" for part in PARTS}
+
+
+def graph_mapping(base: str, release_id: str) -> dict[str, str]:
+    """canonical graph IRI → release graph IRI (the remote store maps client names with it, and back)."""
+    canonical, stored = canonical_graphs(base), release_graphs(base, release_id)
+    return {canonical[part]: stored[part] for part in PARTS}
+
+
+def is_internal_graph(base: str, iri: str) -> bool:
+    """Graphs of the layout itself (control graph, any release's graphs): never shown to clients."""
+    return iri == control_graph(base) or iri.startswith(f"{base}graph/release/")
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+
+def current_release_query(base: str) -> str:
+    return (
+        f"SELECT ?release WHERE {{ GRAPH <{control_graph(base)}> "
+        f"{{ <{dataset_node(base)}> <{POINTER}> ?release }} }}"
+    )
+
+
+def current_release(query_fn: QueryFn, base: str) -> str | None:
+    """The id the pointer names, or None when nothing was ever published; two pointers are an error."""
+    found = {str(row["release"]) for row in query_fn(current_release_query(base)) if row.get("release") is not None}
+    if len(found) > 1:
+        raise ReleaseLayoutError(f"the control graph points at {len(found)} releases: {sorted(found)}")
+    return check_release_id(found.pop()) if found else None
+
+
+def release_record_query(base: str, release_id: str) -> str:
+    node = release_node(base, release_id)
+    return (
+        "SELECT ?p ?o ?part ?count WHERE { GRAPH <%s> { { <%s> ?p ?o } UNION "
+        "{ <%s> <%ssubset> ?part . ?part <%striples> ?count } } }"
+        % (control_graph(base), node, node, VOID, VOID)
+    )
+
+
+def read_release_record(query_fn: QueryFn, base: str, release_id: str) -> dict | None:
+    """The manifest facts recorded for a fully loaded release (same keys as manifest.json), or None."""
+    facts: dict[str, str] = {}
+    parts: dict[str, int] = {}
+    canonical = canonical_graphs(base)
+    stored = {iri: part for part, iri in release_graphs(base, release_id).items()}
+    for row in query_fn(release_record_query(base, release_id)):
+        if row.get("part") is not None:
+            part = stored.get(str(row["part"]))
+            if part is not None:
+                parts[canonical[part]] = int(str(row["count"]))
+        elif row.get("p") is not None:
+            facts[str(row["p"])] = str(row["o"])
+    if f"{PROV}generatedAtTime" not in facts:
+        return None
+    return {
+        "id": release_id,
+        "base": base,
+        "created": facts.get(f"{DCTERMS}created"),
+        "version": facts.get(f"{OWL}versionInfo"),
+        "triples": int(facts.get(f"{VOID}triples", sum(parts.values()))),
+        "graphs": dict(sorted(parts.items())),
+        "published": facts[f"{PROV}generatedAtTime"],
+    }
+
+
+def loaded_releases_query(base: str) -> str:
+    return (
+        f"SELECT ?release ?when WHERE {{ GRAPH <{control_graph(base)}> "
+        f"{{ ?release <{PROV}generatedAtTime> ?when }} }}"
+    )
+
+
+def loaded_releases(query_fn: QueryFn, base: str) -> dict[str, str]:
+    """release id → when it was published, for every release with a record (complete loads only)."""
+    prefix = f"{base}graph/release/"
+    out = {}
+    for row in query_fn(loaded_releases_query(base)):
+        iri = str(row["release"])
+        if iri.startswith(prefix) and _RELEASE_ID.fullmatch(iri[len(prefix):]):
+            out[iri[len(prefix):]] = str(row["when"])
+    return out
+
+
+# -- writing (SPARQL Update text; only the publisher sends these) -----------------------------------------
+
+def _literal(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
+
+
+def record_release_update(base: str, manifest: Mapping, published: datetime | None = None) -> str:
+    """INSERT DATA of the record that marks release manifest["id"] as fully loaded (send it after the load).
+
+    `manifest` is the build's manifest.json; its "graphs" are keyed by canonical graph IRI."""
+    release_id = check_release_id(str(manifest["id"]))
+    node = release_node(base, release_id)
+    when = (published or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    stored = release_graphs(base, release_id)
+    counts = {part: int(manifest.get("graphs", {}).get(iri, 0)) for part, iri in canonical_graphs(base).items()}
+    lines = [
+        f"<{node}> <{PROV}generatedAtTime> {_literal(when)}^^<{XSD}dateTime> .",
+        f"<{node}> <{DCTERMS}identifier> {_literal(release_id)} .",
+        f"<{node}> <{VOID}triples> {int(manifest.get('triples', sum(counts.values())))} .",
+    ]
+    if manifest.get("created"):
+        lines.append(f"<{node}> <{DCTERMS}created> {_literal(str(manifest['created']))} .")
+    if manifest.get("version"):
+        lines.append(f"<{node}> <{OWL}versionInfo> {_literal(str(manifest['version']))} .")
+    for part in PARTS:
+        lines.append(f"<{node}> <{VOID}subset> <{stored[part]}> .")
+        lines.append(f"<{stored[part]}> <{VOID}triples> {counts[part]} .")
+    body = "\n    ".join(lines)
+    return f"INSERT DATA {{ GRAPH <{control_graph(base)}> {{\n    {body}\n}} }}"
+
+
+def switch_update(base: str, old: str | None, new: str) -> str:
+    """ONE update operation moving the pointer to `new`.
+
+    With `old` given it is a compare-and-swap: it changes nothing unless the pointer still names `old`
+    (two publishers racing cannot both win; the caller re-reads `current_release` to know). With `old`
+    None (first publish) it replaces whatever pointer exists."""
+    check_release_id(new)
+    graph, subject = control_graph(base), dataset_node(base)
+    pointer = f"<{subject}> <{POINTER}> ?previous"
+    if old is None:
+        where = f"OPTIONAL {{ GRAPH <{graph}> {{ {pointer} }} }}"
+    else:
+        where = f"GRAPH <{graph}> {{ <{subject}> <{POINTER}> {_literal(check_release_id(old))} . {pointer} }}"
+    return (
+        f"DELETE {{ GRAPH <{graph}> {{ {pointer} }} }}\n"
+        f"INSERT {{ GRAPH <{graph}> {{ <{subject}> <{POINTER}> {_literal(new)} }} }}\n"
+        f"WHERE {{ {where} }}"
+    )
+
+
+def drop_release_updates(base: str, release_id: str) -> list[str]:
+    """Updates removing release `release_id` (its record first, so it never looks complete while half gone).
+
+    The caller must not drop the release the pointer names."""
+    node = release_node(base, release_id)
+    graph = control_graph(base)
+    records = [node, *release_graphs(base, release_id).values()]
+    # one DELETE WHERE per subject: DELETE WHERE allows no FILTER, and each is a plain pattern on every store
+    forget = [f"DELETE WHERE {{ GRAPH <{graph}> {{ <{iri}> ?p ?o }} }}" for iri in records]
+    drops = [f"DROP SILENT GRAPH <{iri}>" for iri in release_graphs(base, release_id).values()]
+    return forget + drops
