@@ -7,6 +7,8 @@
 * `live_server`: `python -m haven.serve` (the production waitress entry point) on a free loopback port,
   started once per session; `live_server.url` is its base URL. `start_live_server(build_dir, **env)` starts
   another one (the W3C suite serves its own data).
+* `oxigraph_server`: a real Oxigraph server (`tests/backends.py`) started once per session, with the tiny
+  release published into it; `.query_url` is what `haven serve --store` takes.
 """
 from __future__ import annotations
 
@@ -155,6 +157,16 @@ def _wait_healthy(server: LiveServer, deadline: float) -> None:
 @pytest.fixture(scope="session")
 def live_server(build_dir):
     server = start_live_server(build_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory, release_dir):
+    from backends import load_release, start_oxigraph_server
+
+    server = start_oxigraph_server(tmp_path_factory.mktemp("oxigraph"))
+    load_release(release_dir, server)
     yield server
     server.stop()
 
