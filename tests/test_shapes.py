@@ -237,3 +237,36 @@ def test_shapes_agree_with_the_real_ontology(shapes, background):
         data, ((node, shape),) = load_fixture(FIXTURES / "invalid" / f"{name}.ttl", fixtures_only)
         conforms, report = run(data + ontology, shapes)
         assert not conforms and (node, shape) in results(report), name
+
+
+def test_direct_triple_shape_accepts_exactly_what_the_build_derives(shapes):
+    """hsh:DirectTripleShape and haven.pipeline.derive encode the same derivation rule, once as a check and
+    once as a closure. One statement per direct property of the real ontology; every candidate triple of
+    the direct layer between its two nodes, either way round, must be accepted iff the build derives it."""
+    from haven.namespaces import DEFAULT_BASE
+    from haven.pipeline.derive import derive
+
+    ontology = Graph().parse(REAL_ONTOLOGY)
+    haven = Namespace(DEFAULT_BASE + "ontology#")
+    hid, hst = DEFAULT_BASE + "id/", DEFAULT_BASE + "id/statement/"
+    statements = Graph()
+    for i, relation in enumerate(sorted(ontology.subjects(haven.qualifiedBy))):
+        node = URIRef(f"{hst}s{i}")
+        statements.add((node, haven.subject, URIRef(f"{hid}s{i}")))
+        statements.add((node, haven.relation, relation))
+        statements.add((node, haven.object, URIRef(f"{hid}o{i}")))
+    derived = set(derive(ontology, statements, DEFAULT_BASE).graph)
+    family = {p for _, p, _ in derived} | set(ontology.subjects(haven.qualifiedBy))
+    family = {p for p in family if str(p).startswith(str(haven))}
+    candidates = {(URIRef(f"{hid}{a}{i}"), p, URIRef(f"{hid}{b}{i}"))
+                  for i in range(len(statements) // 3) for a, b in (("s", "o"), ("o", "s")) for p in family}
+
+    data = ontology + statements
+    for triple in candidates:
+        data.add(triple)
+    _, report, _ = validate(data, shacl_graph=shapes, inference="none", advanced=True,
+                            use_shapes=[HSH.DirectTripleShape])
+    rejected = {(report.value(r, SH.focusNode), report.value(r, SH.resultPath), report.value(r, SH.value))
+                for r in report.subjects(RDF.type, SH.ValidationResult)}
+    assert {t for t in derived if t[1] in family} <= candidates
+    assert rejected == candidates - derived
