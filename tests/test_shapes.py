@@ -211,6 +211,7 @@ def _statements(count: int) -> Graph:
     return out
 
 
+@pytest.mark.slow
 def test_three_hundred_statements_validate_in_seconds(shapes, background):
     data = background + _statements(300)
     started = time.perf_counter()
