@@ -71,6 +71,12 @@ def unescape(text: str) -> str:
     return _UNICODE_ESCAPE.sub(replace, text)
 
 
+def tokens(text: str):
+    """(kind, text, start, end) for every token, whitespace and comments included (kinds as in `_TOKEN`)."""
+    for match in _TOKEN.finditer(text):
+        yield match.lastgroup, match.group(), match.start(), match.end()
+
+
 def keywords(text: str) -> list[str]:
     """The bare words of a SPARQL text, upper-cased, in order (not the contents of strings, IRIs or names)."""
     words = []

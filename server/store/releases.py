@@ -38,8 +38,13 @@ POINTER = f"{DCTERMS}hasVersion"
 # escaping in either (the build's ids are hex content hashes; test fixtures use words and dashes).
 _RELEASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
-#: rows of a SELECT, each a mapping from variable name to a term whose str() is its lexical value/IRI
+#: rows of a SELECT, each a mapping from variable name to a plain string, an rdflib term or a pyoxigraph term
 QueryFn = Callable[[str], Iterable[Mapping[str, object]]]
+
+
+def _text(term) -> str:
+    """The IRI or lexical form: rdflib terms and plain strings are str; pyoxigraph terms carry `.value`."""
+    return str(term) if isinstance(term, str) else str(getattr(term, "value", term))
 
 
 class ReleaseLayoutError(Exception):
@@ -99,7 +104,7 @@ def current_release_query(base: str) -> str:
 
 def current_release(query_fn: QueryFn, base: str) -> str | None:
     """The id the pointer names, or None when nothing was ever published; two pointers are an error."""
-    found = {str(row["release"]) for row in query_fn(current_release_query(base)) if row.get("release") is not None}
+    found = {_text(row["release"]) for row in query_fn(current_release_query(base)) if row.get("release") is not None}
     if len(found) > 1:
         raise ReleaseLayoutError(f"the control graph points at {len(found)} releases: {sorted(found)}")
     return check_release_id(found.pop()) if found else None
@@ -122,11 +127,11 @@ def read_release_record(query_fn: QueryFn, base: str, release_id: str) -> dict |
     stored = {iri: part for part, iri in release_graphs(base, release_id).items()}
     for row in query_fn(release_record_query(base, release_id)):
         if row.get("part") is not None:
-            part = stored.get(str(row["part"]))
+            part = stored.get(_text(row["part"]))
             if part is not None:
-                parts[canonical[part]] = int(str(row["count"]))
+                parts[canonical[part]] = int(_text(row["count"]))
         elif row.get("p") is not None:
-            facts[str(row["p"])] = str(row["o"])
+            facts[_text(row["p"])] = _text(row["o"])
     if f"{PROV}generatedAtTime" not in facts:
         return None
     return {
@@ -152,9 +157,9 @@ def loaded_releases(query_fn: QueryFn, base: str) -> dict[str, str]:
     prefix = f"{base}graph/release/"
     out = {}
     for row in query_fn(loaded_releases_query(base)):
-        iri = str(row["release"])
+        iri = _text(row["release"])
         if iri.startswith(prefix) and _RELEASE_ID.fullmatch(iri[len(prefix):]):
-            out[iri[len(prefix):]] = str(row["when"])
+            out[iri[len(prefix):]] = _text(row["when"])
     return out
 
 

@@ -1,0 +1,348 @@
+"""A remote SPARQL 1.1 store (Oxigraph server, Virtuoso, ...) behind the same interface as the embedded one.
+
+What a client sees must not depend on the engine, so this backend absorbs the differences:
+
+* **one release at a time.** The store may hold several releases (`haven.store.releases`); every query runs
+  against the release the control graph's pointer names, read at most once a second and pinned for the
+  whole HTTP request (Flask's `g`), so one response never mixes two releases and a switch shows within ~1 s.
+* **canonical graph names.** The default graph is the union of the release's four graphs, the named graphs
+  are those four, sent as protocol `default-graph-uri` / `named-graph-uri`; graph names in the query are
+  mapped to the release's (`haven.store.rewrite`) and mapped back in every answer.
+* **same formats, same cap.** Answers are fetched in one format each engine speaks (SPARQL JSON results,
+  N-Triples/Turtle), parsed as a stream, capped at the result limit, and re-serialised by the very code the
+  embedded workers use (`haven.store.worker`), so JSON-LD, CSV, capping notes and prefixes are identical.
+* **DESCRIBE** is never forwarded (engines disagree): targets are selected, then described by a CONSTRUCT.
+* **safety whatever the engine allows.** Client text is parsed locally first (pyoxigraph on an empty store:
+  same syntax messages as embedded, and update syntax cannot pass); SERVICE was refused by `haven.safety`;
+  FROM / GRAPH names only ever reach graphs of the release. Nothing here sends an update.
+* **faults.** Unreachable store → StoreError (HTTP 503) fast: the pointer read has a short timeout and a
+  refused connection fails at once; every query has an HTTP timeout of the query timeout plus a margin and a
+  deadline checked while the answer streams; Virtuoso's partial "anytime" answers count as timeouts.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+import urllib.error
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+import rdflib
+from SPARQLWrapper import POST, SPARQLWrapper
+from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
+
+from .. import negotiation
+from ..safety import keywords, unescape
+from . import haven_prefixes, releases
+from .base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreError
+from .embedded import to_rdflib
+from .rewrite import description_query, describe_targets, rewrite_graph_names
+from .worker import serialize_solutions, serialize_triples
+
+log = logging.getLogger(__name__)
+
+#: seconds the pointer read may take: a store that cannot answer this quickly is treated as gone
+POINTER_TIMEOUT = 3.0
+#: seconds a pointer read stays valid (a publish is seen within this time)
+POINTER_TTL = 1.0
+#: HTTP timeout beyond the query timeout, so that the store's own timeout (or ours) fires first
+HTTP_MARGIN = 2.0
+
+RESULTS_JSON = "application/sparql-results+json"
+GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9"
+_GRAPH_PARSERS = {
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/x-turtle": ox.RdfFormat.TURTLE,
+}
+_FORMATS_BY_MEDIA_TYPE = {f.media_type: f for f in negotiation.RESULT_FORMATS + negotiation.GRAPH_FORMATS}
+_SYNTAX_CHECKER = ox.Store()
+
+
+class RemoteStore(Store):
+    def __init__(self, url: str, settings, *, pointer_ttl: float = POINTER_TTL):
+        self.url = url
+        self.base = settings.base
+        self.query_timeout = settings.query_timeout
+        self.prefixes = haven_prefixes(self.base)
+        self._pointer_ttl = pointer_ttl
+        self._lock = threading.Lock()
+        self._pointer: tuple[float, str] | None = None
+        self._records: dict[str, dict] = {}
+        # fail at start, with the reason, rather than on the first request
+        self._current()
+
+    # -- which release ------------------------------------------------------------------------------------
+    def _current(self) -> str:
+        pinned = _request_pin()
+        if pinned is not None and self in pinned:
+            return pinned[self]
+        with self._lock:
+            cached = self._pointer
+        if cached is None or time.monotonic() - cached[0] > self._pointer_ttl:
+            release = releases.current_release(self._pointer_rows, self.base)
+            if release is None:
+                raise StoreError(f"the store at {self.url} holds no published Haven release "
+                                 f"(no pointer in <{releases.control_graph(self.base)}>; run `haven publish`)")
+            cached = (time.monotonic(), release)
+            with self._lock:
+                self._pointer = cached
+        if pinned is not None:
+            pinned[self] = cached[1]
+        return cached[1]
+
+    def _pointer_rows(self, query: str):
+        return [{k: v for k, v in row.items()} for row in self._select_terms(query, [], [], POINTER_TIMEOUT)]
+
+    @property
+    def release_id(self) -> str:
+        return self._current()
+
+    @property
+    def manifest(self) -> dict:
+        release = self._current()
+        if release not in self._records:
+            record = releases.read_release_record(self._pointer_rows, self.base, release) or {"id": release}
+            self._records[release] = record
+        return self._records[release]
+
+    def _mapping(self, release: str) -> tuple[dict[str, str], dict[str, str], str]:
+        forward = releases.graph_mapping(self.base, release)
+        backward = {stored: canonical for canonical, stored in forward.items()}
+        # a name the layout never creates: any graph that is not the release's reads as empty
+        absent = f"{releases.release_node(self.base, release)}/absent"
+        return forward, backward, absent
+
+    def _prepare(self, query: str, base_iri: str | None, default_graph_uris=None, named_graph_uris=None):
+        """(query text, default graphs, named graphs, backward map) for the current release."""
+        forward, backward, absent = self._mapping(self._current())
+        rewritten = rewrite_graph_names(query, lambda iri: forward.get(iri, absent), base_iri)
+        if default_graph_uris or named_graph_uris:
+            defaults = [forward.get(iri, absent) for iri in default_graph_uris or []]
+            named = [forward.get(iri, absent) for iri in named_graph_uris or []]
+        elif rewritten.has_dataset_clause:
+            defaults, named = [], []
+        else:
+            defaults = named = list(forward.values())
+        return rewritten, defaults, named, backward
+
+    # -- trusted queries ------------------------------------------------------------------------------
+    def rows(self, query, timeout=None):
+        rewritten, defaults, named, backward = self._prepare(query, None)
+        return [{k: to_rdflib(_map_term(v, backward)) for k, v in row.items()}
+                for row in self._select_terms(rewritten.text, defaults, named, timeout or self.query_timeout)]
+
+    def graph(self, query, timeout=None):
+        graph = rdflib.Graph()
+        for triple in self._graph_triples(query, None, None, None, timeout or self.query_timeout):
+            graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+        return graph
+
+    def ask(self, query, timeout=None):
+        rewritten, defaults, named, _ = self._prepare(query, None)
+        with self._send(rewritten.text, RESULTS_JSON, defaults, named, timeout or self.query_timeout) as response:
+            result = ox.parse_query_results(response, format=ox.QueryResultsFormat.JSON)
+            if not isinstance(result, ox.QueryBoolean):
+                raise TypeError("ask() needs an ASK query")
+            return bool(result)
+
+    # -- client queries -------------------------------------------------------------------------------
+    def execute(self, query, accept_media_type, *, default_graph_uris=None, named_graph_uris=None, timeout=None,
+                result_limit=None, base_iri=None, cap_link=None):
+        chosen = _FORMATS_BY_MEDIA_TYPE.get(accept_media_type.split(";")[0].strip())
+        if chosen is None:
+            raise ValueError(f"cannot serialise query answers as {accept_media_type}")
+        form = _check_syntax(query, base_iri)
+        timeout = timeout or self.query_timeout
+        if form in {"CONSTRUCT", "DESCRIBE"}:
+            name = chosen.name if chosen.kind == "graph" else negotiation.GRAPH_FORMATS[0].name
+            triples = self._graph_triples(query, base_iri, default_graph_uris, named_graph_uris, timeout)
+            body, capped = serialize_triples(triples, name, result_limit, self.prefixes)
+            answered = negotiation.by_name(name, negotiation.GRAPH_FORMATS)
+            return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
+        name = chosen.name if chosen.kind == "results" else negotiation.RESULT_FORMATS[0].name
+        rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris)
+        with self._send(rewritten.text, RESULTS_JSON, defaults, named, timeout) as response:
+            result = ox.parse_query_results(response, format=ox.QueryResultsFormat.JSON)
+            if isinstance(result, ox.QueryBoolean):
+                body = result.serialize(format=_RESULT_WRITERS[name])
+                capped = False
+            else:
+                solutions = _MappedSolutions(result, backward, time.monotonic() + timeout)
+                body, capped = serialize_solutions(solutions, name, result_limit, cap_link)
+        answered = negotiation.by_name(name, negotiation.RESULT_FORMATS)
+        return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
+
+    # -- graphs ---------------------------------------------------------------------------------------
+    def _graph_triples(self, query, base_iri, default_graph_uris, named_graph_uris, timeout) -> Iterator[ox.Triple]:
+        deadline = time.monotonic() + timeout
+        rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris)
+        if "DESCRIBE" in keywords(unescape(query)):
+            text, defaults, named = self._describe(query, base_iri, rewritten, defaults, named, backward, deadline)
+            if text is None:
+                return
+        else:
+            text = rewritten.text
+        with self._send(text, GRAPH_ACCEPT, defaults, named, _remaining(deadline)) as response:
+            media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            fmt = _GRAPH_PARSERS.get(media_type)
+            if fmt is None:
+                raise StoreError(f"the store answered a graph query as {media_type or 'nothing'}")
+            try:
+                for triple in ox.parse(response, format=fmt):
+                    _check(deadline)
+                    yield ox.Triple(_map_term(triple.subject, backward), _map_term(triple.predicate, backward),
+                                    _map_term(triple.object, backward))
+            except (SyntaxError, OSError) as error:
+                raise StoreError(f"the store's answer was cut or malformed: {error}") from error
+
+    def _describe(self, query, base_iri, rewritten, defaults, named, backward, deadline):
+        """The CONSTRUCT (and its dataset) giving what the embedded store's DESCRIBE gives."""
+        targets = describe_targets(rewritten.text, base_iri)
+        resources = list(targets.constants)
+        if targets.select is not None:
+            for row in self._select_terms(targets.select, defaults, named, _remaining(deadline)):
+                resources.extend(_map_term(t, backward).value for t in row.values() if isinstance(t, ox.NamedNode))
+        resources = list(dict.fromkeys(resources))
+        if not resources:
+            return None, defaults, named
+        if rewritten.has_dataset_clause and not (defaults or named):
+            # the FROM clauses stay in the SELECT's text; the CONSTRUCT gets the same dataset by protocol
+            defaults, named = rewritten.from_graphs, rewritten.from_named_graphs
+        forward = {canonical: stored for stored, canonical in backward.items()}
+        return description_query([forward.get(r, r) for r in resources]), defaults, named
+
+    # -- transport ------------------------------------------------------------------------------------
+    def _select_terms(self, query, defaults, named, timeout) -> list[dict[str, object]]:
+        deadline = time.monotonic() + timeout
+        with self._send(query, RESULTS_JSON, defaults, named, timeout) as response:
+            result = ox.parse_query_results(response, format=ox.QueryResultsFormat.JSON)
+            if not isinstance(result, ox.QuerySolutions):
+                raise TypeError("rows() needs a SELECT query")
+            names = [v.value for v in result.variables]
+            out = []
+            try:
+                for solution in result:
+                    _check(deadline)
+                    out.append({n: solution[n] for n in names if solution[n] is not None})
+            except (SyntaxError, OSError) as error:
+                raise StoreError(f"the store's answer was cut or malformed: {error}") from error
+            return out
+
+    def _send(self, query: str, accept: str, defaults: list[str], named: list[str], timeout: float):
+        """POST the query with SPARQLWrapper; returns the open HTTP response (a context manager)."""
+        client = SPARQLWrapper(self.url)
+        client.setMethod(POST)
+        client.setOnlyConneg(True)  # no format=/output= parameters: Accept alone, as every engine honours
+        client.setTimeout(max(0.5, timeout + HTTP_MARGIN))
+        client.setQuery(query)
+        client.addCustomHttpHeader("Accept", accept)
+        # the store's own limit, where it has one (Virtuoso: milliseconds); others ignore the parameter
+        client.addParameter("timeout", str(int(timeout * 1000)))
+        for iri in defaults:
+            client.addDefaultGraph(iri)
+        for iri in named:
+            client.addNamedGraph(iri)
+        try:
+            response = client.query().response
+        except QueryBadFormed as error:
+            raise QuerySyntaxError(_store_message(error)) from error
+        except SPARQLWrapperException as error:
+            raise StoreError(f"the store at {self.url} refused the query: {_store_message(error)}") from error
+        except (TimeoutError, socket.timeout) as error:
+            raise QueryTimeout("the store did not answer within the time limit") from error
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, (TimeoutError, socket.timeout)):
+                raise QueryTimeout("the store did not answer within the time limit") from error
+            raise StoreError(f"the store at {self.url} is unreachable: {error.reason}") from error
+        except (ConnectionError, OSError) as error:
+            raise StoreError(f"the store at {self.url} is unreachable: {error}") from error
+        if response.headers.get("X-SQL-State"):
+            # Virtuoso's "anytime" answer: partial results past its timeout, which must not pass as complete
+            response.close()
+            raise QueryTimeout("the store stopped the query at its time limit")
+        return response
+
+
+_RESULT_WRITERS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+class _MappedSolutions:
+    """A stream of solutions with release graph names mapped back, read only as far as the cap needs."""
+
+    def __init__(self, solutions: ox.QuerySolutions, backward: dict[str, str], deadline: float):
+        self.variables = list(solutions.variables)
+        self._solutions = solutions
+        self._backward = backward
+        self._deadline = deadline
+
+    def __iter__(self):
+        try:
+            for solution in self._solutions:
+                _check(self._deadline)
+                yield {v: _map_term(solution[v], self._backward) if solution[v] is not None else None
+                       for v in self.variables}
+        except (SyntaxError, OSError) as error:
+            raise StoreError(f"the store's answer was cut or malformed: {error}") from error
+
+
+def _map_term(term, backward: dict[str, str]):
+    if isinstance(term, ox.NamedNode) and term.value in backward:
+        return ox.NamedNode(backward[term.value])
+    return term
+
+
+def _check_syntax(query: str, base_iri: str | None) -> str:
+    """Parse the client's query as the embedded store would (same 400 messages); returns its form.
+
+    Evaluating on an empty store costs next to nothing and accepts exactly the embedded store's language;
+    an update cannot pass `Store.query`."""
+    try:
+        result = _SYNTAX_CHECKER.query(query, base_iri=base_iri)
+    except SyntaxError as error:
+        raise QuerySyntaxError(str(error)) from error
+    if isinstance(result, ox.QueryBoolean):
+        return "ASK"
+    if isinstance(result, ox.QuerySolutions):
+        return "SELECT"
+    return "DESCRIBE" if "DESCRIBE" in keywords(unescape(query)) else "CONSTRUCT"
+
+
+def _store_message(error: Exception) -> str:
+    text = str(error)
+    # SPARQLWrapper prefixes its own explanation; the store's message follows "Response:"
+    _, _, detail = text.partition("Response:")
+    return (detail or text).strip().removeprefix("b'").removesuffix("'").replace("\\n", "\n")[:2000]
+
+
+def _remaining(deadline: float) -> float:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise QueryTimeout("the query ran past its time limit")
+    return remaining
+
+
+def _check(deadline: float) -> None:
+    if time.monotonic() > deadline:
+        raise QueryTimeout("the query ran past its time limit")
+
+
+def _request_pin() -> dict | None:
+    """Per-request memory of the release each remote store uses (None outside a Flask request)."""
+    try:
+        from flask import g, has_request_context
+    except ImportError:  # pragma: no cover - flask is a dependency; the store also works without it
+        return None
+    if not has_request_context():
+        return None
+    if "haven_release_pin" not in g:
+        g.haven_release_pin = {}
+    return g.haven_release_pin
