@@ -1,4 +1,4 @@
-"""The `haven` command: build, validate, query, serve.
+"""The `haven` command: build, validate, query, serve, publish.
 
 Option defaults are read from :class:`haven.config.Settings` (so from ``HAVEN_*`` variables) when the
 command runs, and ``--help`` shows those same values, not a copy that could drift from them.
@@ -13,6 +13,8 @@ import click
 
 from haven.config import Settings
 from haven.pipeline import BuildError, Progress
+from haven.pipeline.publish import DEFAULT_CHUNK_TRIPLES, DEFAULT_TIMEOUT, ENGINES
+from haven.pipeline.publish import publish as run_publish
 
 
 class SettingOption(click.Option):
@@ -121,6 +123,34 @@ def serve(skip_reasoner: bool, **options):
             raise
         raise click.ClickException("the web server module (haven.serve) is not installed in this checkout") from None
     run(settings)
+
+
+@main.command()
+@click.option("--to", "url", required=True, metavar="URL",
+              help="The store's SPARQL query endpoint (or its root), e.g. http://127.0.0.1:7878/query.")
+@click.option("--release", "release_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Release folder to publish (default: BUILD_DIR/current).")
+@setting("--build-dir", setting="build_dir", type=click.Path(file_okay=False, path_type=Path),
+         help="Where `haven build` wrote the releases.")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto",
+              show_default=True, help="How to derive the update and Graph Store URLs (auto reads the Server header).")
+@click.option("--update-url", help="SPARQL Update endpoint, when not the one derived from --to.")
+@click.option("--store-url", help="Graph Store HTTP Protocol endpoint, when not the one derived from --to.")
+@click.option("--no-graph-store", is_flag=True, help="Load with SPARQL Update INSERT DATA in chunks instead of the GSP.")
+@click.option("--chunk", "chunk_triples", type=click.IntRange(min=1), default=DEFAULT_CHUNK_TRIPLES,
+              show_default=True, help="Triples per INSERT DATA request.")
+@click.option("--user", envvar="HAVEN_STORE_USER", help="Account for writes [env HAVEN_STORE_USER; Virtuoso: dba].")
+@click.option("--password", envvar="HAVEN_STORE_PASSWORD", help="Its password [env HAVEN_STORE_PASSWORD].")
+@click.option("--auth", type=click.Choice(["basic", "digest"]), help="HTTP auth scheme (Virtuoso: digest).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT,
+              show_default=True, help="Seconds to wait for any one request.")
+@click.option("--force", is_flag=True, help="Reload the served release in place when its graphs do not match.")
+def publish(url: str, release_dir: Path | None, build_dir: Path, no_graph_store: bool, **options):
+    """Load a release into a SPARQL 1.1 store and switch its readers to it atomically."""
+    release = release_dir or build_dir / "current"
+    result = _run(lambda progress: run_publish(release, url, use_graph_store=not no_graph_store,
+                                               progress=progress, **options))
+    click.echo(f"release {result.release_id}" + ("" if result.changed else " (already published)"), err=True)
 
 
 def _build(settings: Settings, progress: Progress, skip_reasoner: bool):

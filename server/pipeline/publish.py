@@ -1,0 +1,494 @@
+"""`haven publish --to URL`: load a built release into a SPARQL 1.1 store, then switch readers to it in one step.
+
+The store layout (which named graphs hold release R, where the pointer to the served release lives) is
+defined once, in :mod:`haven.store.releases`; this module only moves data and sends the layout's updates:
+
+1. read the control graph: if the pointer already names R, its record is there and the store's counts match
+   the manifest, stop — publishing the same build twice sends no write at all;
+2. otherwise load each of the four graphs into R's own named graphs, which no reader looks at yet: with the
+   SPARQL 1.1 Graph Store HTTP Protocol (one PUT per graph, streamed from disk) where the store has it, else
+   SPARQL Update ``INSERT DATA`` in chunks; then count each graph by query;
+3. ONE update request records R as fully loaded and moves the pointer (a compare-and-swap on the old
+   pointer), so a reader sees the old release or the new one, never a mix;
+4. drop the releases older than the previous one (the previous one stays, for a quick switch back).
+
+A failure before step 3 leaves the pointer and the old graphs untouched (and the half-loaded graphs are
+dropped when the store still answers); a failure after it leaves the new release served. Errors are
+:class:`PublishError` with a message for the operator, which the CLI prints before exiting non-zero.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
+
+from haven.pipeline import BuildError, Progress
+from haven.store import releases
+
+ENGINES = ("auto", "oxigraph", "virtuoso", "generic")
+#: Virtuoso's factory account; a fresh database has this password (scripts/virtuoso.sh starts one)
+VIRTUOSO_DEFAULT_CREDENTIALS = ("dba", "dba")
+#: triples per INSERT DATA request when the store has no Graph Store Protocol (bounded request bodies)
+DEFAULT_CHUNK_TRIPLES = 20_000
+#: seconds to wait for any one request (a big graph PUT included)
+DEFAULT_TIMEOUT = 600.0
+CONNECT_TIMEOUT = 10.0
+N_TRIPLES = "application/n-triples"
+SPARQL_JSON = "application/sparql-results+json"
+_BNODE_LABEL = re.compile(r"_:[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
+
+
+class PublishError(BuildError):
+    """Publishing stopped; ``str()`` is the whole message. The store still serves what it served before,
+    unless the message says otherwise."""
+
+
+@dataclass
+class Endpoints:
+    engine: str
+    query: str
+    update: str
+    #: Graph Store HTTP Protocol endpoint, None when the store has none (INSERT DATA is used instead)
+    graph_store: str | None
+    #: name of the GSP parameter naming the graph ("graph" in the standard, "graph-uri" on Virtuoso)
+    graph_param: str = "graph"
+
+
+@dataclass
+class PublishResult:
+    release_id: str
+    #: the release the pointer named before (None on a first publish)
+    previous: str | None
+    #: the graphs were (re)loaded; False when the release was already in the store
+    loaded: bool
+    #: the pointer moved to `release_id`
+    switched: bool
+    #: older releases removed from the store
+    dropped: list[str]
+    #: canonical graph IRI → triples the store holds for it, as verified by query
+    counts: dict[str, int]
+    #: "graph-store", "insert-data" or "none"
+    method: str
+    #: write requests sent to the store (0 when nothing changed)
+    writes: int
+    seconds: float
+    endpoints: Endpoints | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.writes > 0
+
+
+# -- endpoints ----------------------------------------------------------------------------------------------
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+
+
+def resolve_endpoints(url: str, engine: str, update_url: str | None = None, store_url: str | None = None,
+                      server_header: str = "") -> Endpoints:
+    """The query, update and graph-store URLs for `engine` ("auto" reads the Server header of the store).
+
+    `url` may be the store's query endpoint or its root: Oxigraph server answers at /query, /update and
+    /store; Virtuoso at /sparql, /sparql-auth (digest-authenticated updates) and /sparql-graph-crud-auth.
+    A generic store updates at `update_url` (default: the query URL, as Fuseki-style endpoints accept both)
+    and uses the Graph Store Protocol only when `store_url` is given."""
+    if engine == "auto":
+        server = server_header.lower()
+        engine = "oxigraph" if "oxigraph" in server else "virtuoso" if "virtuoso" in server else "generic"
+    root = _origin(url)
+    path = urlsplit(url).path.rstrip("/")
+    if engine == "oxigraph":
+        query = url if path.endswith("/query") else f"{root}/query"
+        found = Endpoints(engine, query, f"{root}/update", f"{root}/store")
+    elif engine == "virtuoso":
+        query = url if path.endswith("/sparql") else f"{root}/sparql"
+        found = Endpoints(engine, query, f"{root}/sparql-auth", f"{root}/sparql-graph-crud-auth", "graph-uri")
+    elif engine == "generic":
+        found = Endpoints(engine, url, url, None)
+    else:
+        raise PublishError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
+    if update_url:
+        found.update = update_url
+    if store_url:
+        found.graph_store = store_url
+    return found
+
+
+# -- HTTP ---------------------------------------------------------------------------------------------------
+
+class StoreClient:
+    """The few requests publishing needs, each answering a clean PublishError; counts the writes it sends."""
+
+    def __init__(self, url: str, *, user: str | None = None, password: str | None = None, auth: str | None = None,
+                 timeout: float = DEFAULT_TIMEOUT):
+        self.url = url
+        self.timeout = (CONNECT_TIMEOUT, timeout)
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "haven-publish"
+        self.user, self.password, self.auth_scheme = user, password, auth
+        self.writes = 0
+        self.endpoints: Endpoints | None = None
+
+    def connect(self, engine: str, update_url: str | None, store_url: str | None) -> Endpoints:
+        """Checks that the store answers a query and works out its endpoints."""
+        response = self._send("GET", self.url, "the first query", params={"query": "ASK {}"},
+                              headers={"Accept": SPARQL_JSON})
+        endpoints = resolve_endpoints(self.url, engine, update_url, store_url, response.headers.get("Server", ""))
+        if endpoints.engine == "virtuoso":
+            # Virtuoso writes only through its authenticated endpoints, with HTTP digest
+            self.auth_scheme = self.auth_scheme or "digest"
+            if self.user is None:
+                self.user, self.password = VIRTUOSO_DEFAULT_CREDENTIALS
+        if self.user is not None:
+            scheme = HTTPDigestAuth if self.auth_scheme == "digest" else HTTPBasicAuth
+            self.auth = scheme(self.user, self.password or "")
+        else:
+            self.auth = None
+        self.endpoints = endpoints
+        return endpoints
+
+    def select(self, query: str) -> list[dict[str, str]]:
+        """Rows of a SELECT as {variable: lexical value or IRI} (what `haven.store.releases` reads)."""
+        response = self._send("POST", self.endpoints.query, "a query", data={"query": query},
+                              headers={"Accept": SPARQL_JSON})
+        try:
+            bindings = response.json()["results"]["bindings"]
+        except (ValueError, KeyError, TypeError):
+            raise PublishError(f"the store's answer to a query at {self.endpoints.query} is not SPARQL JSON "
+                               f"results: {_snippet(response.text)}") from None
+        return [{name: term["value"] for name, term in row.items()} for row in bindings]
+
+    def count(self, graph: str) -> int:
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        return int(rows[0]["n"]) if rows else 0
+
+    def update(self, text: str, what: str) -> None:
+        self.writes += 1
+        self._send("POST", self.endpoints.update, what, data={"update": text}, auth=self.auth,
+                   headers={"Accept": f"{SPARQL_JSON}, */*;q=0.1"})
+
+    def put_graph(self, graph: str, path: Path) -> None:
+        self.writes += 1
+        with open(path, "rb") as body:
+            self._send("PUT", self.endpoints.graph_store, f"the load of <{graph}>", data=body, auth=self.auth,
+                       params={self.endpoints.graph_param: graph}, headers={"Content-Type": N_TRIPLES})
+
+    def _send(self, method: str, url: str, what: str, **kwargs) -> requests.Response:
+        try:
+            response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError as exc:
+            raise PublishError(f"cannot reach the store at {url} ({what}): {_reason(exc)}") from None
+        except requests.Timeout:
+            raise PublishError(f"the store at {url} did not answer {what} within {self.timeout[1]:.0f} s") from None
+        except requests.RequestException as exc:
+            raise PublishError(f"request to {url} failed ({what}): {_reason(exc)}") from None
+        if response.status_code == 401:
+            raise PublishError(f"the store at {url} refused the credentials for {what} (HTTP 401); give "
+                               "--user/--password (or HAVEN_STORE_USER/HAVEN_STORE_PASSWORD)")
+        if response.status_code >= 400:
+            raise PublishError(f"the store at {url} answered HTTP {response.status_code} to {what}: "
+                               f"{_snippet(response.text)}")
+        return response
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "timed out", "Connection reset",
+                   "Remote end closed connection", "Connection aborted"):
+        if marker in text:
+            return marker.lower()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def _snippet(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return (flat[:limit] + "…") if len(flat) > limit else (flat or "(empty body)")
+
+
+# -- the release on disk ------------------------------------------------------------------------------------
+
+def read_manifest(release_dir: Path) -> dict:
+    path = release_dir / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text("utf-8"))
+    except OSError:
+        raise PublishError(f"no release at {release_dir}: {path.name} is missing (run `haven build` first)") from None
+    except ValueError as exc:
+        raise PublishError(f"{path} is not valid JSON: {exc}") from None
+    missing = [key for key in ("id", "base", "graphs") if key not in manifest]
+    if missing:
+        raise PublishError(f"{path} lacks {', '.join(missing)}; is it a Haven release?")
+    try:
+        releases.check_release_id(str(manifest["id"]))
+    except ValueError as exc:
+        raise PublishError(f"{path}: {exc}") from None
+    return manifest
+
+
+def split_graphs(release_dir: Path, manifest: dict, into: Path) -> dict[str, Path]:
+    """Writes each graph of haven.nq as N-Triples to `into`; checks the file against the manifest.
+
+    Each line is cut at its last '<', which starts the graph IRI (an IRI cannot hold '<'), so this streams
+    at disk speed without parsing; the store parses what it receives."""
+    nq = release_dir / "haven.nq"
+    expected_hash = (manifest.get("sha256") or {}).get("haven.nq")
+    canonical = releases.canonical_graphs(manifest["base"])
+    wanted = {iri: part for part, iri in canonical.items()}
+    paths = {iri: into / f"{part}.nt" for iri, part in wanted.items()}
+    handles = {iri: open(path, "wb") for iri, path in paths.items()}
+    counts = dict.fromkeys(wanted, 0)
+    digest = hashlib.sha256()
+    try:
+        with open(nq, "rb") as source:
+            for number, line in enumerate(source, 1):
+                digest.update(line)
+                body = line.rstrip()
+                if not body or body.startswith(b"#"):
+                    continue
+                cut = body.rfind(b"<")
+                graph = body[cut + 1:-1].rstrip().rstrip(b">").decode("utf-8", "replace") if cut > 0 else ""
+                if graph not in handles or not body.endswith(b"."):
+                    raise PublishError(f"{nq}:{number}: not a triple in one of the release's graphs "
+                                       f"({', '.join(wanted)})")
+                handles[graph].write(body[:cut] + b".\n")
+                counts[graph] += 1
+    except FileNotFoundError:
+        raise PublishError(f"no release at {release_dir}: haven.nq is missing") from None
+    finally:
+        for handle in handles.values():
+            handle.close()
+    if expected_hash and digest.hexdigest() != expected_hash:
+        raise PublishError(f"{nq} does not match the sha256 in its manifest: the release was changed after "
+                           "the build; build it again")
+    declared = {iri: int(manifest["graphs"].get(iri, 0)) for iri in wanted}
+    if counts != declared:
+        diff = ", ".join(f"{iri}: {counts[iri]} in haven.nq, {declared[iri]} in the manifest"
+                         for iri in wanted if counts[iri] != declared[iri])
+        raise PublishError(f"{release_dir} is inconsistent ({diff}); build it again")
+    return paths
+
+
+def insert_data_chunks(path: Path, chunk_triples: int):
+    """N-Triples lines in chunks of about `chunk_triples`, never splitting the triples around a blank node.
+
+    A blank-node label names one node only within one update request, so a tree of evidence nodes cut in
+    two would become two different nodes. Triples without blank nodes stream; those with them are grouped
+    (union-find over labels) and sent whole."""
+    parent: dict[str, str] = {}
+
+    def find(label: str) -> str:
+        while parent.setdefault(label, label) != label:
+            parent[label] = parent[parent[label]]
+            label = parent[label]
+        return label
+
+    chunk: list[str] = []
+    linked: list[tuple[str, str]] = []  # (a label of the line, the line)
+    with open(path, encoding="utf-8") as source:
+        for line in source:
+            labels = _bnode_labels(line)
+            if not labels:
+                chunk.append(line)
+                if len(chunk) >= chunk_triples:
+                    yield chunk
+                    chunk = []
+                continue
+            for other in labels[1:]:
+                parent[find(other)] = find(labels[0])
+            linked.append((labels[0], line))
+    groups: dict[str, list[str]] = {}
+    for label, line in linked:
+        groups.setdefault(find(label), []).append(line)
+    for lines in groups.values():
+        chunk.extend(lines)
+        if len(chunk) >= chunk_triples:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _bnode_labels(line: str) -> list[str]:
+    """Blank-node labels in subject or object position (never inside a literal)."""
+    labels = []
+    subject = line.split(" ", 1)[0]
+    if subject.startswith("_:"):
+        labels.append(subject)
+    tail = line.rstrip().removesuffix(".").rstrip()
+    obj = tail.rsplit(" ", 1)[-1]
+    if _BNODE_LABEL.fullmatch(obj):
+        labels.append(obj)
+    return labels
+
+
+# -- publishing ---------------------------------------------------------------------------------------------
+
+def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_url: str | None = None,
+            store_url: str | None = None, user: str | None = None, password: str | None = None,
+            auth: str | None = None, use_graph_store: bool = True, chunk_triples: int = DEFAULT_CHUNK_TRIPLES,
+            timeout: float = DEFAULT_TIMEOUT, force: bool = False,
+            progress: Progress | Callable[[str], None] | None = None) -> PublishResult:
+    """Publish the release in `release_dir` (a `haven build` output folder) to the store at `url`.
+
+    `url` is the store's query endpoint (or its root); `engine` "auto" tells Oxigraph server and Virtuoso
+    from their Server header, anything else is "generic". `update_url`/`store_url` override the derived
+    update and Graph Store Protocol endpoints; `use_graph_store=False` loads with INSERT DATA in chunks of
+    `chunk_triples`. `user`/`password` authenticate the writes (`auth` "basic" or "digest"; Virtuoso defaults
+    to digest dba/dba). `force` reloads a release that is being served but whose graphs no longer match
+    (not atomic: readers may see the reload). `progress` is a Progress, a callable taking one line, or None.
+    Raises PublishError; on error before the switch, the store serves what it served before."""
+    started = time.perf_counter()
+    release_dir = Path(release_dir)
+    progress = progress if isinstance(progress, Progress) else Progress(progress or (lambda line: None))
+    manifest = read_manifest(release_dir)
+    release_id, base = str(manifest["id"]), str(manifest["base"])
+    declared = {iri: int(manifest["graphs"].get(iri, 0)) for iri in releases.canonical_graphs(base).values()}
+    client = StoreClient(url, user=user, password=password, auth=auth, timeout=timeout)
+
+    with progress.stage("store") as notes:
+        endpoints = client.connect(engine, update_url, store_url)
+        if not use_graph_store:
+            endpoints.graph_store = None
+        notes += [f"{endpoints.engine} at {endpoints.query}", f"update {endpoints.update}",
+                  f"graph store {endpoints.graph_store or 'none (INSERT DATA)'}"]
+        try:
+            current = releases.current_release(client.select, base)
+        except (releases.ReleaseLayoutError, ValueError) as exc:
+            raise PublishError(f"the store's control graph is not as Haven writes it: {exc}") from None
+        notes.append(f"serving {current or 'nothing yet'}")
+
+    def result(**fields) -> PublishResult:
+        return PublishResult(release_id=release_id, previous=current, writes=client.writes,
+                             seconds=time.perf_counter() - started, endpoints=endpoints, **fields)
+
+    with progress.stage("check") as notes:
+        record = releases.read_release_record(client.select, base, release_id)
+        in_store = _store_counts(client, base, release_id) if record else {}
+        complete = record is not None and record["graphs"] == declared and in_store == declared
+        if complete:
+            notes.append(f"release {release_id} is already loaded, {sum(declared.values())} triples")
+        else:
+            notes.append(f"release {release_id} must be loaded")
+    if complete and current == release_id:
+        progress.say(f"release {release_id} is already published at {url}; nothing changed")
+        return result(loaded=False, switched=False, dropped=[], counts=in_store, method="none")
+    if current == release_id and not force:
+        raise PublishError(
+            f"the store serves release {release_id} but its graphs do not match the build "
+            f"(store {in_store or 'no record'}, build {declared}); reloading the graphs being served is not "
+            "atomic: publish another build first, or repeat with --force to reload them in place")
+
+    method = "none"
+    if not complete:
+        method = "graph-store" if endpoints.graph_store else "insert-data"
+        try:
+            in_store = _load(client, release_dir, manifest, progress, chunk_triples)
+        except PublishError as exc:
+            if current != release_id:
+                _forget(client, base, release_id, progress)
+            raise PublishError(f"{exc}\npublish stopped; the store still serves "
+                               f"{current or 'nothing (first publish)'}") from None
+
+    with progress.stage("switch") as notes:
+        update = releases.switch_update(base, current, release_id) if current else _first_pointer(base, release_id)
+        if not complete:
+            update = releases.record_release_update(base, manifest) + " ;\n" + update
+        client.update(update, "the switch of the release pointer")
+        now = releases.current_release(client.select, base)
+        if now != release_id:
+            raise PublishError(f"release {release_id} is loaded, but the pointer names {now}: another publish "
+                               "switched the store meanwhile; publish again to serve this build")
+        notes.append(f"{current or '(none)'} → {release_id}")
+
+    dropped = _prune(client, base, keep={release_id, current}, progress=progress)
+    progress.say(f"published release {release_id} ({sum(in_store.values())} triples) to {url}")
+    return result(loaded=not complete, switched=True, dropped=dropped, counts=in_store, method=method)
+
+
+def _first_pointer(base: str, release_id: str) -> str:
+    """The first pointer, as delete-all plus INSERT DATA in one request.
+
+    `releases.switch_update(base, None, R)` leans on an OPTIONAL that matches nothing on a fresh store;
+    Virtuoso 7.2 then yields no solution at all and inserts nothing, so the first publish would never point
+    anywhere. Two operations in one request are still one transaction on Oxigraph and on Virtuoso."""
+    releases.check_release_id(release_id)
+    graph, subject, pointer = releases.control_graph(base), releases.dataset_node(base), releases.POINTER
+    return (f"DELETE WHERE {{ GRAPH <{graph}> {{ <{subject}> <{pointer}> ?previous }} }} ;\n"
+            f"INSERT DATA {{ GRAPH <{graph}> {{ <{subject}> <{pointer}> \"{release_id}\" }} }}")
+
+
+def _store_counts(client: StoreClient, base: str, release_id: str) -> dict[str, int]:
+    stored = releases.release_graphs(base, release_id)
+    return {iri: client.count(stored[part]) for part, iri in releases.canonical_graphs(base).items()}
+
+
+def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Progress,
+          chunk_triples: int) -> dict[str, int]:
+    base, release_id = str(manifest["base"]), str(manifest["id"])
+    stored = releases.release_graphs(base, release_id)
+    canonical = releases.canonical_graphs(base)
+    with tempfile.TemporaryDirectory(prefix="haven-publish-") as tmp:
+        with progress.stage("split") as notes:
+            files = split_graphs(release_dir, manifest, Path(tmp))
+            notes.append(f"{len(files)} graphs from {release_dir / 'haven.nq'}")
+        # whatever an earlier attempt left under this release's names (a stale record, half-loaded graphs)
+        # goes first, so the graphs start empty and the record is written once, after the verification
+        client.update(" ;\n".join(releases.drop_release_updates(base, release_id)),
+                      f"the reset of release {release_id}'s graphs")
+        for part in releases.PARTS:
+            expected = int(manifest["graphs"].get(canonical[part], 0))
+            with progress.stage(f"load {part}") as notes:
+                if client.endpoints.graph_store:
+                    client.put_graph(stored[part], files[canonical[part]])
+                else:
+                    for number, lines in enumerate(insert_data_chunks(files[canonical[part]], chunk_triples), 1):
+                        client.update(f"INSERT DATA {{ GRAPH <{stored[part]}> {{\n{''.join(lines)}}} }}",
+                                      f"INSERT DATA chunk {number} of <{stored[part]}>")
+                notes.append(f"{expected} triples into <{stored[part]}>")
+    with progress.stage("verify") as notes:
+        counts = _store_counts(client, base, release_id)
+        wrong = {iri: n for iri, n in counts.items() if n != int(manifest["graphs"].get(iri, 0))}
+        if wrong:
+            raise PublishError("the store holds other triple counts than the build: " + ", ".join(
+                f"{iri} {n} (build {manifest['graphs'].get(iri, 0)})" for iri, n in wrong.items()))
+        notes.append(f"{sum(counts.values())} triples in {len(counts)} graphs, as built")
+    return counts
+
+
+def _forget(client: StoreClient, base: str, release_id: str, progress: Progress) -> None:
+    """Best effort: drop a half-loaded release (never the served one; the caller checks)."""
+    try:
+        client.update(" ;\n".join(releases.drop_release_updates(base, release_id)),
+                      f"the removal of half-loaded release {release_id}")
+        progress.say(f"  removed the half-loaded graphs of release {release_id}")
+    except PublishError as exc:
+        progress.say(f"  could not remove the half-loaded graphs of release {release_id}: {exc}")
+
+
+def _prune(client: StoreClient, base: str, keep: set, progress: Progress) -> list[str]:
+    """Drops loaded releases other than the served and the previous one. The publish has succeeded by now,
+    so a failure here is reported, not raised."""
+    dropped = []
+    with progress.stage("prune") as notes:
+        try:
+            served = releases.current_release(client.select, base)
+            for old in sorted(releases.loaded_releases(client.select, base)):
+                if old in keep or old == served:
+                    continue
+                client.update(" ;\n".join(releases.drop_release_updates(base, old)), f"the removal of release {old}")
+                dropped.append(old)
+        except (PublishError, releases.ReleaseLayoutError) as exc:
+            notes.append(f"stopped: {exc}")
+        notes.append(f"dropped {', '.join(dropped)}" if dropped else "nothing to drop")
+    return dropped
