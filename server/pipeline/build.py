@@ -13,10 +13,11 @@ from haven.config import DEFAULT_BASE, Settings
 from haven.namespaces import namespaces
 from haven.pipeline import Progress
 from haven.pipeline.consistency import check_consistency
+from haven.pipeline.continuity import check_continuity
 from haven.pipeline.derive import Derivation, derive
 from haven.pipeline.metadata import describe_dataset
-from haven.pipeline.release import (Release, build_lock, canonical_nquads, content_id, existing_release, prune,
-                                    switch_current, write_release)
+from haven.pipeline.release import (Release, build_lock, canonical_nquads, clear_leftovers, content_id,
+                                    existing_release, prune, switch_current, write_release)
 from haven.pipeline.sources import MAX_SOURCE_BYTES, Sources, load_sources
 from haven.pipeline.validate import Report, validate
 
@@ -44,6 +45,10 @@ def check(settings: Settings, progress: Progress, skip_reasoner: bool = False,
             notes.append(f"rebased to {settings.base}")
     for warning in sources.warnings:
         progress.say(f"  warning: {warning}")
+    with progress.stage("continuity") as notes:
+        kept = check_continuity(settings.current_release, sources.data, settings.base)
+        notes.append(f"{kept.published} IRIs published by release {kept.previous} checked, {kept.moved} recorded as moved"
+                     if kept.previous else "no published release to compare with")
     with progress.stage("derive") as notes:
         derivation = derive(sources.ontology, sources.data, settings.base)
         notes += [f"{derivation.statements} statements", f"{derivation.seeded} direct",
@@ -70,6 +75,9 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
     content = {"ontology": sources.ontology, "data": sources.data, "derived": derived}
     built = Built(**vars(checked))
     with build_lock(settings.build_dir):
+        leftovers = clear_leftovers(settings.build_dir)
+        if leftovers:
+            progress.say(f"  removed {len(leftovers)} leftover(s) of an interrupted build: {', '.join(leftovers)}")
         with progress.stage("metadata") as notes:
             body = canonical_nquads({ns.graphs[name]: graph for name, graph in content.items()})
             shapes_body = canonical_nquads({ns.shapes_iri: sources.shapes})

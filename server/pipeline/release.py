@@ -122,6 +122,24 @@ def build_lock(build_dir: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def clear_leftovers(build_dir: Path) -> list[str]:
+    """Remove what a killed build left behind: temporary release folders and `.current-<pid>` links.
+
+    Only call it holding `build_lock`: every build writes those inside the lock, so while we hold it
+    none of them can belong to a build that is still running, whatever its age.
+    """
+    removed = []
+    releases = build_dir / "releases"
+    for path in sorted(releases.glob(".tmp-*")) if releases.is_dir() else []:
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path.name)
+    for link in sorted(build_dir.glob(".current-*")):
+        with contextlib.suppress(FileNotFoundError):
+            link.unlink()
+        removed.append(link.name)
+    return removed
+
+
 def existing_release(build_dir: Path, release_id: str) -> Path | None:
     path = build_dir / "releases" / release_id
     return path if (path / "manifest.json").is_file() else None

@@ -7,6 +7,7 @@ lists every broken file, then raised together.
 """
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from haven.config import DEFAULT_BASE
@@ -111,12 +112,44 @@ def parse_turtle(text: str, rel: str, public_id: str) -> Graph:
             raise BuildError(f"{rel}:{line}:{column}: Turtle syntax error: {why}") from None
         raise BuildError(f"{rel}:{exc.lineno or '?'}: Turtle syntax error: {exc}") from None
     try:
-        return Graph().parse(data=text, format="turtle", publicID=public_id)
+        with _quiet_literal_conversion():
+            graph = Graph().parse(data=text, format="turtle", publicID=public_id)
+        _check_literals(graph, text, rel)
+        return graph
+    except BuildError:
+        raise
     except Exception as exc:  # rdflib stricter than oxigraph on a literal or IRI: still name the place
         line = getattr(exc, "lines", None)
         why = getattr(exc, "_why", None) or str(exc).splitlines()[0]
         where = f"{rel}:{line + 1 if isinstance(line, int) else '?'}"
         raise BuildError(f"{where}: Turtle error: {why}") from None
+
+
+class _quiet_literal_conversion:
+    """rdflib logs a full traceback for every literal it cannot convert ("1996-13-45"^^xsd:date); the
+    build reports those itself, as one line each, so the log record is dropped while parsing."""
+
+    def __enter__(self):
+        self._logger = logging.getLogger("rdflib.term")
+        self._level = self._logger.level
+        self._logger.setLevel(logging.CRITICAL)
+
+    def __exit__(self, *exc):
+        self._logger.setLevel(self._level)
+
+
+def _check_literals(graph: Graph, text: str, rel: str) -> None:
+    """A literal whose text is not a value of its datatype (a 13th month, words as an integer) is an error
+    here, with its line, rather than a SHACL finding far from the typo, or none when no shape looks."""
+    bad = sorted({o for o in graph.objects() if isinstance(o, Literal) and o.ill_typed}, key=str)
+    if not bad:
+        return
+    lines = []
+    for literal in bad:
+        at = text.find(f'"{literal}"')
+        line = text.count("\n", 0, at) + 1 if at >= 0 else "?"
+        lines.append(f"{rel}:{line}: \"{literal}\" is not a valid {compact(literal.datatype, namespaces().prefixes())}")
+    raise BuildError("\n  ".join(lines))  # one problem per line, indented like the others
 
 
 def load_sources(root: Path, base: str = DEFAULT_BASE, max_bytes: int = MAX_SOURCE_BYTES) -> Sources:
