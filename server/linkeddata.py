@@ -75,6 +75,10 @@ def manifest() -> dict:
 
 
 def _read_manifest() -> dict:
+    store = current_store()
+    if getattr(store, "release_dir", None) is None and store.manifest:
+        # a remote store knows its release's facts; a local build folder may hold another release
+        return dict(store.manifest)
     path = release_dir() / "manifest.json"
     try:
         return json.loads(path.read_text(encoding="utf-8"))

@@ -14,10 +14,15 @@ from waitress import create_server
 
 from .app import create_app
 from .config import Settings
+from .store.base import StoreError
 
 
 def run(settings: Settings) -> None:
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except StoreError as error:
+        # a store that cannot be reached or holds no release: say so and exit non-zero, no traceback
+        raise SystemExit(f"haven serve: cannot open the store {settings.store}: {error}") from None
     store = app.extensions["haven"]
     # start the query workers before the first client arrives, not during its request
     warm_up = getattr(store, "warm_up", None)

@@ -173,3 +173,10 @@ def _load_by_graph_store_protocol(release_dir: Path, manifest: dict, server: Oxi
     old = releases.current_release(server.select, base)
     server.update(releases.switch_update(base, old, release_id))
     return release_id
+
+
+def publish_to(release_dir: Path, url: str) -> None:
+    """Publish with Haven's publisher into any store (Virtuoso: its defaults know the dba account)."""
+    from haven.pipeline.publish import publish
+
+    publish(Path(release_dir), url)

@@ -1,0 +1,255 @@
+"""The same HTTP acceptance checks against every store backend: what a client sees must not depend on it.
+
+Backends: `embedded` (pyoxigraph in-process), `oxigraph` (a real Oxigraph server started by the suite, the
+release published into it), and `virtuoso` only when HAVEN_TEST_VIRTUOSO_URL names a running Virtuoso
+(`make test-virtuoso` starts one); otherwise that parameter does not exist. Every answer is compared, parsed
+(bnode labels aside), with the embedded store's answer to the same request, and checked for real content.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDF, SKOS, VOID, Namespace
+from rdflib.query import Result
+
+from haven.app import create_app
+from haven.config import Settings
+
+BASE = "https://w3id.org/haven/"
+HID = BASE + "id/"
+AQ = URIRef(HID + "al-qaeda")
+GRAPHS = {f"{BASE}graph/{part}" for part in ("ontology", "data", "derived", "metadata")}
+PREFIXES = f"PREFIX skos: <{SKOS}> PREFIX hid: <{HID}> PREFIX hg: <{BASE}graph/>\n"
+RESULT_LIMIT = 20
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+
+BACKENDS = ["embedded", "oxigraph"] + (["virtuoso"] if os.environ.get("HAVEN_TEST_VIRTUOSO_URL") else [])
+RESULT_PARSERS = {"application/sparql-results+json": "json", "application/sparql-results+xml": "xml",
+                  "text/csv": "csv", "text/tab-separated-values": "tsv"}
+GRAPH_PARSERS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/n-triples": "nt",
+                 "application/rdf+xml": "xml"}
+
+
+def _app(build_dir, backend_store, **settings):
+    app = create_app(Settings(build_dir=build_dir, result_limit=RESULT_LIMIT).with_overrides(**settings),
+                     store=backend_store)
+    app.config["TESTING"] = True
+    return app
+
+
+def _remote_store(url, build_dir):
+    from haven.store.remote import RemoteStore
+
+    return RemoteStore(url, Settings(build_dir=build_dir))
+
+
+@pytest.fixture(scope="module")
+def reference(build_dir, shared_store):
+    """The embedded store's answers: what every backend must answer."""
+    return _app(build_dir, shared_store).test_client()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request, build_dir, shared_store, release_dir):
+    """(name, Flask test client) for an app on that backend, same settings as the reference."""
+    name = request.param
+    if name == "embedded":
+        yield name, _app(build_dir, shared_store).test_client()
+        return
+    if name == "oxigraph":
+        url = request.getfixturevalue("oxigraph_server").query_url
+    else:
+        from backends import publish_to
+
+        url = os.environ["HAVEN_TEST_VIRTUOSO_URL"]
+        publish_to(release_dir, url)
+    store = _remote_store(url, build_dir)
+    yield name, _app(build_dir, store, store=url).test_client()
+    store.close()
+
+
+# -- parsing, bnode labels aside ------------------------------------------------------------------------------
+
+def _term(value) -> str:
+    if value is None:
+        return ""
+    return "_:b" if value.n3().startswith("_:") else value.n3()
+
+
+def solutions(response) -> list[tuple]:
+    fmt = RESULT_PARSERS[response.mimetype]
+    result = Result.parse(io.BytesIO(response.data), format=fmt)
+    if result.type == "ASK":
+        return [(result.askAnswer,)]
+    names = [str(v) for v in result.vars]
+    return sorted(tuple((n, _term(row[n])) for n in names) for row in result)  # in the query's variable order
+
+
+def rdf(response, client=None) -> Graph:
+    fmt = GRAPH_PARSERS[response.mimetype]
+    body = response.data.decode("utf-8")
+    if fmt == "json-ld" and client is not None and "context.jsonld" in body:
+        doc = json.loads(body)
+        doc["@context"] = json.loads(client.get("/context.jsonld").data)["@context"]
+        body = json.dumps(doc)
+    return Graph().parse(data=body, format=fmt)
+
+
+def sparql(client, query, accept="application/sparql-results+json", **params):
+    return client.get("/sparql", query_string={"query": query, **params}, headers={"Accept": accept})
+
+
+def same_answer(backend, reference, query, accept="application/sparql-results+json", **params):
+    name, client = backend
+    got, expected = sparql(client, query, accept, **params), sparql(reference, query, accept, **params)
+    assert got.status_code == expected.status_code == 200, (name, got.data[:500])
+    assert got.mimetype == expected.mimetype == accept
+    return got, expected
+
+
+# -- /sparql ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("accept", list(RESULT_PARSERS))
+def test_select_in_every_result_format(backend, reference, accept):
+    query = PREFIXES + "SELECT ?s ?label WHERE { ?s skos:prefLabel ?label } ORDER BY ?s"
+    got, expected = same_answer(backend, reference, query, accept)
+    rows = solutions(got)
+    assert rows == solutions(expected)
+    # CSV keeps only the lexical form; the other formats keep the language tag
+    label = '"al-Qaeda"' if accept == "text/csv" else Literal("al-Qaeda", lang="en").n3()
+    assert (("s", AQ.n3()), ("label", label)) in rows
+
+
+def test_graphs_have_their_canonical_names_and_counts(backend, reference, release_dir):
+    query = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    got, _ = same_answer(backend, reference, query)
+    counts = {row["g"]["value"]: int(row["n"]["value"]) for row in got.json["results"]["bindings"]}
+    manifest = json.loads((release_dir / "manifest.json").read_text())
+    assert counts == manifest["graphs"] and set(counts) == GRAPHS
+
+
+@pytest.mark.parametrize("query, params, expected", [
+    ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {}, 86),
+    ("SELECT (COUNT(*) AS ?n) FROM hg:data WHERE { ?s ?p ?o }", {}, 45),
+    ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"default-graph-uri": BASE + "graph/data"}, 45),
+    ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH hg:derived { ?s ?p ?o } }", {}, 7),
+    # what the store keeps besides the release (its control graph, other releases) is never visible
+    ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <%sgraph/control> { ?s ?p ?o } }" % BASE, {}, 0),
+    ("SELECT (COUNT(*) AS ?n) FROM <%sgraph/control> WHERE { ?s ?p ?o }" % BASE, {}, 0),
+    ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"default-graph-uri": BASE + "graph/control"}, 0),
+])
+def test_dataset_counts(backend, reference, query, params, expected):
+    got, want = same_answer(backend, reference, PREFIXES + query, **params)
+    assert int(got.json["results"]["bindings"][0]["n"]["value"]) == expected
+    assert solutions(got) == solutions(want)
+
+
+@pytest.mark.parametrize("accept", ["application/sparql-results+json", "application/sparql-results+xml"])
+@pytest.mark.parametrize("query, answer", [
+    (PREFIXES + 'ASK { hid:al-qaeda skos:prefLabel "al-Qaeda"@en }', True),
+    (PREFIXES + "ASK { hid:al-qaeda skos:prefLabel ?l FILTER(?l = 'nothing') }", False),
+])
+def test_ask(backend, reference, accept, query, answer):
+    got, expected = same_answer(backend, reference, query, accept)
+    assert solutions(got) == solutions(expected) == [(answer,)]
+
+
+@pytest.mark.parametrize("accept", ["text/turtle", "application/ld+json", "application/n-triples"])
+def test_construct_formats(backend, reference, accept):
+    query = PREFIXES + "CONSTRUCT { ?s skos:prefLabel ?l } WHERE { ?s skos:prefLabel ?l }"
+    got, expected = same_answer(backend, reference, query, accept)
+    graph = rdf(got)
+    assert (AQ, SKOS.prefLabel, Literal("al-Qaeda", lang="en")) in graph
+    assert isomorphic(graph, rdf(expected))
+
+
+def test_describe_gives_the_embedded_description(backend, reference):
+    got, expected = same_answer(backend, reference, PREFIXES + "DESCRIBE hid:al-qaeda", "text/turtle")
+    graph = rdf(got)
+    assert (AQ, SKOS.prefLabel, Literal("al-Qaeda", lang="en")) in graph
+    assert isomorphic(graph, rdf(expected))
+
+
+def test_update_refused_and_nothing_changed(backend):
+    name, client = backend
+    count = PREFIXES + "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    before = sparql(client, count).json
+    insert = f"INSERT DATA {{ <{HID}x> <{HID}y> <{HID}z> }}"
+    assert client.post("/sparql", data=insert, content_type="application/sparql-update").status_code == 403
+    assert sparql(client, insert).status_code == 403
+    assert sparql(client, f"DROP GRAPH <{BASE}graph/data>").status_code == 403
+    assert sparql(client, count).json == before
+
+
+def test_service_refused(backend):
+    _, client = backend
+    response = sparql(client, "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }")
+    assert response.status_code == 403
+    assert "SERVICE" in response.get_data(as_text=True)
+
+
+def test_malformed_query_400(backend, reference):
+    name, client = backend
+    got, expected = sparql(client, "SELECT ?s WHERE { ?s ?p"), sparql(reference, "SELECT ?s WHERE { ?s ?p")
+    assert got.status_code == expected.status_code == 400
+    assert got.get_data(as_text=True) == expected.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("accept", ["application/sparql-results+json", "text/turtle"])
+def test_result_cap_signalled(backend, accept):
+    _, client = backend
+    query = ("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }" if accept == "text/turtle"
+             else "SELECT * WHERE { ?s ?p ?o }")
+    response = sparql(client, query, accept)
+    assert response.status_code == 200
+    assert response.headers["Haven-Result-Capped"] == f"true; limit={RESULT_LIMIT}"
+    if accept == "text/turtle":
+        assert len(rdf(response)) == RESULT_LIMIT
+    else:
+        assert len(response.json["results"]["bindings"]) == RESULT_LIMIT
+        assert response.json["head"]["link"]
+
+
+# -- Linked Data documents ---------------------------------------------------------------------------------
+
+def test_id_redirects_and_data_documents(backend, reference):
+    name, client = backend
+    response = client.get("/id/al-qaeda", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/data/al-qaeda.ttl")
+    for ext, accept in (("ttl", "text/turtle"), ("jsonld", "application/ld+json"), ("nt", "application/n-triples")):
+        got, expected = client.get(f"/data/al-qaeda.{ext}"), reference.get(f"/data/al-qaeda.{ext}")
+        assert got.status_code == 200 and got.mimetype == accept, (name, ext)
+        graph = rdf(got, client)
+        assert (AQ, SKOS.prefLabel, Literal("al-Qaeda", lang="en")) in graph
+        assert any(graph.triples((None, None, AQ))), "incoming relations belong in the document"
+        assert isomorphic(graph, rdf(expected, reference)), (name, ext)
+
+
+def test_page_html(backend):
+    _, client = backend
+    response = client.get("/page/al-qaeda")
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert "al-Qaeda" in response.get_data(as_text=True)
+
+
+def test_void_and_its_counts(backend, reference, release_dir):
+    name, client = backend
+    got, expected = (c.get("/.well-known/void", headers={"Accept": "text/turtle"}) for c in (client, reference))
+    assert got.status_code == 200, name
+    graph = rdf(got)
+    assert isomorphic(graph, rdf(expected))
+    assert (URIRef(BASE + "dataset"), VOID.sparqlEndpoint, None) in graph
+    # the counts a consumer reads: the service description's per-graph void:triples, and the landing page
+    described = client.get("/sparql", headers={"Accept": "text/turtle"})
+    sizes = rdf(described)
+    counts = {str(sizes.value(named, SD.name)): int(sizes.value(sizes.value(named, SD.graph), VOID.triples))
+              for named in sizes.subjects(RDF.type, SD.NamedGraph)}
+    assert counts == json.loads((release_dir / "manifest.json").read_text())["graphs"], name
+    assert isomorphic(sizes, rdf(reference.get("/sparql", headers={"Accept": "text/turtle"})))
+    landing = client.get("/").get_data(as_text=True)
+    assert landing == reference.get("/").get_data(as_text=True)
