@@ -113,7 +113,8 @@ def query(query: str, fmt: str, root: Path, build_dir: Path, base: str):
 def serve(skip_reasoner: bool, **options):
     """Serve the current release (building it first when there is none, or it has another base)."""
     settings = Settings.from_env(**options)
-    if _needs_build(settings):
+    # a remote store serves what was published into it; only the embedded store reads a local build
+    if settings.store == "embedded" and _needs_build(settings):
         click.echo(f"no release for base {settings.base} in {settings.build_dir}; building first", err=True)
         _run(lambda progress: _build(settings, progress, skip_reasoner))
     try:
