@@ -319,6 +319,16 @@ def insert_data_chunks(path: Path, chunk_triples: int):
         yield chunk
 
 
+def insert_request(graph: str, lines: list[str]) -> str:
+    """INSERT DATA, or for triples with blank nodes the equivalent ``INSERT {...} WHERE {}``: Virtuoso refuses
+    blank nodes in INSERT DATA ("not allowed in a constant clause"), while a template with one empty solution
+    makes the same fresh nodes on every store."""
+    body = "".join(lines)
+    if any("_:" in line for line in lines):
+        return f"INSERT {{ GRAPH <{graph}> {{\n{body}}} }} WHERE {{}}"
+    return f"INSERT DATA {{ GRAPH <{graph}> {{\n{body}}} }}"
+
+
 def _bnode_labels(line: str) -> list[str]:
     """Blank-node labels in subject or object position (never inside a literal)."""
     labels = []
@@ -453,8 +463,7 @@ def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Prog
                     client.put_graph(stored[part], files[canonical[part]])
                 else:
                     for number, lines in enumerate(insert_data_chunks(files[canonical[part]], chunk_triples), 1):
-                        client.update(f"INSERT DATA {{ GRAPH <{stored[part]}> {{\n{''.join(lines)}}} }}",
-                                      f"INSERT DATA chunk {number} of <{stored[part]}>")
+                        client.update(insert_request(stored[part], lines), f"INSERT chunk {number} of <{stored[part]}>")
                 notes.append(f"{expected} triples into <{stored[part]}>")
     with progress.stage("verify") as notes:
         counts = _store_counts(client, base, release_id)
