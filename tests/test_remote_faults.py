@@ -28,11 +28,12 @@ def _serve_exit(build_dir, store_url: str) -> subprocess.CompletedProcess:
                           env=env, capture_output=True, text=True, timeout=60)
 
 
-def test_serve_with_unreachable_store_exits_with_message(build_dir):
+def test_serve_with_unreachable_store_exits_with_message(tmp_path):
     url = f"http://127.0.0.1:{free_port()}/query"
     started = time.monotonic()
-    done = _serve_exit(build_dir, url)
+    done = _serve_exit(tmp_path / "no-local-build", url)  # a remote store needs no local release
     assert done.returncode != 0
+    assert "building first" not in done.stderr
     assert "cannot open the store" in done.stderr and "unreachable" in done.stderr
     assert "Traceback" not in done.stderr
     assert time.monotonic() - started < 30
