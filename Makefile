@@ -15,11 +15,11 @@ $(BIN)/haven: pyproject.toml
 
 install: $(BIN)/haven
 
-# Debian packages the tests need (a headless browser for the HTML tests).
+# Debian packages the tests need (a headless browser for the HTML tests, nginx for the replica tests).
 system-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium && test -x /usr/sbin/nginx; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx >/dev/null; }
 
 build: install
 	$(BIN)/haven build
@@ -35,3 +35,21 @@ test-fast: install
 
 clean:
 	rm -rf build .pytest_cache
+
+# A throw-away Virtuoso (installed from Debian if missing) on free loopback ports: publish the current build
+# into it, run the backend tests against it (every test file that reads HAVEN_TEST_VIRTUOSO_URL), stop it.
+.PHONY: test-virtuoso publish
+test-virtuoso: install
+	@test -e build/current || $(BIN)/haven build
+	@dir=$$(mktemp -d -t haven-virtuoso.XXXXXX); \
+	scripts/virtuoso.sh start "$$dir" >/dev/null || exit 1; \
+	trap 'scripts/virtuoso.sh stop "'"$$dir"'"' EXIT; \
+	. "$$dir/urls.env"; \
+	echo "virtuoso at $$VIRTUOSO_SPARQL_URL"; \
+	$(BIN)/haven publish --to "$$VIRTUOSO_SPARQL_URL" && \
+	HAVEN_TEST_VIRTUOSO_URL="$$VIRTUOSO_SPARQL_URL" $(BIN)/pytest -q $$(grep -l HAVEN_TEST_VIRTUOSO_URL tests/test_*.py)
+
+# make publish TO=http://127.0.0.1:7878/query [RELEASE=build/releases/<id>] [ARGS="--engine generic ..."]
+publish: install
+	@test -n "$(TO)" || { echo "usage: make publish TO=<SPARQL query endpoint> [RELEASE=dir] [ARGS=...]" >&2; exit 2; }
+	$(BIN)/haven publish --to "$(TO)" $(if $(RELEASE),--release "$(RELEASE)") $(ARGS)

@@ -17,6 +17,7 @@ from flask import Flask, Response, current_app, jsonify, request
 
 from .config import Settings
 from .errors import register_error_handlers
+from .representation import cache_see_other
 from .store import open_store
 from .store.base import Store
 
@@ -32,7 +33,8 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     (uppercase, e.g. TESTING) applied over the HAVEN_* environment. `store` lets tests share one loaded store
     between apps; otherwise the store is opened from the settings."""
     settings, flask_config = _settings_from(config)
-    app = Flask(__name__)
+    # no Flask-level /static route: it would shadow views.static_file, which sends a lifetime (max_age)
+    app = Flask(__name__, static_folder=None)
     app.config.update(flask_config)
     app.config["HAVEN_SETTINGS"] = settings
     # Werkzeug enforces it while reading a body: larger requests are answered 413 before any parsing
@@ -55,6 +57,7 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
                 app.register_blueprint(module.bp)
     register_error_handlers(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
+    app.after_request(cache_see_other)
     if settings.cors:
         app.after_request(_cors)
     return app

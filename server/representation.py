@@ -14,6 +14,9 @@ from flask import Response, request
 
 #: bodies smaller than this are sent as they are (gzip would barely help and costs a few microseconds)
 MIN_GZIP_BYTES = 512
+#: a document never changes while its release is served; the hour bounds how long a cache (browser, the
+#: nginx in front of the replicas) keeps it once a new release is out, after which the ETag revalidates it
+CACHE_CONTROL = "public, max-age=3600"
 
 
 def etag_for(release_id: str, path: str, media_type: str) -> str:
@@ -78,11 +81,20 @@ def document_response(
     response.set_etag(etag + ("-gzip" if sent_gzip else ""))
     if modified is not None:
         response.last_modified = modified
-    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Vary"] = ", ".join(vary)
     link = link_header(links)
     if link:
         response.headers["Link"] = link
+    return response
+
+
+def cache_see_other(response: Response) -> Response:
+    """Every 303 the app sends (/id/, /data/{slug}, /dataset) depends on the release and at most the Accept
+    header (named in its Vary); without a lifetime no cache may keep it, and every lookup of a thing would
+    cost a round trip to a replica."""
+    if response.status_code == 303 and request.method in {"GET", "HEAD"}:
+        response.headers.setdefault("Cache-Control", CACHE_CONTROL)
     return response
 
 
