@@ -120,3 +120,45 @@ def test_remote_answers_never_hang_on_a_silent_store(build_dir, release_dir, tmp
         assert time.monotonic() - started < 0.5 + 2.0 + 1.0
     finally:
         silent.close()
+
+
+def test_published_switch_is_seen_within_a_second_and_pinned_per_request(build_dir, release_dir, tmp_path):
+    """A publish moves the pointer: the server follows within the pointer's life, and never mixes releases
+    inside one request (the release read first is pinned for the request)."""
+    import hashlib
+    import json
+    import shutil
+
+    from haven.app import create_app
+    from haven.config import Settings
+    from haven.store.remote import RemoteStore
+
+    store = start_oxigraph_server(tmp_path / "store")
+    load_release(release_dir, store)
+    second = tmp_path / "second"
+    shutil.copytree(release_dir, second)
+    lines = (second / "haven.nq").read_text("utf-8").splitlines(keepends=True)
+    dropped = next(line for line in lines if "graph/data>" in line and "prefLabel" in line)
+    (second / "haven.nq").write_text("".join(line for line in lines if line != dropped), "utf-8")
+    manifest = json.loads((second / "manifest.json").read_text())
+    manifest.update(id="test-fixture-0002", triples=manifest["triples"] - 1)
+    manifest["graphs"][f"{manifest['base']}graph/data"] -= 1
+    manifest["sha256"]["haven.nq"] = hashlib.sha256((second / "haven.nq").read_bytes()).hexdigest()
+    (second / "manifest.json").write_text(json.dumps(manifest))
+
+    remote = RemoteStore(store.query_url, Settings(build_dir=build_dir))
+    app = create_app(Settings(build_dir=build_dir, store=store.query_url), store=remote)
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    try:
+        assert remote.release_id == "test-fixture-0001"
+        with app.test_request_context("/"):
+            pinned = remote.release_id
+            load_release(second, store)
+            time.sleep(1.1)
+            assert remote.release_id == pinned == "test-fixture-0001", "one request, one release"
+            assert int(remote.rows(count)[0]["n"]) == 86
+        assert remote.release_id == "test-fixture-0002"
+        assert int(remote.rows(count)[0]["n"]) == 85
+        assert remote.manifest["triples"] == 85
+    finally:
+        store.stop()
