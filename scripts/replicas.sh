@@ -109,7 +109,7 @@ start() {
         {
             echo "# rendered by scripts/replicas.sh from deploy/nginx/haven.conf"
             echo "$user_line"
-            echo "worker_processes 1;"
+            echo "worker_processes auto;"
             echo "pid $dir/nginx.pid;"
             echo "error_log $dir/nginx-error.log warn;"
             echo "events { worker_connections 1024; }"

@@ -144,6 +144,21 @@ def replicas(tmp_path):
     assert not any(_alive(pid) for pid in replica_set.replica_pids)
 
 
+def test_render_fills_every_placeholder():
+    done = subprocess.run([str(SCRIPT), "render", "127.0.0.1:8080", "/var/cache/haven", "10.0.0.1:8081",
+                           "10.0.0.2:8081"], capture_output=True, text=True, check=True)
+    assert re.findall(r"^\s*server (\S+) max_fails", done.stdout, re.M) == ["10.0.0.1:8081", "10.0.0.2:8081"]
+    assert "listen 127.0.0.1:8080;" in done.stdout and "/var/cache/haven/documents" in done.stdout
+    assert not re.search(r"@[A-Z_]+@", done.stdout)
+
+
+def test_start_refuses_a_build_without_a_release(tmp_path):
+    done = subprocess.run([str(SCRIPT), "start", "-b", str(tmp_path)], capture_output=True, text=True, timeout=30)
+    assert done.returncode != 0
+    assert "no release in" in done.stderr and "haven build" in done.stderr
+    assert done.stdout == ""
+
+
 def _upstreams(log_line: str) -> list[str]:
     match = re.search(r"upstream=(.*?) upstream_status=", log_line)
     return [] if match is None or match.group(1) == "-" else match.group(1).split(", ")
@@ -168,9 +183,11 @@ def test_cache_hits_revalidation_and_failover(replicas, request):
     outdated = replicas.request("/data/al-qaeda.ttl", {"If-None-Match": '"another-release"'})
     assert (outdated.status, outdated.body) == (200, first.body)
 
-    # the gzip variant is its own entry with its own validator
-    zipped = [replicas.request("/data/al-qaeda.ttl", {"Accept-Encoding": "gzip, br"}) for _ in range(2)]
+    # the gzip variant is its own entry with its own validator, shared by every way of asking for gzip
+    zipped = [replicas.request("/data/al-qaeda.ttl", {"Accept-Encoding": encoding})
+              for encoding in ("gzip, br", "gzip, deflate, br, zstd")]
     assert [z.cache for z in zipped] == ["MISS", "HIT"]
+    assert replicas.request("/data/al-qaeda.ttl", {"Accept-Encoding": "identity"}).cache == "HIT"
     assert zipped[1].headers["Content-Encoding"] == "gzip" and zipped[1].headers["ETag"] == etag[:-1] + '-gzip"'
     assert gzip.decompress(zipped[1].body) == first.body
 
