@@ -21,8 +21,8 @@ from click.testing import CliRunner
 
 from backends import free_port, start_oxigraph_server
 from haven.cli import main
-from haven.pipeline.publish import (PublishError, StoreClient, insert_data_chunks, publish, resolve_endpoints,
-                                    split_graphs)
+from haven.pipeline.publish import (PublishError, StoreClient, insert_data_chunks, insert_request, publish,
+                                    resolve_endpoints, split_graphs)
 from haven.store import releases
 
 FIXTURE = Path(__file__).parent / "resources" / "release"
@@ -291,6 +291,19 @@ def test_chunks_never_split_a_blank_node_tree(tmp_path):
                         assert owner.setdefault(f"{label}{i}", number) == number, line
 
 
+def test_blank_node_chunks_are_templates_and_bounded(tmp_path):
+    nt = tmp_path / "g.nt"
+    nt.write_text("".join(f'<http://x/s{i}> <http://x/p> _:b{i} .\n_:b{i} <http://x/q> "{i}" .\n' for i in range(30))
+                  + '<http://x/plain> <http://x/p> "_:b1 is no node" .\n')
+    chunks = list(insert_data_chunks(nt, chunk_triples=1000, bnode_chunk_triples=10))
+    assert chunks[0] == ['<http://x/plain> <http://x/p> "_:b1 is no node" .\n']
+    assert [len(c) for c in chunks[1:]] == [10, 10, 10, 10, 10, 10]  # whole pairs, at most 10 lines
+    plain = insert_request("http://g", chunks[0], "DEFINE sql:big-data-const 1\n")
+    assert plain.startswith("DEFINE sql:big-data-const 1\nINSERT DATA { GRAPH <http://g> {")
+    assert insert_request("http://g", chunks[1], "DEFINE x\n").startswith("INSERT { GRAPH <http://g> {")
+    assert insert_request("http://g", chunks[1]).endswith("} } WHERE {}")
+
+
 # -- the release on disk ----------------------------------------------------------------------------------------
 
 def test_a_tampered_release_is_refused_before_anything_is_sent(oxigraph, make_release):
@@ -337,6 +350,9 @@ def test_endpoints_are_derived_from_the_engine(url, server, expected):
     found = resolve_endpoints(url, "auto", server_header=server)
     assert (found.engine, found.query, found.update, found.graph_store) == expected
     assert found.graph_param == ("graph-uri" if found.engine == "virtuoso" else "graph")
+    # Virtuoso's SPARQL compiler needs smaller requests and constant data passed as one parameter
+    assert (found.max_chunk_triples, found.insert_data_prefix) == (
+        (2000, "DEFINE sql:big-data-const 1\n") if found.engine == "virtuoso" else (None, ""))
 
 
 def test_explicit_endpoints_win_over_the_derived_ones():
