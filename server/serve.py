@@ -14,6 +14,9 @@ from waitress import create_server
 
 from .app import create_app
 from .config import Settings
+
+#: bodies up to this many times max_query_bytes reach the app (which answers 413 past 1x); larger are cut off
+BODY_READ_FACTOR = 4
 from .store.base import StoreError
 
 
@@ -28,7 +31,11 @@ def run(settings: Settings) -> None:
     warm_up = getattr(store, "warm_up", None)
     if warm_up is not None:
         warm_up()
-    server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads)
+    # waitress reads a whole body (spooling past 512 KiB to a temporary file) before the app sees it, up to
+    # 1 GiB by default: clients announcing huge bodies would fill memory and disk. The app refuses anything
+    # over max_query_bytes (with its own explanation and CORS headers); waitress stops what is far beyond.
+    server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads,
+                           max_request_body_size=BODY_READ_FACTOR * settings.max_query_bytes)
     host, port = server.effective_host, server.effective_port
     print(f"Serving on http://{host}:{port}/ (release {store.release_id})", flush=True)
     try:
