@@ -256,6 +256,34 @@ def test_losing_the_store_half_way_leaves_the_old_release_served(oxigraph, make_
     assert oxigraph.counts("rel-b") == manifest_of(b)["graphs"]
 
 
+def test_losing_the_store_at_the_switch_says_so_and_a_retry_only_switches(oxigraph, make_release):
+    a, b = make_release(oxigraph, "rel-a"), make_release(oxigraph, "rel-b", extra=5)
+    publish(a, oxigraph.url)
+    with pytest.raises(PublishError, match="rel-b is loaded, but whether the store now serves it or still rel-a "
+                                           "is unknown; publish again"):
+        publish(b, oxigraph.url, progress=lambda line: oxigraph.server.kill() if line.startswith("[verify]") else None)
+    oxigraph.server.start()
+    assert oxigraph.pointer() == "rel-a"
+    retried = publish(b, oxigraph.url)
+    assert (retried.loaded, retried.switched, oxigraph.pointer()) == (True, True, "rel-b")
+
+
+def test_a_publisher_that_loses_the_race_says_so(store, make_release):
+    a, b, c = (make_release(store, name, extra=n) for name, n in (("rel-a", 1), ("rel-b", 2), ("rel-c", 3)))
+    publish(a, store.url)
+
+    def race(line: str) -> None:
+        if line.startswith("[verify]"):  # rel-b is loaded; another publisher switches first
+            publish(c, store.url)
+
+    with pytest.raises(PublishError, match="release rel-b is loaded, but the pointer names rel-c: another publish"):
+        publish(b, store.url, progress=race)
+    assert store.pointer() == "rel-c"
+    assert store.counts("rel-b") == manifest_of(b)["graphs"]
+    winner = publish(b, store.url)  # loaded and recorded by the loser: switching is all that is left
+    assert (winner.loaded, winner.switched, store.pointer()) == (False, True, "rel-b")
+
+
 def test_insert_data_chunks_keep_blank_node_trees_whole(store, make_release):
     a = make_release(store, "rel-a", bnode_trees=40)
     result = publish(a, store.url, use_graph_store=False, chunk_triples=7)

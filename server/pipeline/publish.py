@@ -429,8 +429,13 @@ def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_u
         update = releases.switch_update(base, current, release_id) if current else _first_pointer(base, release_id)
         if not complete:
             update = releases.record_release_update(base, manifest) + " ;\n" + update
-        client.update(update, "the switch of the release pointer")
-        now = releases.current_release(client.select, base)
+        try:
+            client.update(update, "the switch of the release pointer")
+            now = releases.current_release(client.select, base)
+        except PublishError as exc:
+            # the request may or may not have been applied; either way the store serves one whole release
+            raise PublishError(f"{exc}\nrelease {release_id} is loaded, but whether the store now serves it or "
+                               f"still {current or 'nothing'} is unknown; publish again: it only switches") from None
         if now != release_id:
             raise PublishError(f"release {release_id} is loaded, but the pointer names {now}: another publish "
                                "switched the store meanwhile; publish again to serve this build")
