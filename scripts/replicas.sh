@@ -100,8 +100,11 @@ start() {
         user_line="user nobody nogroup;"
         chown -R nobody:nogroup "$dir/nginx"
         chmod 755 "$dir"
-        runuser -u nobody -- test -w "$dir/nginx/cache" \
-            || die "nginx's workers (nobody) cannot reach $dir/nginx: use a state folder outside private ones (-d)"
+        # (not `die`: an exit would skip the ERR trap and leave the replicas running)
+        runuser -u nobody -- test -w "$dir/nginx/cache" || {
+            echo "replicas.sh: nginx's workers (nobody) cannot reach $dir/nginx: use a state folder outside private ones (-d)" >&2
+            false
+        }
     fi
     local port attempt
     for attempt in 1 2 3; do
