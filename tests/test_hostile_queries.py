@@ -144,7 +144,7 @@ def test_huge_values_are_answered_or_refused_by_size(server, tally):
     response, data = send(server, tally, "huge VALUES", "POST", "/sparql", small.encode(),
                           {"Content-Type": "application/sparql-query", "Accept": "application/sparql-results+json"})
     assert response.status == 200 and json.loads(data)["results"]["bindings"][0]["n"]["value"] == "1500"
-    rows = " ".join(f"(<{HID}x{i}> {i})" for i in range(20000))
+    rows = " ".join(f"(<{HID}x{i}> {i})" for i in range(3000))  # over the 64 KiB cap, under what waitress cuts off
     big = f"SELECT * WHERE {{ VALUES (?s ?i) {{ {rows} }} ?s ?p ?o }}"
     for method, path, body, headers in (
         ("POST", "/sparql", big.encode(), {"Content-Type": "application/sparql-query"}),
