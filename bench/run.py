@@ -1,0 +1,606 @@
+"""The benchmark: one command, every engine side by side on the same generated data, in one run.
+
+    .venv/bin/python bench/run.py --sizes 10k,100k [--work /tmp/haven-bench] [--duration 10]
+
+For each size: generate a source tree (bench/generate.py), build it (stage times and peak RSS), load it into
+each store, start each server (time to ready), then measure entity dereference (wrk, c=1 and c=16) and the
+competency questions' latency. Prints the tables and writes docs/benchmarks.md. A piece that is missing
+(an engine not installed, a command not written yet) is reported as "not measured: <reason>", never guessed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+import machine  # noqa: E402
+
+PY = sys.executable
+BIN = Path(sys.executable).parent
+STAGES = ("sources", "continuity", "derive", "validate", "consistency", "metadata", "release")
+CQ_DIR = REPO / "ontology" / "competency-questions"
+
+
+def oxigraph_bin() -> str | None:
+    found = shutil.which("oxigraph") or (str(BIN / "oxigraph") if (BIN / "oxigraph").exists() else None)
+    return found
+
+
+# -- processes -----------------------------------------------------------------------------------------
+
+def tree_rss_mib(pid: int) -> float:
+    """RSS of a process and its descendants (HermiT's JVM, query workers), in MiB."""
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    todo += [int(c) for c in handle.read().split()]
+        except (OSError, ValueError):
+            continue
+    return total / 1024
+
+
+def timed_build(argv: list[str], timeout: float) -> dict:
+    """Run a build command; per stage: seconds (from its progress lines) and peak RSS of the process tree while
+    that stage ran (cumulative: a stage's figure includes what earlier stages still hold)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO)
+    peak = {"current": 0.0}
+    stages: dict[str, dict] = {}
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak["current"] = max(peak["current"], tree_rss_mib(proc.pid))
+            done.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    timer = threading.Timer(timeout, proc.kill)
+    timer.start()
+    tail = []
+    for line in proc.stderr:
+        tail = (tail + [line.rstrip()])[-15:]
+        if line.startswith("[") and "]" in line and line.rstrip().endswith(" s)"):
+            name = line[1:line.index("]")]
+            seconds = float(line.rstrip()[:-3].rsplit("(", 1)[1])
+            stages[name] = {"seconds": seconds, "peak_mib": round(peak["current"])}
+            peak["current"] = tree_rss_mib(proc.pid)
+    proc.wait()
+    timer.cancel()
+    done.set()
+    total = time.perf_counter() - started
+    result = {"stages": stages, "wall": round(total, 1), "ok": proc.returncode == 0,
+              "peak_mib": max([s["peak_mib"] for s in stages.values()] or [0])}
+    if proc.returncode != 0:
+        result["error"] = (f"killed after {timeout:.0f} s" if proc.returncode == -signal.SIGKILL
+                           else " | ".join(tail[-3:]))
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name: str, argv: list[str], port: int, ready_path: str, env: dict | None = None,
+                 timeout: float = 600):
+        self.name, self.port = name, port
+        self.url = f"http://127.0.0.1:{port}"
+        started = time.perf_counter()
+        self.proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO,
+                                     env={**os.environ, **(env or {})}, start_new_session=True)
+        deadline = started + timeout
+        while time.perf_counter() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with {self.proc.returncode} before it was ready")
+            try:
+                with urllib.request.urlopen(self.url + ready_path, timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            self.stop()
+            raise RuntimeError(f"{name} not ready after {timeout:.0f} s")
+        self.ready_seconds = time.perf_counter() - started
+        self.rss_mib = tree_rss_mib(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+# -- HTTP measurements ---------------------------------------------------------------------------------
+
+WRK_SCRIPT = """
+local paths = {}
+for line in io.lines("%s") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i], {["Accept"] = "%s"})
+end
+"""
+
+
+def wrk(base: str, paths: list[str], accept: str, connections: int, duration: int) -> dict:
+    if not shutil.which("wrk"):
+        return {"error": "not measured: wrk not installed (apt-get install wrk)"}
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "paths.txt").write_text("\n".join(paths) + "\n")
+        script = Path(tmp) / "rotate.lua"
+        script.write_text(WRK_SCRIPT % (Path(tmp) / "paths.txt", accept))
+        threads = min(2, connections)
+        out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency",
+                              "--timeout", "10s", "-s", str(script), base],
+                             capture_output=True, text=True, timeout=duration + 60).stdout
+    result = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            result["rps"] = float(parts[1])
+        elif len(parts) == 2 and parts[0] in ("50%", "99%"):
+            result["p" + parts[0][:-1]] = _ms(parts[1])
+        elif "Non-2xx" in line:
+            result["non2xx"] = int(parts[-1])
+        elif "requests in" in line:
+            result["requests"] = int(parts[0])
+    return result
+
+
+def _ms(text: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text[: -len(unit)]) * factor
+    return float(text)
+
+
+def fetch(url: str, accept: str, timeout: float = 60) -> tuple[float, int, int]:
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            body = answer.read()
+            status = answer.status
+    except urllib.error.HTTPError as error:
+        body, status = error.read(), error.code
+    except OSError:  # a timeout: counted as the time spent, status 0
+        body, status = b"", 0
+    return (time.perf_counter() - started) * 1000, status, len(body)
+
+
+def query_latency(url: str, runs: int, accept: str, budget: float) -> dict:
+    """Median/min/max of sequential requests after one warm-up; stops early past `budget` seconds."""
+    first, status, size = fetch(url, accept)
+    if status != 200:
+        return {"error": f"HTTP {status}"}
+    times, started = [], time.perf_counter()
+    while len(times) < runs and (time.perf_counter() - started < budget or len(times) < 1):
+        ms, status, size = fetch(url, accept)
+        times.append(ms)
+    return {"median": statistics.median(times), "min": min(times), "max": max(times), "n": len(times),
+            "bytes": size, "first": first}
+
+
+def entity_construct(iri: str, haven: str) -> str:
+    """The entity document as one CONSTRUCT: what describe.py assembles (own triples, statement nodes about the
+    entity, their evidence → selector trees, incoming triples), minus the label round-up. The blank-node trees
+    are walked by their two properties (haven:evidence, oa:hasSelector) rather than by `?b ?c ?s` with a
+    FILTER(isBlank): the same triples on Haven's data, and rdflib orders an all-variable pattern first and
+    takes seconds per request even at 2k triples (the baseline should be naive, not sabotaged)."""
+    e, ev, sel = f"<{iri}>", f"<{haven}evidence>", "<http://www.w3.org/ns/oa#hasSelector>"
+    about = f"?st <{haven}subject>|<{haven}object> {e} ."
+    return f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{
+  {{ {e} ?p ?o . BIND({e} AS ?s) }}
+  UNION {{ {e} {ev} ?s . ?s ?p ?o }}
+  UNION {{ {e} {ev}/{sel} ?s . ?s ?p ?o }}
+  UNION {{ ?s <{haven}subject>|<{haven}object> {e} . ?s ?p ?o }}
+  UNION {{ {about} ?st {ev} ?s . ?s ?p ?o }}
+  UNION {{ {about} ?st {ev} ?b . ?b {sel} ?s . ?s ?p ?o }}
+  UNION {{ ?s ?p {e} . BIND({e} AS ?o) }}
+}}"""
+
+
+# -- one size --------------------------------------------------------------------------------------------
+
+def measure_size(label: str, triples: int, args, report: dict) -> dict:
+    work = Path(args.work) / label
+    src, build_dir = work / "src", work / "build"
+    row: dict = {"size": label}
+    print(f"\n== {label}: generating", flush=True)
+    info = generate.generate(triples, args.seed, src)
+    row["generate"] = info
+    print(f"   {info['data_triples']:,} data triples in {info['seconds']} s", flush=True)
+
+    # build: the real pipeline (pySHACL), and the fast SPARQL path, each in its own process
+    shutil.rmtree(build_dir, ignore_errors=True)
+    reasoner = triples <= args.reasoner_max
+    argv = [PY, "-m", "haven.cli", "build", "--root", str(src), "--build-dir", str(build_dir)]
+    if not reasoner:
+        argv.append("--skip-reasoner")
+    if triples <= args.pyshacl_max:
+        print("   build (pySHACL)...", flush=True)
+        row["build"] = timed_build(argv, args.build_timeout)
+    else:
+        row["build"] = {"ok": False, "error": f"not measured: pySHACL skipped above {args.pyshacl_max:,} triples "
+                                               "(--pyshacl-max); see the fast path"}
+    fast_dir = work / "build-fast"
+    shutil.rmtree(fast_dir, ignore_errors=True)
+    if triples <= args.fast_max:
+        print("   build (fast SPARQL validation)...", flush=True)
+        row["fastbuild"] = timed_build([PY, str(HERE / "fastbuild.py"), "--root", str(src), "--build-dir",
+                                        str(fast_dir)], args.build_timeout)
+    else:
+        row["fastbuild"] = {"ok": False, "error": f"not measured: fast path skipped above {args.fast_max:,} "
+                                                  "triples (--fast-max; its DirectTripleShape check is slower "
+                                                  "than pySHACL, see the notes)"}
+    if not row["build"].get("ok"):
+        if not row["fastbuild"].get("ok"):
+            row["error"] = "no build succeeded: " + str(row["fastbuild"].get("error"))
+            return row
+        build_dir = fast_dir
+    release = (build_dir / "current").resolve()
+    manifest = json.loads((release / "manifest.json").read_text())
+    row["release_triples"] = manifest["triples"]
+    nq = release / "haven.nq"
+
+    # loads
+    row["load"] = loads(nq, work, args)
+
+    # servers
+    slugs = info["sample_entities"]
+    haven_base = manifest["base"]
+    haven_ns = haven_base + "ontology#"
+    iris = [f"{haven_base}id/{slug}" for slug in slugs]
+    cqs = sorted(CQ_DIR.glob("*.rq"))
+    servers = {}
+    row["servers"] = servers
+    published = publish_to_oxigraph(release, work, row["load"])
+    plans = [
+        ("Haven (embedded)", lambda port: Server(
+            "haven", [PY, "-m", "haven.cli", "serve", "--build-dir", str(build_dir), "--port", str(port),
+                      "--result-limit", "100000000", "--timeout", "120"], port, "/healthz",
+            env={"HAVEN_BASE": haven_base})),
+        ("Haven, 2 replicas behind nginx cache", lambda port: Replicas(build_dir)),
+        ("Oxigraph server", lambda port: Server(
+            "oxigraph", [oxigraph_bin(), "serve-read-only", "--location", str(work / "oxigraph-db"),
+                         "--bind", f"127.0.0.1:{port}"], port, "/query?query=ASK%7B%7D")
+            if oxigraph_bin() and (work / "oxigraph-db").exists() else _missing("oxigraph CLI/database")),
+        ("Haven over Oxigraph", lambda port: Server(
+            "haven-oxigraph", [PY, "-m", "haven.cli", "serve", "--store", published["url"], "--port", str(port),
+                               "--result-limit", "100000000", "--timeout", "120"], port, "/healthz",
+            env={"HAVEN_BASE": haven_base}) if published.get("url") else _missing(published.get("error"))),
+        ("Haven over Virtuoso", lambda port: _missing("Virtuoso runs are not wired into the benchmark yet")),
+        ("rdflib in-memory", lambda port: Server(
+            "rdflib", [PY, str(HERE / "rdflib_server.py"), str(release), str(port)], port, "/healthz",
+            timeout=900) if triples <= args.rdflib_max else _missing(
+                f"rdflib baseline skipped above {args.rdflib_max:,} triples (--rdflib-max)")),
+    ]
+    for name, start in plans:
+        entry: dict = {}
+        servers[name] = entry
+        print(f"   {name}...", flush=True)
+        try:
+            server = start(free_port())
+        except (RuntimeError, OSError, KeyError, subprocess.TimeoutExpired) as error:
+            entry["error"] = str(error) if str(error).startswith("not measured") else f"not measured: {error}"
+            continue
+        try:
+            entry["ready_s"] = round(server.ready_seconds, 2)
+            entry["rss_mib"] = round(server.rss_mib)
+            if name.startswith("Haven"):
+                paths = [f"/data/{slug}.ttl" for slug in slugs]
+                sparql = "/sparql?query="
+                if "nginx" in name:  # the cache layout matters for documents; /sparql is the replicas' own
+                    entry["cold_median_ms"] = statistics.median(
+                        fetch(server.url + p, "text/turtle")[0] for p in paths[:50])
+                    for c in (1, 16):
+                        entry[f"wrk_c{c}"] = wrk(server.url, paths, "text/turtle", c, args.duration)
+                    continue
+            else:
+                sparql = "/query?query=" if name == "Oxigraph server" else "/sparql?query="
+                paths = [sparql + urllib.parse.quote(entity_construct(iri, haven_ns)) for iri in iris]
+            # first fetch of each document: what a cold cache costs (Haven renders, the others always compute)
+            cold = [fetch(server.url + p, "text/turtle")[0] for p in paths[:50]]
+            entry["cold_median_ms"] = statistics.median(cold)
+            for c in (1, 16):
+                entry[f"wrk_c{c}"] = wrk(server.url, paths, "text/turtle", c, args.duration)
+            entry["cq"] = {}
+            for cq in cqs:
+                url = server.url + sparql + urllib.parse.quote(cq.read_text())
+                try:
+                    entry["cq"][cq.stem[:2]] = query_latency(url, args.cq_runs, "application/sparql-results+json",
+                                                             args.cq_budget)
+                except OSError as error:
+                    entry["cq"][cq.stem[:2]] = {"error": str(error)}
+        finally:
+            server.stop()
+    if published.get("server"):
+        published["server"].stop()
+    return row
+
+
+def publish_to_oxigraph(release: Path, work: Path, load: dict) -> dict:
+    """A writable `oxigraph serve`, filled by `haven publish --to` (timed): the store Haven-over-Oxigraph reads."""
+    name = "Oxigraph via `haven publish --to`"
+    reason = remote_reason()
+    if reason or not oxigraph_bin():
+        load[name] = {"error": f"not measured: {reason or 'oxigraph CLI not installed'}"}
+        return {"error": load[name]["error"]}
+    db = work / "oxigraph-pub"
+    shutil.rmtree(db, ignore_errors=True)
+    port = free_port()
+    server = Server("oxigraph-pub", [oxigraph_bin(), "serve", "--location", str(db), "--bind", f"127.0.0.1:{port}"],
+                    port, "/query?query=ASK%7B%7D")
+    url = f"{server.url}/query"
+    started = time.perf_counter()
+    done = subprocess.run([PY, "-m", "haven.cli", "publish", "--to", url, "--release", str(release)],
+                          capture_output=True, text=True, cwd=REPO)
+    if done.returncode != 0:
+        server.stop()
+        load[name] = {"error": "not measured: publish failed: " + done.stderr.strip().splitlines()[-1][:200]}
+        return {"error": load[name]["error"]}
+    load[name] = {"seconds": time.perf_counter() - started}
+    return {"url": url, "server": server}
+
+
+class Replicas:
+    """scripts/replicas.sh: two `haven serve` replicas behind the nginx cache (the documented production layout)."""
+
+    def __init__(self, build_dir: Path):
+        script = REPO / "scripts" / "replicas.sh"
+        if not script.exists() or not shutil.which("nginx") and not Path("/usr/sbin/nginx").exists():
+            raise RuntimeError("not measured: scripts/replicas.sh or nginx missing")
+        started = time.perf_counter()
+        done = subprocess.run(["bash", str(script), "start", "-n", "2", "-b", str(build_dir)], capture_output=True,
+                              text=True, cwd=REPO, timeout=300)
+        if done.returncode != 0:
+            raise RuntimeError("not measured: replicas.sh failed: " + (done.stderr.strip().splitlines() or ["?"])[-1])
+        values = dict(line.split("=", 1) for line in done.stdout.split() if "=" in line)
+        self.state, self.url = values["STATE_DIR"], values["NGINX_URL"].rstrip("/")
+        self.ready_seconds = time.perf_counter() - started
+        pids = [int(v) for k, v in values.items() if k.endswith("_PID")]
+        self.rss_mib = sum(tree_rss_mib(pid) for pid in pids)
+
+    def stop(self) -> None:
+        subprocess.run(["bash", str(REPO / "scripts" / "replicas.sh"), "stop", self.state], capture_output=True,
+                       cwd=REPO, timeout=120)
+
+
+def _missing(reason: str):
+    raise RuntimeError(f"not measured: {reason}")
+
+
+def remote_reason() -> str:
+    import importlib.util
+
+    if importlib.util.find_spec("haven.store.remote") is None:
+        return "haven.store.remote (the remote store) is not in this checkout yet"
+    if importlib.util.find_spec("haven.pipeline.publish") is None:
+        return "`haven publish --to URL` (haven.pipeline.publish) is not in this checkout yet"
+    return ""
+
+
+def loads(nq: Path, work: Path, args) -> dict:
+    out = {}
+    probe = ("import sys, time, resource, pyoxigraph as ox\n"
+             "t = time.perf_counter(); s = ox.Store(); s.bulk_load(path=sys.argv[1], format=ox.RdfFormat.N_QUADS)\n"
+             "print(time.perf_counter() - t, len(s), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
+    secs, count, rss = subprocess.run([PY, "-c", probe, str(nq)], capture_output=True, text=True,
+                                      check=True).stdout.split()
+    out["pyoxigraph (embedded, in memory)"] = {"seconds": float(secs), "peak_mib": round(float(rss))}
+    ox = oxigraph_bin()
+    db = work / "oxigraph-db"
+    shutil.rmtree(db, ignore_errors=True)
+    if ox:
+        started = time.perf_counter()
+        subprocess.run([ox, "load", "--location", str(db), "--file", str(nq)], check=True,
+                       capture_output=True)
+        out["Oxigraph server (oxigraph load, RocksDB)"] = {"seconds": time.perf_counter() - started}
+    else:
+        out["Oxigraph server (oxigraph load, RocksDB)"] = {"error": "not measured: oxigraph CLI not installed"}
+    out["Virtuoso via `haven publish --to`"] = {"error": "not measured: Virtuoso runs are not wired into the "
+                                                         "benchmark (docs/stores.md has publish times)"}
+    return out
+
+
+# -- report --------------------------------------------------------------------------------------------
+
+def fmt(value, digits=1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def render(report: dict) -> str:
+    m = report["machine"]
+    lines = ["# Haven benchmarks", "",
+             "Written by `bench/run.py` (do not edit by hand; rerun it). Method and caveats: `bench/README.md`.", "",
+             f"Command: `{report['command']}`  ", f"Run: {report['started']} ({report['seconds']:.0f} s)", "",
+             f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, Linux {m['kernel']}; "
+             f"load average at start {m['load_at_start']}. The machine is shared: other engineers ran test suites "
+             "during the run, so absolute times are noisy; compare by ratio within a size.", "",
+             "Versions: " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()), ""]
+    for row in report["rows"]:
+        lines += render_row(row)
+    lines += ["## Targets", ""] + report.get("targets", []) + [""]
+    if report.get("notes"):
+        lines += ["## Notes", ""] + report["notes"] + [""]
+    return "\n".join(lines)
+
+
+def render_row(row: dict) -> list[str]:
+    g = row["generate"]
+    out = [f"## {row['size']}: {g['data_triples']:,} data triples "
+           f"({g['entities']:,} entities, {g['statements']:,} statements; seed {g['seed']}); "
+           f"release {fmt(row.get('release_triples'))} triples", ""]
+    if row.get("error"):
+        return out + [f"**{row['error']}**", ""]
+    out += ["### Build (seconds, peak RSS of the build's process tree while the stage ran)", "",
+            "| path | " + " | ".join(STAGES) + " | wall | peak |", "|---|" + "---|" * (len(STAGES) + 2)]
+    for name, key in (("haven build (pySHACL" + ("" if row["build"].get("stages", {}).get("consistency") else
+                                                 ", no HermiT") + ")", "build"),
+                      ("fast path (SHACL as SPARQL on pyoxigraph, no HermiT)", "fastbuild")):
+        b = row[key]
+        if not b.get("stages") and b.get("error"):
+            out.append(f"| {name} | {b['error']} |" + " |" * (len(STAGES) + 1))
+            continue
+        cells = [f"{b['stages'][s]['seconds']:.1f} s / {b['stages'][s]['peak_mib']:,} MiB" if s in b["stages"]
+                 else "–" for s in STAGES]
+        status = "" if b.get("ok") else f" (failed: {b.get('error')})"
+        out.append(f"| {name}{status} | " + " | ".join(cells) + f" | {b['wall']} s | {b['peak_mib']:,} MiB |")
+    out += ["", "### Load into each store", "", "| store | seconds | peak RSS |", "|---|---|---|"]
+    for name, l in row["load"].items():
+        out.append(f"| {name} | {l.get('error') or fmt(l['seconds'], 2)} | "
+                   f"{fmt(l.get('peak_mib')) + ' MiB' if l.get('peak_mib') else '–'} |")
+    out += ["", "### Entity dereference (Turtle; wrk, 2 threads, rotating over 200 entities) and start-up", "",
+            "| server | ready (s) | RSS (MiB) | first fetch median ms | c=1 req/s | c=1 p50 / p99 ms | "
+            "c=16 req/s | c=16 p50 / p99 ms |", "|---|---|---|---|---|---|---|---|"]
+    for name, s in row["servers"].items():
+        if s.get("error"):
+            out.append(f"| {name} | {s['error']} | | | | | | |")
+            continue
+        w1, w16 = s.get("wrk_c1", {}), s.get("wrk_c16", {})
+        out.append(f"| {name} | {s['ready_s']} | {s['rss_mib']:,} | {fmt(s['cold_median_ms'], 2)} | "
+                   f"{fmt(w1.get('rps'), 0)} | {fmt(w1.get('p50'), 2)} / {fmt(w1.get('p99'), 2)} | "
+                   f"{fmt(w16.get('rps'), 0)} | {fmt(w16.get('p50'), 2)} / {fmt(w16.get('p99'), 2)} |")
+    names = [n for n, s in row["servers"].items() if not s.get("error") and s.get("cq")]
+    if names:
+        out += ["", "### Competency questions via /sparql (ms, median of sequential requests after one warm-up)", "",
+                "| CQ | " + " | ".join(names) + " | Haven ÷ Oxigraph |", "|---|" + "---|" * (len(names) + 1)]
+        cq_ids = sorted({k for n in names for k in row["servers"][n].get("cq", {})})
+        for cq in cq_ids:
+            cells = []
+            for n in names:
+                c = row["servers"][n]["cq"].get(cq, {})
+                cells.append(c.get("error") or f"{c['median']:.2f}")
+            ratio = cq_ratio(row, cq)
+            out.append(f"| {cq} | " + " | ".join(cells) + f" | {fmt(ratio, 2)}× |")
+        agg = median_ratio(row)
+        if agg:
+            out.append(f"| **median of ratios** | " + " | ".join("" for _ in names) + f" | **{agg:.2f}×** |")
+    return out + [""]
+
+
+def cq_ratio(row: dict, cq: str) -> float | None:
+    h = row["servers"].get("Haven (embedded)", {}).get("cq", {}).get(cq, {})
+    o = row["servers"].get("Oxigraph server", {}).get("cq", {}).get(cq, {})
+    if "median" in h and "median" in o and o["median"] > 0:
+        return h["median"] / o["median"]
+    return None
+
+
+def median_ratio(row: dict) -> float | None:
+    ratios = [r for r in (cq_ratio(row, cq) for cq in row["servers"].get("Haven (embedded)", {}).get("cq", {}))
+              if r is not None]
+    return statistics.median(ratios) if ratios else None
+
+
+def targets(report: dict) -> list[str]:
+    out = []
+    for row in report["rows"]:
+        if row.get("error"):
+            continue
+        size, servers = row["size"], row["servers"]
+        agg = median_ratio(row)
+        if agg is not None:
+            out.append(f"- {size}: /sparql embedded ÷ Oxigraph server, median over the CQs = **{agg:.2f}×** "
+                       f"(target ≤ 1.25×): {'met' if agg <= 1.25 else 'MISSED'}")
+        for layout in ("Haven (embedded)", "Haven, 2 replicas behind nginx cache"):
+            h = servers.get(layout, {}).get("wrk_c16", {}).get("rps")
+            o = servers.get("Oxigraph server", {}).get("wrk_c16", {}).get("rps")
+            r = servers.get("rdflib in-memory", {}).get("wrk_c16", {}).get("rps")
+            if h and o:
+                out.append(f"- {size}: entity dereference c=16, {layout} {h:,.0f} req/s vs Oxigraph CONSTRUCT "
+                           f"{o:,.0f} req/s = **{h / o:.2f}×** (target ≥ 1×): {'met' if h >= o else 'MISSED'}")
+            if h and r:
+                out.append(f"- {size}: entity dereference c=16, {layout} vs rdflib = **{h / r:.0f}×** "
+                           f"(target ≥ 20×): {'met' if h >= 20 * r else 'MISSED'}")
+        ready = servers.get("Haven (embedded)", {}).get("ready_s")
+        if ready is not None:
+            out.append(f"- {size}: Haven start-up to /healthz {ready:.2f} s (target < 5 s at 1M)")
+        for key, name in (("build", "pySHACL build"), ("fastbuild", "fast-path build")):
+            b = row[key]
+            if b.get("ok"):
+                out.append(f"- {size}: {name} {b['wall']} s, peak {b['peak_mib']:,} MiB "
+                           "(target at 1M: < 180 s, < 4096 MiB)")
+            else:
+                out.append(f"- {size}: {name}: {b.get('error')}")
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10k,100k", help="comma-separated sizes: 10k,100k,1M,10M")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--work", default="/tmp/haven-bench", help="generated trees, builds and stores (not committed)")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--cq-runs", type=int, default=11)
+    parser.add_argument("--cq-budget", type=float, default=10.0, help="seconds per CQ per server")
+    parser.add_argument("--build-timeout", type=float, default=1800)
+    parser.add_argument("--reasoner-max", type=generate.parse_size, default=100_000,
+                        help="run HermiT only up to this size")
+    parser.add_argument("--pyshacl-max", type=generate.parse_size, default=100_000,
+                        help="run the pySHACL build only up to this size")
+    parser.add_argument("--fast-max", type=generate.parse_size, default=10_000,
+                        help="run the fast-validation build only up to this size")
+    parser.add_argument("--rdflib-max", type=generate.parse_size, default=1_000_000)
+    parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
+    parser.add_argument("--notes", default=str(HERE / "notes.md"),
+                        help="hand-written analysis appended to the report (profiles, why a target is missed)")
+    args = parser.parse_args(argv)
+    started = time.time()
+    report = {"command": "bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+              "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
+              "machine": machine.describe(), "rows": []}
+    for label in args.sizes.split(","):
+        report["rows"].append(measure_size(label.strip(), generate.parse_size(label), args, report))
+        Path(args.work).mkdir(parents=True, exist_ok=True)
+        (Path(args.work) / "results.json").write_text(json.dumps(report, indent=1, default=str))
+    report["seconds"] = time.time() - started
+    report["targets"] = targets(report)
+    notes = Path(args.notes)
+    if notes.is_file():
+        report["notes"] = notes.read_text(encoding="utf-8").splitlines()
+    text = render(report)
+    Path(args.out).write_text(text + "\n", encoding="utf-8")
+    (Path(args.work) / "results.json").write_text(json.dumps(report, indent=1, default=str))
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
