@@ -53,3 +53,10 @@ test-virtuoso: install
 publish: install
 	@test -n "$(TO)" || { echo "usage: make publish TO=<SPARQL query endpoint> [RELEASE=dir] [ARGS=...]" >&2; exit 2; }
 	$(BIN)/haven publish --to "$(TO)" $(if $(RELEASE),--release "$(RELEASE)") $(ARGS)
+
+# The load test (bench/load.py): the realistic mix at concurrency 64 for 60 s against `haven serve` started on
+# a free loopback port over build/current; figures by request kind. make load [ARGS="--duration 10 --url ..."]
+.PHONY: load
+load: install
+	@test -e build/current || $(BIN)/haven build
+	$(BIN)/python bench/load.py --concurrency 64 --duration 60 $(ARGS)

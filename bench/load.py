@@ -476,6 +476,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     mix = parse_mix(args.mix)
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import machine  # bench/machine.py: what the figures were measured on
+
+    print(f"machine: {machine.cpu_model()}, {os.cpu_count()} cores, {machine.ram_gib():.0f} GiB; "
+          f"load average before {machine.load_average()}", file=sys.stderr)
     server = None
     url = args.url
     if url is None:
@@ -505,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n{report.requests} requests in {report.seconds:.1f} s ({total['rps']:.0f} req/s), "
           f"{report.errors} errors, p50 {total['p50_ms']:.1f} ms, p99 {total['p99_ms']:.1f} ms; "
           f"{report.rdf_parsed} RDF bodies parsed whole; {cpu}")
+    print(f"load average after: {machine.load_average()}")
     for name, stats in report.kinds.items():
         for sample in stats.error_samples:
             print(f"  error ({name}): {sample}")
