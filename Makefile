@@ -60,3 +60,13 @@ publish: install
 load: install
 	@test -e build/current || $(BIN)/haven build
 	$(BIN)/python bench/load.py --concurrency 64 --duration 60 $(ARGS)
+
+# The benchmark (a command, not a test): generated data at each size, every engine side by side; rewrites
+# docs/benchmarks.md. Needs wrk (Debian) for the HTTP figures. SIZES=10k,100k,1M for more.
+SIZES ?= 10k,100k
+.PHONY: bench
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python bench/run.py --sizes $(SIZES)
