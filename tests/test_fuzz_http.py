@@ -251,11 +251,17 @@ def raw_exchange(server, raw: bytes, timeout: float) -> tuple[int | None, bytes]
     """Send bytes as they are; return (status, head). None when the server closed without an answer."""
     url = urlsplit(server.url)
     with socket.create_connection((url.hostname, url.port), timeout=timeout) as sock:
-        sock.sendall(raw)
-        sock.shutdown(socket.SHUT_WR)
+        try:
+            sock.sendall(raw)
+            sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass  # the server answered (413) and closed before taking a huge body: read that answer
         data = b""
         while b"\r\n" not in data:
-            chunk = sock.recv(65536)
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:
+                break
             if not chunk:
                 break
             data += chunk
