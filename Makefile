@@ -37,7 +37,9 @@ clean:
 	rm -rf build .pytest_cache
 
 # A throw-away Virtuoso (installed from Debian if missing) on free loopback ports: publish the current build
-# into it, run the backend tests against it (every test file that reads HAVEN_TEST_VIRTUOSO_URL), stop it.
+# into it, run the backend tests against it (the Virtuoso cases of every test file that reads
+# HAVEN_TEST_VIRTUOSO_URL; VIRTUOSO_PYTEST_ARGS= runs their other backends too), stop it.
+VIRTUOSO_PYTEST_ARGS ?= -k virtuoso
 .PHONY: test-virtuoso publish
 test-virtuoso: install
 	@test -e build/current || $(BIN)/haven build
@@ -47,7 +49,7 @@ test-virtuoso: install
 	. "$$dir/urls.env"; \
 	echo "virtuoso at $$VIRTUOSO_SPARQL_URL"; \
 	$(BIN)/haven publish --to "$$VIRTUOSO_SPARQL_URL" && \
-	HAVEN_TEST_VIRTUOSO_URL="$$VIRTUOSO_SPARQL_URL" $(BIN)/pytest -q $$(grep -l HAVEN_TEST_VIRTUOSO_URL tests/test_*.py)
+	HAVEN_TEST_VIRTUOSO_URL="$$VIRTUOSO_SPARQL_URL" $(BIN)/pytest -q $(VIRTUOSO_PYTEST_ARGS) $$(grep -l HAVEN_TEST_VIRTUOSO_URL tests/test_*.py)
 
 # make publish TO=http://127.0.0.1:7878/query [RELEASE=build/releases/<id>] [ARGS="--engine generic ..."]
 publish: install
