@@ -186,7 +186,7 @@ def _ms(text: str) -> float:
     return float(text)
 
 
-def fetch(url: str, accept: str, timeout: float = 60) -> tuple[float, int, int]:
+def fetch(url: str, accept: str, timeout: float = 60, keep: list | None = None) -> tuple[float, int, int]:
     request = urllib.request.Request(url, headers={"Accept": accept})
     started = time.perf_counter()
     try:
@@ -197,20 +197,27 @@ def fetch(url: str, accept: str, timeout: float = 60) -> tuple[float, int, int]:
         body, status = error.read(), error.code
     except OSError:  # a timeout: counted as the time spent, status 0
         body, status = b"", 0
+    if keep is not None:
+        keep.append(body)
     return (time.perf_counter() - started) * 1000, status, len(body)
 
 
 def query_latency(url: str, runs: int, accept: str, budget: float) -> dict:
     """Median/min/max of sequential requests after one warm-up; stops early past `budget` seconds."""
-    first, status, size = fetch(url, accept)
+    kept: list[bytes] = []
+    first, status, size = fetch(url, accept, keep=kept)
     if status != 200:
         return {"error": f"HTTP {status}"}
+    try:  # every engine must return the same rows, or the comparison means nothing
+        rows = len(json.loads(kept[0])["results"]["bindings"])
+    except (ValueError, KeyError):
+        rows = None
     times, started = [], time.perf_counter()
     while len(times) < runs and (time.perf_counter() - started < budget or len(times) < 1):
         ms, status, size = fetch(url, accept)
         times.append(ms)
     return {"median": statistics.median(times), "min": min(times), "max": max(times), "n": len(times),
-            "bytes": size, "first": first}
+            "bytes": size, "first": first, "rows": rows}
 
 
 def entity_construct(iri: str, haven: str) -> str:
@@ -295,7 +302,7 @@ def measure_size(label: str, triples: int, args, report: dict) -> dict:
         ("Haven, 2 replicas behind nginx cache", lambda port: Replicas(build_dir)),
         ("Oxigraph server", lambda port: Server(
             "oxigraph", [oxigraph_bin(), "serve-read-only", "--location", str(work / "oxigraph-db"),
-                         "--bind", f"127.0.0.1:{port}"], port, "/query?query=ASK%7B%7D")
+                         "--union-default-graph", "--bind", f"127.0.0.1:{port}"], port, "/query?query=ASK%7B%7D")
             if oxigraph_bin() and (work / "oxigraph-db").exists() else _missing("oxigraph CLI/database")),
         ("Haven over Oxigraph", lambda port: Server(
             "haven-oxigraph", [PY, "-m", "haven.cli", "serve", "--store", published["url"], "--port", str(port),
@@ -332,8 +339,10 @@ def measure_size(label: str, triples: int, args, report: dict) -> dict:
                 sparql = "/query?query=" if name == "Oxigraph server" else "/sparql?query="
                 paths = [sparql + urllib.parse.quote(entity_construct(iri, haven_ns)) for iri in iris]
             # first fetch of each document: what a cold cache costs (Haven renders, the others always compute)
-            cold = [fetch(server.url + p, "text/turtle")[0] for p in paths[:50]]
+            kept: list[bytes] = []
+            cold = [fetch(server.url + p, "text/turtle", keep=kept)[0] for p in paths[:50]]
             entry["cold_median_ms"] = statistics.median(cold)
+            entry["doc_bytes_median"] = statistics.median(len(b) for b in kept)
             for c in (1, 16):
                 entry[f"wrk_c{c}"] = wrk(server.url, paths, "text/turtle", c, args.duration)
             entry["cq"] = {}
@@ -487,20 +496,20 @@ def render_row(row: dict) -> list[str]:
         out.append(f"| {name} | {l.get('error') or fmt(l['seconds'], 2)} | "
                    f"{fmt(l.get('peak_mib')) + ' MiB' if l.get('peak_mib') else '–'} |")
     out += ["", "### Entity dereference (Turtle; wrk, 2 threads, rotating over 200 entities) and start-up", "",
-            "| server | ready (s) | RSS (MiB) | first fetch median ms | c=1 req/s | c=1 p50 / p99 ms | "
+            "| server | ready (s) | RSS (MiB) | first fetch median ms (doc bytes) | c=1 req/s | c=1 p50 / p99 ms | "
             "c=16 req/s | c=16 p50 / p99 ms |", "|---|---|---|---|---|---|---|---|"]
     for name, s in row["servers"].items():
         if s.get("error"):
             out.append(f"| {name} | {s['error']} | | | | | | |")
             continue
         w1, w16 = s.get("wrk_c1", {}), s.get("wrk_c16", {})
-        out.append(f"| {name} | {s['ready_s']} | {s['rss_mib']:,} | {fmt(s['cold_median_ms'], 2)} | "
+        out.append(f"| {name} | {s['ready_s']} | {s['rss_mib']:,} | {fmt(s['cold_median_ms'], 2)} ({fmt(s.get('doc_bytes_median'), 0)}) | "
                    f"{fmt(w1.get('rps'), 0)} | {fmt(w1.get('p50'), 2)} / {fmt(w1.get('p99'), 2)} | "
                    f"{fmt(w16.get('rps'), 0)} | {fmt(w16.get('p50'), 2)} / {fmt(w16.get('p99'), 2)} |")
     names = [n for n, s in row["servers"].items() if not s.get("error") and s.get("cq")]
     if names:
         out += ["", "### Competency questions via /sparql (ms, median of sequential requests after one warm-up)", "",
-                "| CQ | " + " | ".join(names) + " | Haven ÷ Oxigraph |", "|---|" + "---|" * (len(names) + 1)]
+                "| CQ | rows | " + " | ".join(names) + " | Haven ÷ Oxigraph |", "|---|---|" + "---|" * (len(names) + 1)]
         cq_ids = sorted({k for n in names for k in row["servers"][n].get("cq", {})})
         for cq in cq_ids:
             cells = []
@@ -508,10 +517,12 @@ def render_row(row: dict) -> list[str]:
                 c = row["servers"][n]["cq"].get(cq, {})
                 cells.append(c.get("error") or f"{c['median']:.2f}")
             ratio = cq_ratio(row, cq)
-            out.append(f"| {cq} | " + " | ".join(cells) + f" | {fmt(ratio, 2)}× |")
+            counts = {row["servers"][n]["cq"].get(cq, {}).get("rows") for n in names}
+            rows = "≠ " + "/".join(str(c) for c in sorted(counts, key=str)) if len(counts) > 1 else fmt(counts.pop())
+            out.append(f"| {cq} | {rows} | " + " | ".join(cells) + f" | {fmt(ratio, 2)}× |")
         agg = median_ratio(row)
         if agg:
-            out.append(f"| **median of ratios** | " + " | ".join("" for _ in names) + f" | **{agg:.2f}×** |")
+            out.append(f"| **median of ratios** | | " + " | ".join("" for _ in names) + f" | **{agg:.2f}×** |")
     return out + [""]
 
 
