@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from backends import free_port, start_oxigraph_server
 from haven.cli import main
-from haven.pipeline.publish import (PublishError, StoreClient, insert_data_chunks, insert_request, publish,
+from haven.pipeline.publish import (PublishError, StoreClient, triple_chunks, insert_request, publish,
                                     resolve_endpoints, split_graphs)
 from haven.store import releases
 
@@ -301,6 +301,26 @@ def test_insert_data_chunks_keep_blank_node_trees_whole(store, make_release):
     assert int(found["trees"]) >= 40
 
 
+def test_graph_store_posts_in_chunks_keep_blank_node_trees_whole(store, make_release, monkeypatch):
+    import haven.pipeline.publish as publishing
+
+    def small_posts(*args, **kwargs):
+        found = resolve_endpoints(*args, **kwargs)
+        found.graph_store_chunk_triples = 7  # as Virtuoso does at 100,000
+        return found
+
+    monkeypatch.setattr(publishing, "resolve_endpoints", small_posts)
+    a = make_release(store, "rel-a", bnode_trees=30)
+    result = publish(a, store.url)
+    assert result.method == "graph-store" and result.writes > 20
+    assert store.counts("rel-a") == manifest_of(a)["graphs"]
+    data = releases.release_graphs(store.base, "rel-a")["data"]
+    rows = store.client.select(
+        f"SELECT (COUNT(DISTINCT ?ev) AS ?n) WHERE {{ GRAPH <{data}> {{ ?ev <http://www.w3.org/ns/oa#hasSelector> ?sel . "
+        "?sel <http://www.w3.org/ns/oa#start> ?start } }")
+    assert int(rows[0]["n"]) >= 30
+
+
 def test_chunks_never_split_a_blank_node_tree(tmp_path):
     nt = tmp_path / "g.nt"
     nt.write_text("".join(
@@ -308,7 +328,7 @@ def test_chunks_never_split_a_blank_node_tree(tmp_path):
         + [f'_:b{i} <http://x/q> _:c{i} .\n' for i in range(5)]
         + [f'_:c{i} <http://x/r> "_:b{i} in a literal" .\n' for i in range(5)]
         + [f'<http://x/plain{i}> <http://x/p> "v" .\n' for i in range(9)]))
-    chunks = list(insert_data_chunks(nt, 4))
+    chunks = list(triple_chunks(nt, 4))
     assert sum(len(c) for c in chunks) == 39
     owner: dict[str, int] = {}
     for number, chunk in enumerate(chunks):
@@ -323,7 +343,7 @@ def test_blank_node_chunks_are_templates_and_bounded(tmp_path):
     nt = tmp_path / "g.nt"
     nt.write_text("".join(f'<http://x/s{i}> <http://x/p> _:b{i} .\n_:b{i} <http://x/q> "{i}" .\n' for i in range(30))
                   + '<http://x/plain> <http://x/p> "_:b1 is no node" .\n')
-    chunks = list(insert_data_chunks(nt, chunk_triples=1000, bnode_chunk_triples=10))
+    chunks = list(triple_chunks(nt, chunk_triples=1000, bnode_chunk_triples=10))
     assert chunks[0] == ['<http://x/plain> <http://x/p> "_:b1 is no node" .\n']
     assert [len(c) for c in chunks[1:]] == [10, 10, 10, 10, 10, 10]  # whole pairs, at most 10 lines
     plain = insert_request("http://g", chunks[0], "DEFINE sql:big-data-const 1\n")
