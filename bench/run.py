@@ -592,7 +592,15 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(REPO / "docs" / "benchmarks.md"))
     parser.add_argument("--notes", default=str(HERE / "notes.md"),
                         help="hand-written analysis appended to the report (profiles, why a target is missed)")
+    parser.add_argument("--render-only", action="store_true",
+                        help="rewrite the report from WORK/results.json and the notes, measuring nothing")
     args = parser.parse_args(argv)
+    if args.render_only:
+        report = json.loads((Path(args.work) / "results.json").read_text())
+        notes = Path(args.notes)
+        report["notes"] = notes.read_text(encoding="utf-8").splitlines() if notes.is_file() else []
+        Path(args.out).write_text(render(report) + "\n", encoding="utf-8")
+        return 0
     started = time.time()
     report = {"command": "bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:]),
               "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started)),
