@@ -6,8 +6,9 @@ defined once, in :mod:`haven.store.releases`; this module only moves data and se
 1. read the control graph: if the pointer already names R, its record is there and the store's counts match
    the manifest, stop — publishing the same build twice sends no write at all;
 2. otherwise load each of the four graphs into R's own named graphs, which no reader looks at yet: with the
-   SPARQL 1.1 Graph Store HTTP Protocol (one PUT per graph, streamed from disk) where the store has it, else
-   SPARQL Update ``INSERT DATA`` in chunks; then count each graph by query;
+   SPARQL 1.1 Graph Store HTTP Protocol where the store has it (one PUT per graph streamed from disk, or
+   POSTs of bounded size on Virtuoso), else SPARQL Update ``INSERT DATA`` in chunks; then count each graph
+   by query;
 3. ONE update request records R as fully loaded and moves the pointer (a compare-and-swap on the old
    pointer), so a reader sees the old release or the new one, never a mix;
 4. drop the releases older than the previous one (the previous one stays, for a quick switch back).
@@ -492,21 +493,9 @@ def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Prog
         client.update(" ;\n".join(releases.drop_release_updates(base, release_id)),
                       f"the reset of release {release_id}'s graphs")
         for part in releases.PARTS:
-            expected = int(manifest["graphs"].get(canonical[part], 0))
             with progress.stage(f"load {part}") as notes:
-                chunked = client.endpoints.graph_store_chunk_triples
-                if client.endpoints.graph_store and chunked:
-                    # the graph is empty after the reset above, so POSTs add up to what one PUT would hold
-                    for number, lines in enumerate(triple_chunks(files[canonical[part]], chunked, chunked), 1):
-                        client.post_triples(stored[part], lines, f"the load of <{stored[part]}> (POST {number})")
-                elif client.endpoints.graph_store:
-                    client.put_graph(stored[part], files[canonical[part]])
-                else:
-                    limit = min(chunk_triples, client.endpoints.max_chunk_triples or chunk_triples)
-                    for number, lines in enumerate(triple_chunks(files[canonical[part]], limit), 1):
-                        client.update(insert_request(stored[part], lines, client.endpoints.insert_data_prefix),
-                                      f"INSERT chunk {number} of <{stored[part]}>")
-                notes.append(f"{expected} triples into <{stored[part]}>")
+                _load_graph(client, stored[part], files[canonical[part]], chunk_triples)
+                notes.append(f"{manifest['graphs'].get(canonical[part], 0)} triples into <{stored[part]}>")
     with progress.stage("verify") as notes:
         counts = _store_counts(client, base, release_id)
         wrong = {iri: n for iri, n in counts.items() if n != int(manifest["graphs"].get(iri, 0))}
@@ -515,6 +504,22 @@ def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Prog
                 f"{iri} {n} (build {manifest['graphs'].get(iri, 0)})" for iri, n in wrong.items()))
         notes.append(f"{sum(counts.values())} triples in {len(counts)} graphs, as built")
     return counts
+
+
+def _load_graph(client: StoreClient, graph: str, path: Path, chunk_triples: int) -> None:
+    """Loads one N-Triples file into `graph`, which the caller has just emptied."""
+    endpoints = client.endpoints
+    if endpoints.graph_store and endpoints.graph_store_chunk_triples:
+        size = endpoints.graph_store_chunk_triples
+        for number, lines in enumerate(triple_chunks(path, size, size), 1):
+            client.post_triples(graph, lines, f"the load of <{graph}> (POST {number})")
+    elif endpoints.graph_store:
+        client.put_graph(graph, path)
+    else:
+        limit = min(chunk_triples, endpoints.max_chunk_triples or chunk_triples)
+        for number, lines in enumerate(triple_chunks(path, limit), 1):
+            client.update(insert_request(graph, lines, endpoints.insert_data_prefix),
+                          f"INSERT chunk {number} of <{graph}>")
 
 
 def _forget(client: StoreClient, base: str, release_id: str, progress: Progress) -> None:
