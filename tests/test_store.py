@@ -271,3 +271,65 @@ def test_worker_pool_is_killed_on_close(release_dir):
     assert all(p.poll() is not None for p in processes)
     with pytest.raises(StoreError):
         store.execute("ASK {}", "application/sparql-results+json")
+
+
+def test_serving_store_is_built_on_disk_once_and_opened_read_only(release_dir, tmp_path):
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "current").symlink_to(release_dir.resolve(), target_is_directory=True)
+    settings = Settings(build_dir=build, max_concurrent_queries=1)
+    store = open_store(settings)
+    try:
+        manifest = json.loads((release_dir / "manifest.json").read_text())
+        assert store.store_path == build / "cache" / manifest["id"] / "oxigraph"
+        marker = store.store_path / "haven-loaded"
+        assert marker.is_file()
+        assert len(store) == manifest["triples"]
+        built_at = marker.stat().st_mtime_ns
+        # the worker opens the same folder: its answer counts every triple of the release
+        answer = json.loads(store.execute("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
+                                          "application/sparql-results+json").body)
+        assert int(answer["results"]["bindings"][0]["n"]["value"]) == manifest["triples"]
+    finally:
+        store.close()
+    again = open_store(settings)
+    try:
+        assert again.store_path == store.store_path
+        assert marker.stat().st_mtime_ns == built_at  # reused, not reloaded
+        assert len(again) == manifest["triples"]
+    finally:
+        again.close()
+
+
+def test_half_loaded_store_folder_is_replaced_not_opened(release_dir, tmp_path):
+    manifest = json.loads((release_dir / "manifest.json").read_text())
+    debris = tmp_path / "cache" / manifest["id"] / "oxigraph"
+    debris.mkdir(parents=True)
+    (debris / "000001.sst").write_bytes(b"not a complete store")
+    store = EmbeddedStore(release_dir, workers=1, cache_dir=tmp_path / "cache")
+    try:
+        assert store.store_path == debris and (debris / "haven-loaded").is_file()
+        assert not (debris / "000001.sst").exists()
+        assert len(store) == manifest["triples"]
+    finally:
+        store.close()
+
+
+def test_unwritable_cache_falls_back_to_memory(release_dir, tmp_path):
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be")
+    store = EmbeddedStore(release_dir, workers=1, cache_dir=blocked)
+    try:
+        assert store.store_path is None
+        assert store.ask("ASK { ?s ?p ?o }")
+        assert store.execute("ASK { ?s ?p ?o }", "application/sparql-results+json").body
+    finally:
+        store.close()
+
+
+def test_worker_refuses_a_store_folder_without_its_marker(tmp_path):
+    from haven.store.worker import open_release
+
+    (tmp_path / "CURRENT").write_text("x")
+    with pytest.raises(OSError, match="not a completely loaded store"):
+        open_release(str(tmp_path))

@@ -6,6 +6,7 @@ Nothing is imported at package level: the query worker (`haven.store.worker`) is
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 STANDARD_PREFIXES = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -37,7 +38,9 @@ def open_store(settings):
     if settings.store == "embedded":
         from .embedded import EmbeddedStore
 
-        store = EmbeddedStore(settings.current_release, workers=settings.max_concurrent_queries)
+        # the cache folder beside the releases (as the dumps use): the on-disk store is built once per release
+        store = EmbeddedStore(settings.current_release, workers=settings.max_concurrent_queries,
+                              cache_dir=Path(settings.build_dir) / "cache")
         store.prefixes = haven_prefixes(store.manifest.get("base") or settings.base)
         return store
     if settings.store.startswith(("http://", "https://")) and importlib.util.find_spec("haven.store.remote"):

@@ -1,5 +1,11 @@
 """The embedded store: one release loaded once into pyoxigraph, read-only, plus killable query workers.
 
+With a cache folder (what `haven serve` passes: ``<build_dir>/cache``), the release is bulk-loaded ONCE into
+an on-disk pyoxigraph (RocksDB) store ``<cache>/<release id>/oxigraph``, built the first time a release is
+served and reused by every later start; the server and each query worker then open that folder read-only
+(a fraction of a second at 1M triples, and one copy in the page cache instead of one per process). Without
+one (tests' shared store), or if the folder cannot be written, the release is loaded into memory per process.
+
 Two paths, on purpose:
 * Haven's own queries (`rows`, `graph`, `ask`: entity documents, VoID, pages) run in-process on the store
   loaded at start-up: they are written by us, bounded, and must be fast. The deadline is checked while the
@@ -19,8 +25,10 @@ import logging
 import os
 import queue
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,6 +39,7 @@ import rdflib
 from .. import negotiation
 from ..safety import keywords, unescape
 from .base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreBusy, StoreError
+from .worker import STORE_MARKER, open_release
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +52,8 @@ _FORMATS_BY_MEDIA_TYPE = {f.media_type: f for f in negotiation.RESULT_FORMATS + 
 
 
 class EmbeddedStore(Store):
-    def __init__(self, release_dir: Path | str, *, workers: int = 4, prefixes: dict[str, str] | None = None):
+    def __init__(self, release_dir: Path | str, *, workers: int = 4, prefixes: dict[str, str] | None = None,
+                 cache_dir: Path | str | None = None):
         # resolve() pins the release: if build/current is repointed later, workers still load this one
         self.release_dir = Path(release_dir).resolve()
         self.nq_path = self.release_dir / "haven.nq"
@@ -53,9 +63,12 @@ class EmbeddedStore(Store):
         self.manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
         self.release_id = str(self.manifest.get("id") or self.release_dir.name)
         self.prefixes = dict(prefixes or {})
-        self._store = ox.Store()
-        self._store.bulk_load(path=str(self.nq_path), format=ox.RdfFormat.N_QUADS)
-        self._pool = WorkerPool(self.nq_path, size=max(1, workers))
+        #: the read-only on-disk store shared with the workers, or None when each process loads haven.nq
+        self.store_path = (on_disk_store(self.nq_path, Path(cache_dir) / self.release_id / "oxigraph")
+                           if cache_dir is not None else None)
+        source = self.store_path or self.nq_path
+        self._store = open_release(str(source))
+        self._pool = WorkerPool(source, size=max(1, workers))
 
     def __len__(self) -> int:
         return len(self._store)
@@ -146,6 +159,45 @@ class EmbeddedStore(Store):
         self._pool.close()
 
 
+def on_disk_store(nq_path: Path, target: Path) -> Path | None:
+    """`target`, holding the release bulk-loaded into RocksDB; built now unless an earlier start did it.
+
+    The load goes to a private folder renamed into place only when complete (with its marker file), so a
+    crash mid-load leaves nothing that looks usable and two servers starting together cannot see half a
+    store: the loser of the rename drops its copy. None when the cache cannot be written (read-only
+    build folder): the caller then loads into memory, which is slower to start but serves the same."""
+    if (target / STORE_MARKER).is_file():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        loading = Path(tempfile.mkdtemp(prefix=".loading-", dir=target.parent))
+    except OSError as error:
+        log.warning("cannot write the store cache %s (%s): loading the release into memory", target.parent, error)
+        return None
+    try:
+        started = time.monotonic()
+        store = ox.Store(str(loading))
+        store.bulk_load(path=str(nq_path), format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        del store  # closes RocksDB: the folder must not have a writer once readers open it
+        (loading / STORE_MARKER).write_text(str(nq_path) + "\n", encoding="utf-8")
+        if target.exists() and not (target / STORE_MARKER).is_file():
+            # only a complete load is ever renamed into place: a folder without the marker is debris
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            os.rename(loading, target)
+        except OSError:
+            if not (target / STORE_MARKER).is_file():
+                raise
+            shutil.rmtree(loading, ignore_errors=True)  # another server finished first; its copy is the same
+        log.info("release loaded into %s in %.1f s (once per release)", target, time.monotonic() - started)
+        return target
+    except OSError as error:
+        shutil.rmtree(loading, ignore_errors=True)
+        log.warning("cannot build the on-disk store %s (%s): loading the release into memory", target, error)
+        return None
+
+
 def _graph_form(query: str) -> str:
     return "DESCRIBE" if "DESCRIBE" in keywords(unescape(query)) else "CONSTRUCT"
 
@@ -185,9 +237,9 @@ def to_rdflib(term):
 
 
 class _Worker:
-    def __init__(self, nq_path: Path):
+    def __init__(self, source: Path):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "haven.store.worker", str(nq_path)],
+            [sys.executable, "-m", "haven.store.worker", str(source)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
@@ -252,8 +304,9 @@ class _Worker:
 class WorkerPool:
     """`size` worker processes; a query borrows one, and a worker that overruns is killed and replaced."""
 
-    def __init__(self, nq_path: Path, size: int):
-        self.nq_path = nq_path
+    def __init__(self, source: Path, size: int):
+        #: haven.nq (each worker loads it) or the on-disk store folder (each worker opens it read-only)
+        self.source = source
         self.size = size
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._workers: set[_Worker] = set()
@@ -267,7 +320,7 @@ class WorkerPool:
                 raise StoreError("the store is closed")
             if self._started:
                 return
-            workers = [_Worker(self.nq_path) for _ in range(self.size)]
+            workers = [_Worker(self.source) for _ in range(self.size)]
             deadline = time.monotonic() + WORKER_START_TIMEOUT
             try:
                 for worker in workers:
@@ -312,7 +365,7 @@ class WorkerPool:
 
     def _replace(self) -> None:
         try:
-            worker = _Worker(self.nq_path)
+            worker = _Worker(self.source)
             worker.wait_ready(time.monotonic() + WORKER_START_TIMEOUT)
         except Exception:  # pragma: no cover - logged; the pool runs one worker short
             log.exception("could not start a replacement query worker")

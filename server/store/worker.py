@@ -2,8 +2,10 @@
 
 pyoxigraph 0.5 has no way to cancel a running query (no timeout argument, no interrupt), and a query blocked
 inside the Rust engine cannot be stopped from Python. So untrusted queries run here, in a process the server
-can kill when the deadline passes. Run as ``python -m haven.store.worker <haven.nq>``; it imports nothing but
-pyoxigraph so that a replacement starts quickly.
+can kill when the deadline passes. Run as ``python -m haven.store.worker <haven.nq | store folder>``: a
+folder is the release's on-disk store (see `haven.store.embedded.on_disk_store`), opened read-only in a
+fraction of a second; a file is loaded into memory. It imports nothing but pyoxigraph so that a replacement
+starts quickly.
 
 Wire protocol on stdin/stdout: the parent writes one JSON object per line; the worker answers with one JSON
 header line, then ``length`` bytes of body. The first line the worker writes is ``{"ready": true}``.
@@ -11,6 +13,7 @@ header line, then ``length`` bytes of body. The first line the worker writes is 
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import pyoxigraph as ox
@@ -34,9 +37,18 @@ GRAPH_FORMATS = {
 PREFIXED_FORMATS = {"turtle", "rdfxml"}
 
 
-def load(nq_path: str) -> ox.Store:
+#: written into an on-disk store folder once its load is complete; a folder without it is never opened
+STORE_MARKER = "haven-loaded"
+
+
+def open_release(source: str) -> ox.Store:
+    """The release at `source`: an on-disk store folder opened read-only, or haven.nq loaded into memory."""
+    if os.path.isdir(source):
+        if not os.path.isfile(os.path.join(source, STORE_MARKER)):
+            raise OSError(f"{source} is not a completely loaded store")
+        return ox.Store.read_only(source)
     store = ox.Store()
-    store.bulk_load(path=nq_path, format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(path=source, format=ox.RdfFormat.N_QUADS)
     return store
 
 
@@ -156,7 +168,7 @@ def main(argv: list[str]) -> int:
     out = sys.stdout.buffer
     # stdout carries the protocol; anything printed by accident must not corrupt it
     sys.stdout = sys.stderr
-    store = load(argv[1])
+    store = open_release(argv[1])
     write(out, {"ready": True})
     for line in sys.stdin.buffer:
         request = json.loads(line)
