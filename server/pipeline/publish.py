@@ -442,7 +442,7 @@ def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_u
                                f"{current or 'nothing (first publish)'}") from None
 
     with progress.stage("switch") as notes:
-        update = releases.switch_update(base, current, release_id) if current else _first_pointer(base, release_id)
+        update = releases.switch_update(base, current, release_id)
         if not complete:
             update = releases.record_release_update(base, manifest) + " ;\n" + update
         try:
@@ -460,18 +460,6 @@ def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_u
     dropped = _prune(client, base, keep={release_id, current}, progress=progress)
     progress.say(f"published release {release_id} ({sum(in_store.values())} triples) to {url}")
     return result(loaded=not complete, switched=True, dropped=dropped, counts=in_store, method=method)
-
-
-def _first_pointer(base: str, release_id: str) -> str:
-    """The first pointer, as delete-all plus INSERT DATA in one request.
-
-    `releases.switch_update(base, None, R)` leans on an OPTIONAL that matches nothing on a fresh store;
-    Virtuoso 7.2 then yields no solution at all and inserts nothing, so the first publish would never point
-    anywhere. Two operations in one request are still one transaction on Oxigraph and on Virtuoso."""
-    releases.check_release_id(release_id)
-    graph, subject, pointer = releases.control_graph(base), releases.dataset_node(base), releases.POINTER
-    return (f"DELETE WHERE {{ GRAPH <{graph}> {{ <{subject}> <{pointer}> ?previous }} }} ;\n"
-            f"INSERT DATA {{ GRAPH <{graph}> {{ <{subject}> <{pointer}> \"{release_id}\" }} }}")
 
 
 def _store_counts(client: StoreClient, base: str, release_id: str) -> dict[str, int]:

@@ -195,18 +195,21 @@ def record_release_update(base: str, manifest: Mapping, published: datetime | No
 
 
 def switch_update(base: str, old: str | None, new: str) -> str:
-    """ONE update operation moving the pointer to `new`.
+    """ONE update request moving the pointer to `new`.
 
     With `old` given it is a compare-and-swap: it changes nothing unless the pointer still names `old`
     (two publishers racing cannot both win; the caller re-reads `current_release` to know). With `old`
-    None (first publish) it replaces whatever pointer exists."""
+    None (first publish) it replaces whatever pointer exists: a `DELETE WHERE` then an `INSERT DATA`, two
+    operations in one request, which Oxigraph and Virtuoso apply as one transaction. (The single
+    `DELETE/INSERT ... WHERE { OPTIONAL {...} }` form inserts nothing on Virtuoso 7.2 when the OPTIONAL
+    matches nothing, so a fresh store would never get its first pointer.)"""
     check_release_id(new)
     graph, subject = control_graph(base), dataset_node(base)
     pointer = f"<{subject}> <{POINTER}> ?previous"
     if old is None:
-        where = f"OPTIONAL {{ GRAPH <{graph}> {{ {pointer} }} }}"
-    else:
-        where = f"GRAPH <{graph}> {{ <{subject}> <{POINTER}> {_literal(check_release_id(old))} . {pointer} }}"
+        return (f"DELETE WHERE {{ GRAPH <{graph}> {{ {pointer} }} }} ;\n"
+                f"INSERT DATA {{ GRAPH <{graph}> {{ <{subject}> <{POINTER}> {_literal(new)} }} }}")
+    where = f"GRAPH <{graph}> {{ <{subject}> <{POINTER}> {_literal(check_release_id(old))} . {pointer} }}"
     return (
         f"DELETE {{ GRAPH <{graph}> {{ {pointer} }} }}\n"
         f"INSERT {{ GRAPH <{graph}> {{ <{subject}> <{POINTER}> {_literal(new)} }} }}\n"

@@ -117,16 +117,29 @@ class RemoteStore(Store):
         return forward, backward, absent
 
     def _prepare(self, query: str, base_iri: str | None, default_graph_uris=None, named_graph_uris=None):
-        """(query text, default graphs, named graphs, backward map) for the current release."""
+        """(query text, default graphs, named graphs, backward map) for the current release.
+
+        The dataset is always explicit and always sent as protocol parameters (the rewrite takes FROM out of
+        the text): a store given no `default-graph-uri` reads the union of everything it holds (Virtuoso),
+        so an empty side of the dataset is sent as the one graph that cannot exist. A `GRAPH <g>` for a `g`
+        outside the named graphs is pointed at that same empty graph, which is itself in the named set:
+        Virtuoso counts one row (`COUNT(*)` = 1) over a GRAPH outside its `named-graph-uri` set."""
         forward, backward, absent = self._mapping(self._current())
-        rewritten = rewrite_graph_names(query, lambda iri: forward.get(iri, absent), base_iri)
+        to_release = lambda iri: forward.get(iri, absent)  # noqa: E731 - the rewrite's callback
+        rewritten = rewrite_graph_names(query, to_release, base_iri)
         if default_graph_uris or named_graph_uris:
-            defaults = [forward.get(iri, absent) for iri in default_graph_uris or []]
-            named = [forward.get(iri, absent) for iri in named_graph_uris or []]
+            defaults = [to_release(iri) for iri in default_graph_uris or []]
+            named = [to_release(iri) for iri in named_graph_uris or []]
         elif rewritten.has_dataset_clause:
-            defaults, named = [], []
+            defaults, named = list(rewritten.from_graphs), list(rewritten.from_named_graphs)
         else:
-            defaults = named = list(forward.values())
+            defaults, named = list(forward.values()), list(forward.values())
+        defaults = list(dict.fromkeys(defaults)) or [absent]
+        named = list(dict.fromkeys(named))
+        visible = set(named)
+        rewritten = rewrite_graph_names(query, to_release, base_iri,
+                                        lambda iri: forward[iri] if forward.get(iri) in visible else absent)
+        named.append(absent)
         return rewritten, defaults, named, backward
 
     # -- trusted queries ------------------------------------------------------------------------------
@@ -138,13 +151,17 @@ class RemoteStore(Store):
     def graph(self, query, timeout=None):
         graph = rdflib.Graph()
         for triple in self._graph_triples(query, None, None, None, timeout or self.query_timeout):
+            if triple is _CUT:
+                log.warning("the store cut a graph answer at its row limit; a page may be incomplete: %s",
+                            query[:200])
+                continue
             graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
         return graph
 
     def ask(self, query, timeout=None):
         rewritten, defaults, named, _ = self._prepare(query, None)
         with self._send(rewritten.text, RESULTS_JSON, defaults, named, timeout or self.query_timeout) as response:
-            result = ox.parse_query_results(response, format=ox.QueryResultsFormat.JSON)
+            result = ox.parse_query_results(_VirtuosoBlankNodes(response), format=ox.QueryResultsFormat.JSON)
             if not isinstance(result, ox.QueryBoolean):
                 raise TypeError("ask() needs an ASK query")
             return bool(result)
@@ -159,20 +176,24 @@ class RemoteStore(Store):
         timeout = timeout or self.query_timeout
         if form in {"CONSTRUCT", "DESCRIBE"}:
             name = chosen.name if chosen.kind == "graph" else negotiation.GRAPH_FORMATS[0].name
-            triples = self._graph_triples(query, base_iri, default_graph_uris, named_graph_uris, timeout)
+            cut: list[bool] = []
+            triples = _until_cut(self._graph_triples(query, base_iri, default_graph_uris, named_graph_uris, timeout),
+                                 result_limit, cut)
             body, capped = serialize_triples(triples, name, result_limit, self.prefixes)
+            capped = capped or bool(cut)
             answered = negotiation.by_name(name, negotiation.GRAPH_FORMATS)
             return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
         name = chosen.name if chosen.kind == "results" else negotiation.RESULT_FORMATS[0].name
         rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris)
         with self._send(rewritten.text, RESULTS_JSON, defaults, named, timeout) as response:
-            result = ox.parse_query_results(response, format=ox.QueryResultsFormat.JSON)
+            result = ox.parse_query_results(_VirtuosoBlankNodes(response), format=ox.QueryResultsFormat.JSON)
             if isinstance(result, ox.QueryBoolean):
                 body = result.serialize(format=_RESULT_WRITERS[name])
                 capped = False
             else:
-                solutions = _MappedSolutions(result, backward, time.monotonic() + timeout)
-                body, capped = serialize_solutions(solutions, name, result_limit, cap_link)
+                cut = _store_row_limit(response)
+                solutions = _MappedSolutions(result, backward, time.monotonic() + timeout, cut is not None)
+                body, capped = serialize_solutions(solutions, name, _within(result_limit, cut), cap_link)
         answered = negotiation.by_name(name, negotiation.RESULT_FORMATS)
         return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
 
@@ -191,6 +212,7 @@ class RemoteStore(Store):
             fmt = _GRAPH_PARSERS.get(media_type)
             if fmt is None:
                 raise StoreError(f"the store answered a graph query as {media_type or 'nothing'}")
+            cut = _store_row_limit(response)
             try:
                 for triple in ox.parse(response, format=fmt):
                     _check(deadline)
@@ -198,6 +220,8 @@ class RemoteStore(Store):
                                     _map_term(triple.object, backward))
             except (SyntaxError, OSError) as error:
                 raise StoreError(f"the store's answer was cut or malformed: {error}") from error
+            if cut is not None:
+                yield _CUT
 
     def _describe(self, query, base_iri, rewritten, defaults, named, backward, deadline):
         """The CONSTRUCT (and its dataset) giving what the embedded store's DESCRIBE gives."""
@@ -209,9 +233,6 @@ class RemoteStore(Store):
         resources = list(dict.fromkeys(resources))
         if not resources:
             return None, defaults, named
-        if rewritten.has_dataset_clause and not (defaults or named):
-            # the FROM clauses stay in the SELECT's text; the CONSTRUCT gets the same dataset by protocol
-            defaults, named = rewritten.from_graphs, rewritten.from_named_graphs
         forward = {canonical: stored for stored, canonical in backward.items()}
         return description_query([forward.get(r, r) for r in resources]), defaults, named
 
@@ -219,9 +240,11 @@ class RemoteStore(Store):
     def _select_terms(self, query, defaults, named, timeout) -> list[dict[str, object]]:
         deadline = time.monotonic() + timeout
         with self._send(query, RESULTS_JSON, defaults, named, timeout) as response:
-            result = ox.parse_query_results(response, format=ox.QueryResultsFormat.JSON)
+            result = ox.parse_query_results(_VirtuosoBlankNodes(response), format=ox.QueryResultsFormat.JSON)
             if not isinstance(result, ox.QuerySolutions):
                 raise TypeError("rows() needs a SELECT query")
+            if _store_row_limit(response) is not None:
+                log.warning("the store cut an answer at its row limit; a page may be incomplete: %s", query[:200])
             names = [v.value for v in result.variables]
             out = []
             try:
@@ -275,14 +298,51 @@ _RESULT_WRITERS = {
 }
 
 
-class _MappedSolutions:
-    """A stream of solutions with release graph names mapped back, read only as far as the cap needs."""
+#: marks the end of an answer the store cut at its own row limit: read as "more rows exist", never kept
+_CUT = object()
+#: Virtuoso's sign that it stopped at `ResultSetMaxRows` (sent only when it did), with status 200
+ROW_LIMIT_HEADER = "X-SPARQL-MaxRows"
 
-    def __init__(self, solutions: ox.QuerySolutions, backward: dict[str, str], deadline: float):
+
+def _store_row_limit(response) -> int | None:
+    value = response.headers.get(ROW_LIMIT_HEADER)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return 0
+
+
+def _within(limit: int | None, cut: int | None) -> int | None:
+    """The cap to apply so that a store-side cut reads as Haven's own cap (the cut rows are all kept)."""
+    if cut is None:
+        return limit
+    return cut if limit is None else min(limit, cut)
+
+
+def _until_cut(items, limit: int | None, cut: list):
+    """`items` up to a store-side cut; the cut is noted in `cut` and passed on only where `take()` reads it
+    as the one item beyond the limit (so the answer is flagged capped and the marker never kept)."""
+    kept = 0
+    for item in items:
+        if item is _CUT:
+            cut.append(True)
+            if limit is not None and kept >= limit:
+                yield item
+            return
+        kept += 1
+        yield item
+
+
+class _MappedSolutions:
+    """A stream of solutions with release graph names mapped back, read only as far as the cap needs; when the
+    store cut the answer, `_CUT` follows the last solution."""
+
+    def __init__(self, solutions: ox.QuerySolutions, backward: dict[str, str], deadline: float, cut=False):
         self.variables = list(solutions.variables)
         self._solutions = solutions
         self._backward = backward
         self._deadline = deadline
+        self._cut = cut
 
     def __iter__(self):
         try:
@@ -292,6 +352,33 @@ class _MappedSolutions:
                        for v in self.variables}
         except (SyntaxError, OSError) as error:
             raise StoreError(f"the store's answer was cut or malformed: {error}") from error
+        if self._cut:
+            yield _CUT
+
+
+class _VirtuosoBlankNodes:
+    """A results stream with Virtuoso's blank node values (`nodeID://b123`, which are not blank node labels
+    and which pyoxigraph refuses) turned into plain labels (`b123`). Only the exact JSON structure
+    `"type": "bnode", "value": "nodeID://` is touched: inside a literal those quotes would be escaped."""
+
+    PATTERN = b'"type": "bnode", "value": "nodeID://'
+    REPLACEMENT = b'"type": "bnode", "value": "'
+
+    def __init__(self, raw):
+        self._raw = raw
+        self._pending = b""
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._raw.read() if size is None or size < 0 else self._raw.read(max(size, len(self.PATTERN)))
+        data = (self._pending + chunk).replace(self.PATTERN, self.REPLACEMENT)
+        if not chunk:
+            self._pending = b""
+            return data
+        # keep back what could be the start of a pattern cut by the chunk boundary
+        keep = len(self.PATTERN) - 1
+        self._pending = data[-keep:]
+        out = data[:-keep]
+        return out if out else self.read(size)
 
 
 def _map_term(term, backward: dict[str, str]):

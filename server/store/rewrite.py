@@ -8,7 +8,10 @@ inside them is touched):
   NAMED and GRAPH — is mapped; an IRI elsewhere (a subject that happens to be a graph IRI, as in VoID) is
   data and stays as written. Any name that is not one of the release's graphs maps to a graph that does
   not exist, so FROM <http://remote/...> or the store's control graph read as empty: nothing is fetched
-  and nothing internal shows through.
+  and nothing internal shows through. FROM / FROM NAMED clauses are taken *out* of the text and returned
+  as lists, for the caller to send as protocol parameters: Virtuoso adds a FROM in the text to the
+  protocol's `default-graph-uri` graphs instead of letting the protocol's dataset win, so the dataset must
+  reach the store one way only.
 * DESCRIBE: engines disagree on what it returns (Oxigraph: a concise bounded description; Virtuoso:
   more), so Haven never forwards it. `describe_targets` splits it into a SELECT of the resources to describe
   plus the constant IRIs; the store then fetches their descriptions with a CONSTRUCT.
@@ -77,8 +80,11 @@ def _significant(text: str) -> list[tuple[str, str, int, int]]:
     return out
 
 
-def rewrite_graph_names(query: str, map_graph: Callable[[str], str], base_iri: str | None = None) -> Rewritten:
-    """The query with every graph name after FROM / FROM NAMED / GRAPH replaced by `map_graph(iri)`."""
+def rewrite_graph_names(query: str, map_graph: Callable[[str], str], base_iri: str | None = None,
+                        map_graph_pattern: Callable[[str], str] | None = None) -> Rewritten:
+    """The query without its FROM / FROM NAMED clauses (their `map_graph(iri)` are listed in the result) and
+    with every `GRAPH <iri>` replaced by `GRAPH <map_graph_pattern(iri)>` (default: `map_graph`)."""
+    map_pattern = map_graph_pattern or map_graph
     text = unescape(query)
     prologue = _Prologue(base_iri)
     toks = _significant(text)
@@ -104,11 +110,12 @@ def rewrite_graph_names(query: str, map_graph: Callable[[str], str], base_iri: s
                 j += 1
             if j < len(toks) and toks[j][0] in {"iri", "pname"}:
                 iri = prologue.resolve(toks[j][0], toks[j][1])
-                if iri is not None:
-                    mapped = map_graph(iri)
-                    edits.append((toks[j][2], toks[j][3], f"<{mapped}>"))
-                    if word == "FROM":
-                        (result.from_named_graphs if named else result.from_graphs).append(mapped)
+                if iri is not None and word == "FROM":
+                    # the whole clause goes: the dataset travels as protocol parameters
+                    edits.append((toks[i][2], toks[j][3], " "))
+                    (result.from_named_graphs if named else result.from_graphs).append(map_graph(iri))
+                elif iri is not None:
+                    edits.append((toks[j][2], toks[j][3], f"<{map_pattern(iri)}>"))
             i = j + 1
             continue
         i += 1
