@@ -27,8 +27,10 @@ build: install
 serve: install
 	$(BIN)/haven serve --host $(HOST) --port $(PORT)
 
+# The whole suite, then the backend acceptance tests again on a throw-away Virtuoso (installed if missing).
 test: install system-deps
 	$(BIN)/pytest
+	$(MAKE) test-virtuoso
 
 test-fast: install
 	$(BIN)/pytest -m "not slow and not browser"

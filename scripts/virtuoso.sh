@@ -24,9 +24,17 @@ install_if_missing() {
     local sudo=
     [ "$(id -u)" = 0 ] || sudo=sudo
     echo "installing virtuoso-opensource (about a minute)..." >&2
-    $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq virtuoso-opensource >/dev/null
+    # `env` because sudo drops DEBIAN_FRONTEND from the environment; without it debconf may stop and ask
+    # for the dba password. The keep-old-conffile options answer dpkg's own questions the same way.
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold virtuoso-opensource </dev/null >/dev/null
     command -v virtuoso-t >/dev/null 2>&1 || die "virtuoso-t not found after installing virtuoso-opensource"
+}
+
+# python3 rather than curl: a fresh machine that runs the suite has python3, not necessarily curl
+answers() {
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2).close()' "$1" 2>/dev/null
 }
 
 free_port() {
@@ -63,7 +71,7 @@ start() {
     local pid base=http://127.0.0.1:$http_port
     pid=$(cat "$dir/virtuoso.pid")
     local deadline=$((SECONDS + WAIT_SECONDS))
-    until curl -fsS -o /dev/null "$base/sparql?query=ASK%7B%7D" 2>/dev/null; do
+    until answers "$base/sparql?query=ASK%7B%7D"; do
         kill -0 "$pid" 2>/dev/null || { tail -20 "$dir/virtuoso.log" "$dir/stdout.log" >&2 2>/dev/null; die "virtuoso-t exited"; }
         [ $SECONDS -lt $deadline ] || { stop "$dir"; die "no answer from $base/sparql after $WAIT_SECONDS s"; }
         sleep 0.5
