@@ -142,6 +142,12 @@ def test_graphs_have_their_canonical_names_and_counts(backend, reference, releas
     ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <%sgraph/control> { ?s ?p ?o } }" % BASE, {}, 0),
     ("SELECT (COUNT(*) AS ?n) FROM <%sgraph/control> WHERE { ?s ?p ?o }" % BASE, {}, 0),
     ("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", {"default-graph-uri": BASE + "graph/control"}, 0),
+    # the protocol's dataset wins over the query's FROM, and a side it leaves out is empty
+    ("SELECT (COUNT(*) AS ?n) FROM <%sgraph/control> WHERE { ?s ?p ?o }" % BASE,
+     {"default-graph-uri": BASE + "graph/data"}, 45),
+    ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH hg:derived { ?s ?p ?o } }", {"named-graph-uri": BASE + "graph/data"}, 0),
+    ("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", {"default-graph-uri": BASE + "graph/data"}, 0),
+    ("SELECT (COUNT(*) AS ?n) FROM NAMED hg:data WHERE { ?s ?p ?o }", {}, 0),
 ])
 def test_dataset_counts(backend, reference, query, params, expected):
     got, want = same_answer(backend, reference, PREFIXES + query, **params)
