@@ -249,3 +249,24 @@ def test_live_select_latency(live_server, pytestconfig):
     report_line(pytestconfig, f"SPARQL SELECT over loopback (real process): median {median_ms:.2f} ms, "
                               f"p95 {p95_ms:.2f} ms over {len(samples)} requests")
     assert median_ms < 100
+
+
+def test_live_restart_opens_the_on_disk_store_built_by_the_first_start(tmp_path, release_dir):
+    from conftest import make_build_dir
+
+    build = make_build_dir(tmp_path, release_dir)
+    release_id = json.loads((release_dir / "manifest.json").read_text())["id"]
+    marker = build / "cache" / release_id / "oxigraph" / "haven-loaded"
+    for start in ("first", "again"):
+        server = start_live_server(build)
+        try:
+            with server.get("sparql?" + urlencode({"query": SELECT_ORGS}),
+                            {"Accept": "application/sparql-results+json"}) as answer:
+                rows = json.loads(answer.read())["results"]["bindings"]
+            assert rows, start
+            # the first start's workers waited for the store; a restart finds it complete
+            assert marker.is_file(), start
+            with server.get("data/al-qaeda.ttl", {"Accept": "text/turtle"}) as answer:
+                assert answer.status == 200
+        finally:
+            server.stop()

@@ -1,10 +1,12 @@
 """The embedded store: one release loaded once into pyoxigraph, read-only, plus killable query workers.
 
 With a cache folder (what `haven serve` passes: ``<build_dir>/cache``), the release is bulk-loaded ONCE into
-an on-disk pyoxigraph (RocksDB) store ``<cache>/<release id>/oxigraph``, built the first time a release is
-served and reused by every later start; the server and each query worker then open that folder read-only
-(a fraction of a second at 1M triples, and one copy in the page cache instead of one per process). Without
-one (tests' shared store), or if the folder cannot be written, the release is loaded into memory per process.
+an on-disk pyoxigraph (RocksDB) store ``<cache>/<release id>/oxigraph``, and the server and each query worker
+open that folder read-only: a fraction of a second at 1M triples, and one copy in the page cache instead of
+one per process. The first start of a release has no such folder yet: the server loads haven.nq into memory
+(and serves from it at once) while a child process builds the folder; the workers start on the folder when it
+is complete, and the server then swaps its own in-memory copy for it. Without a cache folder (tests' shared
+store), or if it cannot be written, every process loads haven.nq into memory, as before.
 
 Two paths, on purpose:
 * Haven's own queries (`rows`, `graph`, `ask`: entity documents, VoID, pages) run in-process on the store
@@ -25,10 +27,8 @@ import logging
 import os
 import queue
 import select
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -39,7 +39,7 @@ import rdflib
 from .. import negotiation
 from ..safety import keywords, unescape
 from .base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreBusy, StoreError
-from .worker import STORE_MARKER, open_release
+from .worker import is_complete, open_release
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +63,23 @@ class EmbeddedStore(Store):
         self.manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
         self.release_id = str(self.manifest.get("id") or self.release_dir.name)
         self.prefixes = dict(prefixes or {})
-        #: the read-only on-disk store shared with the workers, or None when each process loads haven.nq
-        self.store_path = (on_disk_store(self.nq_path, Path(cache_dir) / self.release_id / "oxigraph")
-                           if cache_dir is not None else None)
-        source = self.store_path or self.nq_path
-        self._store = open_release(str(source))
-        self._pool = WorkerPool(source, size=max(1, workers))
+        #: the read-only on-disk store shared with the workers, once it exists (None: each process loads haven.nq)
+        self.store_path: Path | None = None
+        self._preparing: subprocess.Popen | None = None
+        self._closing = False
+        target = Path(cache_dir) / self.release_id / "oxigraph" if cache_dir is not None else None
+        if target is not None and is_complete(target):
+            self.store_path = target
+            self._store = open_release(str(target))
+        else:
+            self._store = open_release(str(self.nq_path))
+            if target is not None:
+                self._target = target
+                self._preparing = subprocess.Popen(
+                    [sys.executable, "-m", "haven.store.worker", "--prepare", str(self.nq_path), str(target)],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        self._pool = WorkerPool(self.store_path or self.nq_path, size=max(1, workers),
+                                before_start=self._adopt_prepared_store)
 
     def __len__(self) -> int:
         return len(self._store)
@@ -151,51 +162,43 @@ class EmbeddedStore(Store):
         form = header["form"] if header["form"] != "GRAPH" else _graph_form(query)
         return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=header["capped"])
 
+    def _adopt_prepared_store(self) -> None:
+        """Before the workers start: wait for the on-disk store being built, if any, and switch to it."""
+        preparing = self._preparing
+        if preparing is None:
+            return
+        code = preparing.wait()
+        self._preparing = None
+        if self._closing:
+            raise StoreError("the store is closed")
+        if code == 0 and is_complete(self._target):
+            self.store_path = self._target
+            self._pool.source = self._target
+            self._store = open_release(str(self._target))  # a query running on the old copy keeps its reference
+        else:  # logged by the child; the workers load haven.nq, as without a cache
+            log.warning("no on-disk store for release %s (exit %s): query workers load haven.nq", self.release_id,
+                        code)
+
     def warm_up(self) -> None:
-        """Start the query workers now rather than on the first client query."""
-        self._pool.start()
+        """Start the query workers before the first client query. While the first start of a release builds
+        the on-disk store, they start in the background (client queries wait for them; pages do not)."""
+        if self._preparing is None:
+            self._pool.start()
+            return
+        def start() -> None:
+            try:
+                self._pool.start()
+            except Exception:  # a client query retries the start and gets the error
+                log.exception("query workers did not start")
+        threading.Thread(target=start, name="haven-workers-start", daemon=True).start()
 
     def close(self) -> None:
+        self._closing = True
+        preparing = self._preparing
+        if preparing is not None and preparing.poll() is None:
+            preparing.kill()  # its half-built folder is private and never opened; the next start rebuilds
+            preparing.wait()
         self._pool.close()
-
-
-def on_disk_store(nq_path: Path, target: Path) -> Path | None:
-    """`target`, holding the release bulk-loaded into RocksDB; built now unless an earlier start did it.
-
-    The load goes to a private folder renamed into place only when complete (with its marker file), so a
-    crash mid-load leaves nothing that looks usable and two servers starting together cannot see half a
-    store: the loser of the rename drops its copy. None when the cache cannot be written (read-only
-    build folder): the caller then loads into memory, which is slower to start but serves the same."""
-    if (target / STORE_MARKER).is_file():
-        return target
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        loading = Path(tempfile.mkdtemp(prefix=".loading-", dir=target.parent))
-    except OSError as error:
-        log.warning("cannot write the store cache %s (%s): loading the release into memory", target.parent, error)
-        return None
-    try:
-        started = time.monotonic()
-        store = ox.Store(str(loading))
-        store.bulk_load(path=str(nq_path), format=ox.RdfFormat.N_QUADS)
-        store.flush()
-        del store  # closes RocksDB: the folder must not have a writer once readers open it
-        (loading / STORE_MARKER).write_text(str(nq_path) + "\n", encoding="utf-8")
-        if target.exists() and not (target / STORE_MARKER).is_file():
-            # only a complete load is ever renamed into place: a folder without the marker is debris
-            shutil.rmtree(target, ignore_errors=True)
-        try:
-            os.rename(loading, target)
-        except OSError:
-            if not (target / STORE_MARKER).is_file():
-                raise
-            shutil.rmtree(loading, ignore_errors=True)  # another server finished first; its copy is the same
-        log.info("release loaded into %s in %.1f s (once per release)", target, time.monotonic() - started)
-        return target
-    except OSError as error:
-        shutil.rmtree(loading, ignore_errors=True)
-        log.warning("cannot build the on-disk store %s (%s): loading the release into memory", target, error)
-        return None
 
 
 def _graph_form(query: str) -> str:
@@ -304,9 +307,10 @@ class _Worker:
 class WorkerPool:
     """`size` worker processes; a query borrows one, and a worker that overruns is killed and replaced."""
 
-    def __init__(self, source: Path, size: int):
+    def __init__(self, source: Path, size: int, before_start=None):
         #: haven.nq (each worker loads it) or the on-disk store folder (each worker opens it read-only)
         self.source = source
+        self._before_start = before_start
         self.size = size
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._workers: set[_Worker] = set()
@@ -320,6 +324,8 @@ class WorkerPool:
                 raise StoreError("the store is closed")
             if self._started:
                 return
+            if self._before_start is not None:
+                self._before_start()
             workers = [_Worker(self.source) for _ in range(self.size)]
             deadline = time.monotonic() + WORKER_START_TIMEOUT
             try:

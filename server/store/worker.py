@@ -3,8 +3,8 @@
 pyoxigraph 0.5 has no way to cancel a running query (no timeout argument, no interrupt), and a query blocked
 inside the Rust engine cannot be stopped from Python. So untrusted queries run here, in a process the server
 can kill when the deadline passes. Run as ``python -m haven.store.worker <haven.nq | store folder>``: a
-folder is the release's on-disk store (see `haven.store.embedded.on_disk_store`), opened read-only in a
-fraction of a second; a file is loaded into memory. It imports nothing but pyoxigraph so that a replacement
+folder is the release's on-disk store, opened read-only in a fraction of a second; a file is loaded into
+memory. ``python -m haven.store.worker --prepare <haven.nq> <folder>`` builds that folder (once per release). It imports nothing but pyoxigraph so that a replacement
 starts quickly.
 
 Wire protocol on stdin/stdout: the parent writes one JSON object per line; the worker answers with one JSON
@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
+import tempfile
 
 import pyoxigraph as ox
 
@@ -41,15 +43,49 @@ PREFIXED_FORMATS = {"turtle", "rdfxml"}
 STORE_MARKER = "haven-loaded"
 
 
+def is_complete(folder) -> bool:
+    return os.path.isfile(os.path.join(folder, STORE_MARKER))
+
+
 def open_release(source: str) -> ox.Store:
     """The release at `source`: an on-disk store folder opened read-only, or haven.nq loaded into memory."""
     if os.path.isdir(source):
-        if not os.path.isfile(os.path.join(source, STORE_MARKER)):
+        if not is_complete(source):
             raise OSError(f"{source} is not a completely loaded store")
         return ox.Store.read_only(source)
     store = ox.Store()
     store.bulk_load(path=source, format=ox.RdfFormat.N_QUADS)
     return store
+
+
+def prepare(nq_path: str, target: str) -> None:
+    """Bulk-load haven.nq into the on-disk store folder `target`, unless a complete one is there already.
+
+    The load goes to a private folder renamed into place only when complete (with its marker file), so a
+    crash mid-load leaves nothing that looks usable, and two servers starting together cannot see half a
+    store: the loser of the rename drops its copy, which is the same."""
+    if is_complete(target):
+        return
+    parent = os.path.dirname(os.path.abspath(target))
+    os.makedirs(parent, exist_ok=True)
+    loading = tempfile.mkdtemp(prefix=".loading-", dir=parent)
+    try:
+        store = ox.Store(loading)
+        store.bulk_load(path=nq_path, format=ox.RdfFormat.N_QUADS)
+        store.flush()
+        del store  # closes RocksDB: the folder must have no writer once readers open it
+        with open(os.path.join(loading, STORE_MARKER), "w", encoding="utf-8") as marker:
+            marker.write(nq_path + "\n")
+        if os.path.exists(target) and not is_complete(target):
+            # only a complete load is ever renamed into place: a folder without the marker is debris
+            shutil.rmtree(target, ignore_errors=True)
+        try:
+            os.rename(loading, target)
+        except OSError:
+            if not is_complete(target):
+                raise
+    finally:
+        shutil.rmtree(loading, ignore_errors=True)
 
 
 def dataset_options(request: dict) -> dict:
@@ -165,6 +201,13 @@ def write(out, header: dict, body: bytes = b"") -> None:
 
 
 def main(argv: list[str]) -> int:
+    if argv[1:2] == ["--prepare"]:
+        try:
+            prepare(argv[2], argv[3])
+        except OSError as error:
+            print(f"haven: cannot build the on-disk store {argv[3]}: {error}", file=sys.stderr)
+            return 1
+        return 0
     out = sys.stdout.buffer
     # stdout carries the protocol; anything printed by accident must not corrupt it
     sys.stdout = sys.stderr
