@@ -45,6 +45,9 @@ def source_options(func):
 
 skip_reasoner_option = click.option(
     "--skip-reasoner", is_flag=True, help="Skip the OWL consistency check (quicker; CI always runs it).")
+validator_option = click.option(
+    "--validator", type=click.Choice(["auto", "pyshacl", "fast"]), default="auto", show_default=True,
+    help="SHACL engine: pySHACL, the SPARQL fast path on pyoxigraph, or auto (pySHACL below 200k triples).")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -55,22 +58,24 @@ def main():
 @main.command()
 @source_options
 @skip_reasoner_option
-def build(root: Path, build_dir: Path, base: str, skip_reasoner: bool):
+@validator_option
+def build(root: Path, build_dir: Path, base: str, skip_reasoner: bool, validator: str):
     """Check the sources and publish a new release to BUILD_DIR/current."""
     settings = Settings.from_env(root=root, build_dir=build_dir, base=base)
-    built = _run(lambda progress: _build(settings, progress, skip_reasoner))
+    built = _run(lambda progress: _build(settings, progress, skip_reasoner, validator))
     click.echo(f"release {built.release.id}" + (" (unchanged)" if built.release.reused else ""), err=True)
 
 
 @main.command()
 @source_options
 @skip_reasoner_option
-def validate(root: Path, build_dir: Path, base: str, skip_reasoner: bool):
+@validator_option
+def validate(root: Path, build_dir: Path, base: str, skip_reasoner: bool, validator: str):
     """Run every check of `build` (parse, derive, SHACL, OWL) and write nothing."""
     from haven.pipeline.build import check
 
     settings = Settings.from_env(root=root, build_dir=build_dir, base=base)
-    _run(lambda progress: check(settings, progress, skip_reasoner))
+    _run(lambda progress: check(settings, progress, skip_reasoner, validator=validator))
     click.echo("valid", err=True)
 
 
@@ -154,10 +159,10 @@ def publish(url: str, release_dir: Path | None, build_dir: Path, no_graph_store:
     click.echo(f"release {result.release_id}" + ("" if result.changed else " (already published)"), err=True)
 
 
-def _build(settings: Settings, progress: Progress, skip_reasoner: bool):
+def _build(settings: Settings, progress: Progress, skip_reasoner: bool, validator: str = "auto"):
     from haven.pipeline.build import build as run_build
 
-    return run_build(settings, progress, skip_reasoner)
+    return run_build(settings, progress, skip_reasoner, validator=validator)
 
 
 def _run(step):

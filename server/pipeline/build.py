@@ -19,7 +19,13 @@ from haven.pipeline.metadata import describe_dataset
 from haven.pipeline.release import (Release, build_lock, canonical_nquads, clear_leftovers, content_id,
                                     existing_release, prune, switch_current, write_release)
 from haven.pipeline.sources import MAX_SOURCE_BYTES, Sources, load_sources
+from haven.pipeline import fastcheck
 from haven.pipeline.validate import Report, validate
+
+#: `--validator auto` uses pySHACL (the reference implementation, the nicest report) below this many triples in
+#: ontology + data + derived, and the SPARQL fast path (haven.pipeline.fastcheck) from there on
+FAST_VALIDATOR_FROM = 200_000
+VALIDATORS = ("auto", "pyshacl", "fast")
 
 
 @dataclass
@@ -36,7 +42,7 @@ class Built(Checked):
 
 
 def check(settings: Settings, progress: Progress, skip_reasoner: bool = False,
-          max_bytes: int = MAX_SOURCE_BYTES) -> Checked:
+          max_bytes: int = MAX_SOURCE_BYTES, validator: str = "auto") -> Checked:
     with progress.stage("sources") as notes:
         sources = load_sources(settings.root, settings.base, max_bytes)
         notes.append(f"{len(sources.files)} files")
@@ -54,8 +60,11 @@ def check(settings: Settings, progress: Progress, skip_reasoner: bool = False,
         notes += [f"{derivation.statements} statements", f"{derivation.seeded} direct",
                   f"{len(derivation.graph)} derived triples", f"{derivation.rounds} closure rounds"]
     with progress.stage("validate") as notes:
-        report = validate(sources.ontology, sources.data, derivation.graph, sources.shapes, settings.base)
-        notes += ["0 violations", f"{len(report.warnings)} warnings"]
+        size = len(sources.ontology) + len(sources.data) + len(derivation.graph)
+        chosen = choose_validator(validator, size)
+        run = fastcheck.validate if chosen == "fast" else validate
+        report = run(sources.ontology, sources.data, derivation.graph, sources.shapes, settings.base)
+        notes += ["0 violations", f"{len(report.warnings)} warnings", f"by {chosen}"]
     if report.text:
         progress.say(report.text)
     if skip_reasoner:
@@ -67,9 +76,17 @@ def check(settings: Settings, progress: Progress, skip_reasoner: bool = False,
     return Checked(sources, derivation, report)
 
 
+def choose_validator(validator: str, triples: int) -> str:
+    if validator not in VALIDATORS:
+        raise ValueError(f"validator {validator!r}: expected one of {', '.join(VALIDATORS)}")
+    if validator == "auto":
+        return "fast" if triples >= FAST_VALIDATOR_FROM else "pyshacl"
+    return validator
+
+
 def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
-          max_bytes: int = MAX_SOURCE_BYTES) -> Built:
-    checked = check(settings, progress, skip_reasoner, max_bytes)
+          max_bytes: int = MAX_SOURCE_BYTES, validator: str = "auto") -> Built:
+    checked = check(settings, progress, skip_reasoner, max_bytes, validator)
     sources, derived = checked.sources, checked.derivation.graph
     ns = namespaces(settings.base)
     content = {"ontology": sources.ontology, "data": sources.data, "derived": derived}

@@ -1,0 +1,127 @@
+"""The SHACL fast path (haven.pipeline.fastcheck) finds exactly what pySHACL finds, on every shape fixture.
+
+Both validators run on the same graphs as tests/test_shapes.py (fixture ontology + background + one fixture)
+and must report the same (focus node, source shape, severity) triples; the shapes files must compile with no
+constraint left out, so a new shape cannot be skipped by the fast path without this file failing.
+"""
+from __future__ import annotations
+
+import pytest
+from pyshacl import validate as pyshacl_validate
+from rdflib import BNode, Graph, Literal, URIRef
+
+from haven.config import DEFAULT_BASE
+from haven.pipeline import BuildError, fastcheck
+from haven.pipeline.build import FAST_VALIDATOR_FROM, choose_validator
+from haven.pipeline.validate import parse_results
+from test_shapes import FIXTURES, INVALID, SHAPE_FILES, VALID, load_fixture, named_shapes
+
+
+@pytest.fixture(scope="module")
+def shapes() -> Graph:
+    graph = Graph()
+    for path in SHAPE_FILES:
+        graph.parse(path)
+    return graph
+
+
+@pytest.fixture(scope="module")
+def background() -> Graph:
+    graph = Graph()
+    graph.parse(FIXTURES / "ontology.ttl")
+    graph.parse(FIXTURES / "background.ttl")
+    return graph
+
+
+@pytest.fixture(scope="module")
+def compiled(shapes):
+    return fastcheck.compile_shapes(shapes)
+
+
+def pairs(findings) -> set[tuple]:
+    return {(f.focus.n3(), f.shape.n3() if isinstance(f.shape, URIRef) else "(anonymous)", f.severity)
+            for f in findings}
+
+
+def test_every_constraint_of_the_shapes_files_compiles(compiled, shapes):
+    assert compiled.uncovered == []
+    covered = {c.shape for c in compiled.checks}
+    # every named shape that constrains anything has at least one check (NodeShapes with only sh:property
+    # are covered through their property shapes)
+    constraining = {s for s in named_shapes(shapes) if any(
+        str(p).startswith("http://www.w3.org/ns/shacl#") and str(p).rsplit("#", 1)[1] not in fastcheck.PASSIVE
+        for p in shapes.predicates(s))}
+    assert constraining - covered == set()
+
+
+def test_an_untranslatable_constraint_is_reported_not_skipped(shapes):
+    extra = Graph()
+    for triple in shapes:
+        extra.add(triple)
+    odd = URIRef("https://w3id.org/haven/shapes#OddShape")
+    extra.add((odd, URIRef("http://www.w3.org/ns/shacl#targetClass"), URIRef("https://w3id.org/haven/ontology#Person")))
+    extra.add((odd, URIRef("http://www.w3.org/ns/shacl#closed"), Literal(True)))
+    compiled = fastcheck.compile_shapes(extra)
+    assert compiled.uncovered_violations() == [f"{odd.n3()} (Violation): node-level sh:closed"]
+    with pytest.raises(BuildError, match="cannot check every shape"):
+        fastcheck.validate(Graph(), Graph(), Graph(), extra, DEFAULT_BASE)
+
+
+@pytest.mark.parametrize("path", VALID + INVALID, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_same_findings_as_pyshacl(path, shapes, background, compiled):
+    data, expected = load_fixture(path, background)
+    _conforms, results, _ = pyshacl_validate(data, shacl_graph=shapes, inference="none", advanced=True)
+    reference = pairs(parse_results(results))
+    fast = pairs(fastcheck.run(fastcheck.store_of(data, Graph(), Graph()), compiled).findings)
+    assert fast == reference
+    for node, shape in expected:  # and the fixture's own expectation is among them
+        assert any(f == node.n3() or isinstance(node, BNode) and f.startswith("_:") for f, s, _ in fast
+                   if s == shape.n3())
+
+
+def test_fast_validate_stops_the_build_with_a_grouped_report(shapes, background):
+    data, _ = load_fixture(FIXTURES / "invalid" / "DirectTripleShape-hand-written.ttl", background)
+    with pytest.raises(BuildError) as error:
+        fastcheck.validate(data, Graph(), Graph(), shapes, DEFAULT_BASE)
+    text = str(error.value)
+    assert text.startswith("SHACL: ")
+    assert "Violation hsh:DirectTripleShape" in text
+    assert "is not derived from any statement" in text
+
+
+def test_fast_validate_passes_valid_data(shapes, background):
+    report = fastcheck.validate(background, Graph(), Graph(), shapes, DEFAULT_BASE)
+    assert report.violations == []
+
+
+def test_not_exists_becomes_minus_only_where_equivalent():
+    safe = "SELECT ?a WHERE { ?a ?p ?b FILTER NOT EXISTS { { ?x <u:s> ?a ; <u:o> ?b } UNION { ?x <u:o> ?a ; <u:s> ?b } } }"
+    assert "MINUS {" in fastcheck.not_exists_as_minus(safe)
+    # a FILTER inside, a branch missing a shared variable, or nothing shared: left as written
+    for kept in ("SELECT ?a WHERE { ?a ?p ?b FILTER NOT EXISTS { ?a <u:s> ?c FILTER (?c != ?b) } }",
+                 "SELECT ?a WHERE { ?a ?p ?b FILTER NOT EXISTS { { ?a <u:s> ?b } UNION { ?a <u:o> ?c } } }",
+                 "SELECT ?a WHERE { ?a ?p ?b FILTER NOT EXISTS { ?c <u:s> ?d } }"):
+        assert fastcheck.not_exists_as_minus(kept) == kept
+
+
+def test_star_paths_are_replaced_by_their_closure():
+    import pyoxigraph as ox
+    store = fastcheck.store_of(Graph().parse(data="""
+        @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+        <u:a> rdfs:subClassOf <u:b> . <u:b> rdfs:subClassOf <u:c> . <u:x> a <u:a> .""", format="turtle"),
+        Graph(), Graph())
+    query = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\nSELECT ?c WHERE { <u:x> a/rdfs:subClassOf* ?c }"
+    helpers = fastcheck.materialise_closures(store, [query], "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n")
+    rewritten = fastcheck.rewrite(query, helpers)
+    assert "*" not in rewritten.split("SELECT", 1)[1]
+    found = {row["c"] for row in store.query(rewritten, default_graph=fastcheck.UNION + [fastcheck.CLOSURES])}
+    assert found == {ox.NamedNode("u:a"), ox.NamedNode("u:b"), ox.NamedNode("u:c")}
+
+
+def test_auto_picks_pyshacl_for_small_graphs_and_the_fast_path_at_scale():
+    assert choose_validator("auto", FAST_VALIDATOR_FROM - 1) == "pyshacl"
+    assert choose_validator("auto", FAST_VALIDATOR_FROM) == "fast"
+    assert choose_validator("pyshacl", 10**7) == "pyshacl"
+    assert choose_validator("fast", 10) == "fast"
+    with pytest.raises(ValueError):
+        choose_validator("hermit", 10)
