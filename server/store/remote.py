@@ -72,6 +72,7 @@ class RemoteStore(Store):
         self._lock = threading.Lock()
         self._pointer: tuple[float, str] | None = None
         self._records: dict[str, dict] = {}
+        self._row_cap: int | None | object = _UNKNOWN
         # fail at start, with the reason, rather than on the first request
         self._current()
 
@@ -213,15 +214,30 @@ class RemoteStore(Store):
             if fmt is None:
                 raise StoreError(f"the store answered a graph query as {media_type or 'nothing'}")
             cut = _store_row_limit(response)
+            silent_cap = self._silent_row_cap(response.headers.get("Server", ""))
+            count = 0
             try:
                 for triple in ox.parse(response, format=fmt):
                     _check(deadline)
+                    count += 1
                     yield ox.Triple(_map_term(triple.subject, backward), _map_term(triple.predicate, backward),
                                     _map_term(triple.object, backward))
             except (SyntaxError, OSError) as error:
                 raise StoreError(f"the store's answer was cut or malformed: {error}") from error
-            if cut is not None:
+            if cut is not None or (silent_cap and count >= silent_cap):
                 yield _CUT
+
+    def _silent_row_cap(self, server: str) -> int | None:
+        """Virtuoso's `ResultSetMaxRows`, which it applies to CONSTRUCT answers *without* saying so (no header):
+        learned once from a SELECT it must cut (every Virtuoso database holds thousands of system triples, so
+        a self-join over the whole store passes any sane limit; Virtuoso answers it in ~50 ms). An answer of
+        exactly that many triples is then taken as cut. None for other engines, or when nothing was cut."""
+        if not server.startswith("Virtuoso"):
+            return None
+        if self._row_cap is _UNKNOWN:
+            with self._send(_ROW_CAP_PROBE, RESULTS_JSON, [], [], POINTER_TIMEOUT) as probe:
+                self._row_cap = _store_row_limit(probe)
+        return self._row_cap
 
     def _describe(self, query, base_iri, rewritten, defaults, named, backward, deadline):
         """The CONSTRUCT (and its dataset) giving what the embedded store's DESCRIBE gives."""
@@ -300,6 +316,9 @@ _RESULT_WRITERS = {
 
 #: marks the end of an answer the store cut at its own row limit: read as "more rows exist", never kept
 _CUT = object()
+_UNKNOWN = object()
+#: a SELECT with more rows than any store-side row limit (see RemoteStore._silent_row_cap)
+_ROW_CAP_PROBE = "SELECT ?a WHERE { ?a ?b ?c . ?d ?e ?f }"
 #: Virtuoso's sign that it stopped at `ResultSetMaxRows` (sent only when it did), with status 200
 ROW_LIMIT_HEADER = "X-SPARQL-MaxRows"
 
