@@ -125,3 +125,99 @@ def test_auto_picks_pyshacl_for_small_graphs_and_the_fast_path_at_scale():
     assert choose_validator("fast", 10) == "fast"
     with pytest.raises(ValueError):
         choose_validator("hermit", 10)
+
+
+# -- consistency at scale (HermiT on the ontology, SPARQL on the individuals) -------------------------------
+
+PIPELINE = FIXTURES.parent / "pipeline"
+PREFIXES = ("@prefix haven: <https://w3id.org/haven/ontology#> .\n@prefix hid: <https://w3id.org/haven/id/> .\n"
+            "@prefix hst: <https://w3id.org/haven/id/statement/> .\n@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+            "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n")
+
+
+@pytest.fixture
+def tree(tmp_path):
+    import shutil
+    root = tmp_path / "src"
+    shutil.copytree(PIPELINE / "good", root)
+    return root
+
+
+def at_scale(root):
+    from haven.pipeline.consistency import check_consistency_at_scale
+    from haven.pipeline.derive import derive
+    from haven.pipeline.sources import load_sources
+    sources = load_sources(root)
+    derived = derive(sources.ontology, sources.data, DEFAULT_BASE).graph
+    return check_consistency_at_scale(sources.ontology, sources.data, derived, DEFAULT_BASE)
+
+
+def add(root, part, name, text):
+    (root / part / name).write_text(PREFIXES + text)
+
+
+@pytest.mark.slow
+def test_at_scale_consistent_tree_passes(tree):
+    assert at_scale(tree).axioms > 100
+
+
+@pytest.mark.slow
+def test_at_scale_asserted_disjoint_types(tree):
+    import shutil
+    shutil.copy(PIPELINE / "bad" / "inconsistent.ttl", tree / "data")
+    with pytest.raises(BuildError, match="hid:chimera is a haven:Organization and a haven:Person"):
+        at_scale(tree)
+
+
+@pytest.mark.slow
+def test_at_scale_range_against_disjointness(tree):
+    # leaderOf's range is an organisation-like class; a person as its object is both (via the derived triple)
+    add(tree, "data/statements", "wrong.ttl",
+        "hst:x a haven:Leadership ; haven:subject hid:osama-bin-laden ; haven:relation haven:leaderOf ;\n"
+        "  haven:object hid:osama-bin-laden ; haven:certainty haven:Stated .\n")
+    with pytest.raises(BuildError, match="hid:osama-bin-laden is a haven:Organization and a haven:Person"):
+        at_scale(tree)
+
+
+@pytest.mark.slow
+def test_at_scale_all_values_from_on_a_statement_class(tree):
+    add(tree, "ontology", "restriction.ttl",
+        "haven:Alliance rdfs:subClassOf [ a owl:Restriction ; owl:onProperty haven:object ; "
+        "owl:allValuesFrom haven:Person ] .\n")
+    # hst:al-qaeda-allied-with-taliban has hid:taliban (an organisation) as its object
+    with pytest.raises(BuildError, match="hid:taliban is a haven:Organization and a haven:Person"):
+        at_scale(tree)
+
+
+@pytest.mark.slow
+def test_at_scale_functional_property_with_two_literals(tree):
+    add(tree, "ontology", "functional.ttl", "haven:startDate a owl:DatatypeProperty , owl:FunctionalProperty .\n")
+    add(tree, "data/statements", "dates.ttl",
+        'hst:osama-bin-laden-leader-of-al-qaeda haven:startDate "1989-01-01"^^xsd:date .\n')
+    with pytest.raises(BuildError, match="2 values of haven:startDate"):
+        at_scale(tree)
+
+
+@pytest.mark.slow
+def test_at_scale_cardinality_one_merges_two_iris_into_disjoint_classes(tree):
+    add(tree, "ontology", "card.ttl",
+        "haven:Statement rdfs:subClassOf [ a owl:Restriction ; owl:onProperty haven:object ; "
+        'owl:cardinality "1"^^xsd:nonNegativeInteger ] .\n')
+    add(tree, "data/statements", "two.ttl", "hst:al-qaeda-allied-with-taliban haven:object hid:osama-bin-laden .\n")
+    with pytest.raises(BuildError, match="2 values of haven:object"):
+        at_scale(tree)
+
+
+@pytest.mark.slow
+def test_at_scale_two_iris_that_may_be_one_individual_are_not_a_contradiction(tree):
+    add(tree, "ontology", "functional.ttl", "haven:subject a owl:FunctionalProperty .\n")
+    add(tree, "data/statements", "two.ttl", "hst:al-qaeda-allied-with-taliban haven:subject hid:taliban .\n")
+    at_scale(tree)  # al-qaeda and taliban are both organisations: the reasoner would merge them, no clash
+
+
+@pytest.mark.slow
+def test_at_scale_unsatisfiable_class_is_caught_by_hermit_on_the_ontology(tree):
+    import shutil
+    shutil.copy(PIPELINE / "bad" / "unsatisfiable.ttl", tree / "ontology")
+    with pytest.raises(BuildError, match="unsatisfiable"):
+        at_scale(tree)

@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
@@ -98,3 +98,103 @@ def _disjointness_hints(graph: Graph, prefixes: dict[str, str]) -> str:
 def _last_lines(text: str, count: int = 3) -> str:
     lines = [line for line in text.strip().splitlines() if line.strip()]
     return " | ".join(lines[-count:]) if lines else "(no detail)"
+
+
+# -- at scale ------------------------------------------------------------------------------------------
+# HermiT over a million triples does not finish in the build budget. Above the threshold the build runs it
+# on the ontology alone (TBox: is it consistent, is every class satisfiable) and checks the individuals in
+# SPARQL on pyoxigraph for the ways this ontology's axioms can be contradicted by data:
+#   * an individual whose types include two disjoint classes (owl:disjointWith, owl:AllDisjointClasses),
+#     its types being the asserted ones, those implied by the rdfs:domain / rdfs:range of the properties it
+#     is used with, and those implied by an owl:allValuesFrom restriction on a class of a node pointing at
+#     it (the statement classes restrict haven:subject / haven:object), all closed under rdfs:subClassOf;
+#   * a functional property (or an owl:cardinality / owl:maxCardinality / owl:qualifiedCardinality of 1)
+#     with two values: two different literals contradict it; two IRIs are merged by the reasoner (no unique
+#     name assumption), which contradicts only when their types together include two disjoint classes.
+# Not covered, left to HermiT on small builds: consequences needing more than these one-step inferences
+# (a type implied by a type implied by a merge...), owl:someValuesFrom / minimum cardinalities (never
+# contradicted under the open world without closure axioms), property chains, datatype facets.
+
+OWL_NS = "http://www.w3.org/2002/07/owl#"
+TYPES_QUERY = """
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT DISTINCT ?x ?t WHERE {
+  { ?x a ?t } UNION { ?x ?p ?o . ?p rdfs:domain ?t } UNION { ?s ?p ?x . ?p rdfs:range ?t FILTER (!isLiteral(?x)) }
+  FILTER (isIRI(?t))
+}"""
+VALUES_QUERY = "SELECT ?x ?c ?p ?v WHERE {{ VALUES ?p {{ {properties} }} ?x a ?c ; ?p ?v }}"
+
+
+def _restrictions(ontology: Graph) -> tuple[dict, dict]:
+    """Per class (with what it inherits): {property: allValuesFrom class}, and the properties allowed one value."""
+    own_all, own_one = defaultdict(set), defaultdict(set)
+    for cls, restriction in ontology.subject_objects(RDFS.subClassOf):
+        prop = ontology.value(restriction, OWL.onProperty)
+        if prop is None:
+            continue
+        target = ontology.value(restriction, OWL.allValuesFrom)
+        if target is not None:
+            own_all[cls].add((prop, target))
+        for bound in (OWL.cardinality, OWL.maxCardinality, OWL.qualifiedCardinality, OWL.maxQualifiedCardinality):
+            value = ontology.value(restriction, bound)
+            if value is not None and str(value) == "1" and ontology.value(restriction, OWL.onClass) in (None, OWL.Thing):
+                own_one[cls].add(prop)
+    every_all, every_one = {}, {}
+    for cls in set(ontology.subjects(RDFS.subClassOf)) | set(own_all) | set(own_one):
+        supers = set(ontology.transitive_objects(cls, RDFS.subClassOf))
+        every_all[cls] = {pair for s in supers for pair in own_all.get(s, ())}
+        every_one[cls] = {prop for s in supers for prop in own_one.get(s, ())}
+    return every_all, every_one
+
+
+def check_consistency_at_scale(ontology: Graph, data: Graph, derived: Graph, base: str) -> Consistency:
+    from haven.pipeline import fastcheck  # its store keeps rdflib's blank-node labels
+
+    prefixes = namespaces(base).prefixes()
+    tbox = check_consistency(ontology, Graph(), Graph(), base)
+    store = fastcheck.store_of(ontology, data, derived)
+    pairs = disjoint_pairs(ontology)
+    up = lambda cls: set(ontology.transitive_objects(cls, RDFS.subClassOf))  # noqa: E731
+    types: dict = defaultdict(set)
+    for row in store.query(TYPES_QUERY, default_graph=fastcheck.UNION):
+        types[fastcheck.to_rdflib(row["x"])].add(URIRef(row["t"].value))
+    every_all, every_one = _restrictions(ontology)
+    functional = set(ontology.subjects(RDF.type, OWL.FunctionalProperty))
+    watched = {p for pairs_ in every_all.values() for p, _ in pairs_} | functional \
+        | {p for props in every_one.values() for p in props}
+    values: dict = defaultdict(set)  # (node, property) → values, where at most one is allowed
+    if watched:
+        query = VALUES_QUERY.format(properties=" ".join(p.n3() for p in sorted(watched)))
+        for row in store.query(query, default_graph=fastcheck.UNION):
+            node, cls = fastcheck.to_rdflib(row["x"]), URIRef(row["c"].value)
+            prop, value = URIRef(row["p"].value), fastcheck.to_rdflib(row["v"])
+            for restricted, target in every_all.get(cls, ()):
+                if restricted == prop and not isinstance(value, Literal):
+                    types[value].add(target)
+            if prop in functional or prop in every_one.get(cls, ()):
+                values[(node, prop)].add(value)
+    closed = {node: set().union(*(up(t) for t in found)) for node, found in types.items()}
+    problems = []
+
+    def clash(classes: set) -> tuple | None:
+        for pair in sorted(pairs, key=sorted):
+            if pair <= classes:
+                return tuple(sorted(pair))
+        return None
+
+    for node, classes in sorted(closed.items(), key=lambda kv: str(kv[0])):
+        found = clash(classes)
+        if found:
+            problems.append(f"  {compact(node, prefixes)} is a {compact(found[0], prefixes)} and a "
+                            f"{compact(found[1], prefixes)} (asserted, by domain/range or allValuesFrom), declared disjoint")
+    for (node, prop), found in sorted(values.items(), key=lambda kv: str(kv[0])):
+        literals = {v for v in found if isinstance(v, Literal)}
+        merged = set().union(*(closed.get(v, set()) for v in found if not isinstance(v, Literal)))
+        if len(found) > 1 and (len({v.toPython() for v in literals}) > 1 or (literals and len(found) > len(literals))
+                               or clash(merged)):
+            problems.append(f"  {compact(node, prefixes)} has {len(found)} values of {compact(prop, prefixes)}, "
+                            "which allows one (and they cannot be the same individual)")
+    if problems:
+        raise BuildError(f"OWL: ontology + data + derived is INCONSISTENT ({len(problems)} problem(s), "
+                         "HermiT on the ontology + SPARQL on the individuals):\n" + "\n".join(problems[:40]))
+    return Consistency(tbox.axioms + len(data) + len(derived), [])
