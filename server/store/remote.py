@@ -193,7 +193,8 @@ class RemoteStore(Store):
                 capped = False
             else:
                 cut = _store_row_limit(response)
-                solutions = _MappedSolutions(result, backward, time.monotonic() + timeout, cut is not None)
+                solutions = _MappedSolutions(result, backward, time.monotonic() + timeout, cut is not None,
+                                             hidden=set() if _STAR_FAKE in query else {_STAR_FAKE})
                 body, capped = serialize_solutions(solutions, name, _within(result_limit, cut), cap_link)
         answered = negotiation.by_name(name, negotiation.RESULT_FORMATS)
         return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
@@ -317,6 +318,8 @@ _RESULT_WRITERS = {
 #: marks the end of an answer the store cut at its own row limit: read as "more rows exist", never kept
 _CUT = object()
 _UNKNOWN = object()
+#: the variable Virtuoso invents for `SELECT *` over a pattern without variables (no client asked for it)
+_STAR_FAKE = "_star_fake"
 #: a SELECT with more rows than any store-side row limit (see RemoteStore._silent_row_cap)
 _ROW_CAP_PROBE = "SELECT ?a WHERE { ?a ?b ?c . ?d ?e ?f }"
 #: Virtuoso's sign that it stopped at `ResultSetMaxRows` (sent only when it did), with status 200
@@ -356,8 +359,9 @@ class _MappedSolutions:
     """A stream of solutions with release graph names mapped back, read only as far as the cap needs; when the
     store cut the answer, `_CUT` follows the last solution."""
 
-    def __init__(self, solutions: ox.QuerySolutions, backward: dict[str, str], deadline: float, cut=False):
-        self.variables = list(solutions.variables)
+    def __init__(self, solutions: ox.QuerySolutions, backward: dict[str, str], deadline: float, cut=False,
+                 hidden: set[str] = frozenset()):
+        self.variables = [v for v in solutions.variables if v.value not in hidden]
         self._solutions = solutions
         self._backward = backward
         self._deadline = deadline
