@@ -29,6 +29,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import XSD
 
 from haven.pipeline import BuildError
+from haven.pipeline.release import OxTerms
 from haven.namespaces import namespaces
 from haven.pipeline.validate import Finding, Report, format_findings, format_warnings
 
@@ -312,12 +313,11 @@ def compile_shapes(shapes: Graph) -> Compiled:
 # -- the store and the path closures ------------------------------------------------------------------
 
 def store_of(ontology: Graph, data: Graph, derived: Graph) -> ox.Store:
-    """Blank-node labels are kept (ox.parse does, Store.load does not), so findings name rdflib's nodes."""
+    """Blank nodes keep rdflib's ids, so that findings name rdflib's nodes."""
     store = ox.Store()
+    convert = OxTerms({})
     for graph, name in zip((ontology, data, derived), UNION):
-        body = graph.serialize(format="nt", encoding="utf-8")
-        store.extend(ox.Quad(q.subject, q.predicate, q.object, name)
-                     for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+        store.extend(ox.Quad(convert(s), convert(p), convert(o), name) for s, p, o in graph)
     return store
 
 

@@ -91,7 +91,7 @@ def canonical_nquads(graphs: dict[URIRef, Graph]) -> bytes:
     for name, graph in graphs.items():
         # a label names one node in the whole document, so each graph's labels carry the graph's name
         labels = bnode_labels(graph, tag=re.sub(r"[^A-Za-z0-9]", "", name.rsplit("/", 1)[-1]) or "g")
-        convert = _OxTerms(labels)
+        convert = OxTerms(labels)
         graph_name = ox.NamedNode(str(name))
         quads += [ox.Quad(convert(s), convert(p), convert(o), graph_name) for s, p, o in graph]
     text = ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode("utf-8")
@@ -99,7 +99,7 @@ def canonical_nquads(graphs: dict[URIRef, Graph]) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-class _OxTerms:
+class OxTerms:
     """rdflib term → pyoxigraph term, memoised (a million triples share a few hundred thousand terms)."""
 
     def __init__(self, labels: dict):
