@@ -357,7 +357,11 @@ def measure_release(label: str, triples: int, build_dir: Path, work: Path, info:
                 paths = [sparql + urllib.parse.quote(entity_construct(iri, haven_ns)) for iri in iris]
             # first fetch of each document: what a cold cache costs (Haven renders, the others always compute)
             kept: list[bytes] = []
-            cold = [fetch(server.url + p, "text/turtle", keep=kept)[0] for p in paths[:50]]
+            firsts = [fetch(server.url + p, "text/turtle", keep=kept) for p in paths[:50]]
+            cold = [ms for ms, _, _ in firsts]
+            bad = [(status, body) for (_, status, _), body in zip(firsts, kept) if status != 200]
+            if bad:
+                entry["failure"] = f"HTTP {bad[0][0]}: {bad[0][1][:80].decode('utf-8', 'replace').strip()}"
             entry["cold_median_ms"] = statistics.median(cold)
             entry["doc_bytes_median"] = statistics.median(len(b) for b in kept)
             for c in (1, 16):
@@ -595,6 +599,12 @@ def render_row(row: dict) -> list[str]:
             out.append(f"| {name} | {s['error']} | | | | | | |")
             continue
         w1, w16 = s.get("wrk_c1", {}), s.get("wrk_c16", {})
+        failed = [f"c={c}: {w['non2xx']:,} of {w.get('requests', 0):,} answers not 2xx" for c, w in ((1, w1), (16, w16))
+                  if w.get("non2xx")]
+        if failed:  # a rate of error answers is not a throughput
+            out.append(f"| {name} | {s['ready_s']} | {s['rss_mib']:,} | not measured: {'; '.join(failed)} "
+                       f"({s.get('failure', 'see the notes')}) | | | | |")
+            continue
         out.append(f"| {name} | {s['ready_s']} | {s['rss_mib']:,} | {fmt(s['cold_median_ms'], 2)} ({fmt(s.get('doc_bytes_median'), 0)}) | "
                    f"{fmt(w1.get('rps'), 0)} | {fmt(w1.get('p50'), 2)} / {fmt(w1.get('p99'), 2)} | "
                    f"{fmt(w16.get('rps'), 0)} | {fmt(w16.get('p50'), 2)} / {fmt(w16.get('p99'), 2)} |")
@@ -700,6 +710,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.render_only:
         report = json.loads((Path(args.work) / "results.json").read_text())
+        report["targets"] = targets(report)  # the verdict logic may have changed since the run
+        report.setdefault("seconds", 0)
         notes = Path(args.notes)
         report["notes"] = notes.read_text(encoding="utf-8").splitlines() if notes.is_file() else []
         Path(args.out).write_text(render(report) + "\n", encoding="utf-8")

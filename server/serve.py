@@ -27,10 +27,11 @@ def run(settings: Settings) -> None:
         # a store that cannot be reached or holds no release: say so and exit non-zero, no traceback
         raise SystemExit(f"haven serve: cannot open the store {settings.store}: {error}") from None
     store = app.extensions["haven"]
-    # start the query workers before the first client arrives, not during its request
+    # start the query workers now, not during the first client's request; in the background, so that the
+    # server answers (pages, documents, /healthz) while they load their copies of a large release
     warm_up = getattr(store, "warm_up", None)
     if warm_up is not None:
-        warm_up()
+        warm_up(background=True)
     # waitress reads a whole body (spooling past 512 KiB to a temporary file) before the app sees it, up to
     # 1 GiB by default: clients announcing huge bodies would fill memory and disk. The app refuses anything
     # over max_query_bytes (with its own explanation and CORS headers); waitress stops what is far beyond.

@@ -273,6 +273,15 @@ def test_worker_pool_is_killed_on_close(release_dir):
         store.execute("ASK {}", "application/sparql-results+json")
 
 
+def wait_until(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_serving_store_is_built_on_disk_once_and_opened_read_only(release_dir, tmp_path):
     build = tmp_path / "build"
     build.mkdir()
@@ -284,18 +293,18 @@ def test_serving_store_is_built_on_disk_once_and_opened_read_only(release_dir, t
     try:
         # first start of this release: served from memory at once, the on-disk store built beside it
         assert len(store) == manifest["triples"]
-        # the workers start on the finished folder, and the server switches to it too
+        assert wait_until(lambda: store.store_path == target)
+        assert (target / "haven-loaded").is_file()
+        assert len(store) == manifest["triples"]  # the same release, now read from disk
+        built_at = (target / "haven-loaded").stat().st_mtime_ns
         answer = json.loads(store.execute("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
                                           "application/sparql-results+json").body)
         assert int(answer["results"]["bindings"][0]["n"]["value"]) == manifest["triples"]
-        assert store.store_path == target and (target / "haven-loaded").is_file()
-        assert len(store) == manifest["triples"]
-        built_at = (target / "haven-loaded").stat().st_mtime_ns
     finally:
         store.close()
     again = open_store(settings)
     try:
-        assert again.store_path == target  # opened at once, before any worker starts
+        assert again.store_path == target  # opened at once
         assert (target / "haven-loaded").stat().st_mtime_ns == built_at  # reused, not reloaded
         assert len(again) == manifest["triples"]
         assert again.ask("ASK { ?s ?p ?o }")
@@ -311,9 +320,8 @@ def test_half_loaded_store_folder_is_replaced_not_opened(release_dir, tmp_path):
     store = EmbeddedStore(release_dir, workers=1, cache_dir=tmp_path / "cache")
     try:
         assert store.store_path is None  # the debris is not opened
-        store.execute("ASK { ?s ?p ?o }", "application/sparql-results+json")
-        assert store.store_path == debris and (debris / "haven-loaded").is_file()
-        assert not (debris / "000001.sst").exists()
+        assert wait_until(lambda: store.store_path == debris)
+        assert (debris / "haven-loaded").is_file() and not (debris / "000001.sst").exists()
         assert len(store) == manifest["triples"]
     finally:
         store.close()
@@ -324,10 +332,25 @@ def test_unwritable_cache_falls_back_to_memory(release_dir, tmp_path):
     blocked.write_text("a file where the cache folder should be")
     store = EmbeddedStore(release_dir, workers=1, cache_dir=blocked)
     try:
-        body = store.execute("ASK { ?s ?p ?o }", "application/sparql-results+json").body
-        assert json.loads(body)["boolean"] is True
+        assert wait_until(lambda: store._preparing.poll() is not None)
+        assert store._preparing.returncode != 0
+        time.sleep(0.2)
         assert store.store_path is None
         assert store.ask("ASK { ?s ?p ?o }")
+        body = store.execute("ASK { ?s ?p ?o }", "application/sparql-results+json").body
+        assert json.loads(body)["boolean"] is True
+    finally:
+        store.close()
+
+
+def test_background_warm_up_lets_a_client_query_wait_for_the_workers(release_dir):
+    store = EmbeddedStore(release_dir, workers=2)
+    try:
+        store.warm_up(background=True)
+        # issued at once: it waits for the pool being started rather than failing
+        body = store.execute("ASK { ?s ?p ?o }", "application/sparql-results+json").body
+        assert json.loads(body)["boolean"] is True
+        assert len(store._pool._workers) == 2
     finally:
         store.close()
 
