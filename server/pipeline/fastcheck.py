@@ -61,6 +61,7 @@ class Check:
     path: object
     message: str
     query: str
+    focus: str = ""  # the focus-node subquery inside `query`, shared by every check of one shape
 
 
 @dataclass
@@ -150,7 +151,8 @@ class Compiler:
         else:
             query = f"SELECT DISTINCT ?this {value if value in body else ''} WHERE {{ {focus} {body} }}"
         self.out.checks.append(Check(shape, component, self.severity(shape), path,
-                                     self.message(shape) if message is None else message, self.prefixes + query))
+                                     self.message(shape) if message is None else message, self.prefixes + query,
+                                     focus))
 
     def add_sparql(self, shape, focus: str, constraint, path) -> None:
         select = str(self.g.value(constraint, sh("select")) or "")
@@ -437,11 +439,12 @@ class Run:
 def run(store: ox.Store, compiled: Compiled) -> Run:
     prefixes = compiled.checks[0].query.split("SELECT", 1)[0] if compiled.checks else ""
     helpers = materialise_closures(store, [c.query for c in compiled.checks], prefixes)
+    focus_sets = materialise_focus(store, compiled.checks, prefixes, helpers)
     findings: set[Finding] = set()
     seconds: dict[str, float] = {}
     for check in compiled.checks:
         started = time.perf_counter()
-        text = rewrite(check.query, helpers)
+        text = rewrite(check.query.replace(check.focus, focus_sets[check.focus], 1), helpers)
         try:
             rows = list(_query(store, text))
         except SyntaxError as error:
@@ -454,6 +457,22 @@ def run(store: ox.Store, compiled: Compiled) -> Run:
         seconds[f"{check.shape} {check.component}"] = time.perf_counter() - started
     ordered = sorted(findings, key=lambda f: (str(f.focus), str(f.shape), str(f.path), str(f.value)))
     return Run(ordered, seconds)
+
+
+def materialise_focus(store: ox.Store, checks: list[Check], prefixes: str, helpers: dict[str, str]) -> dict[str, str]:
+    """Each distinct focus subquery → a triple pattern over its nodes, computed once: a shape's target (the
+    entity target scans every triple) is shared by all its constraints, twenty for hsh:EntityShape."""
+    patterns = {}
+    for index, focus in enumerate(dict.fromkeys(c.focus for c in checks)):
+        marker = ox.NamedNode(f"urn:x-haven:fastcheck:focus{index}")
+        query = rewrite(prefixes + "SELECT ?this WHERE " + focus, helpers)
+        nodes = [row["this"] for row in _query(store, query)]
+        if any(isinstance(node, ox.Literal) for node in nodes):  # cannot be a subject: keep the subquery
+            patterns[focus] = focus
+            continue
+        store.extend(ox.Quad(node, marker, marker, CLOSURES) for node in nodes)
+        patterns[focus] = f"{{ ?this <{marker.value}> <{marker.value}> }}"
+    return patterns
 
 
 class _StoreView:
