@@ -314,12 +314,23 @@ def compile_shapes(shapes: Graph) -> Compiled:
 
 # -- the store and the path closures ------------------------------------------------------------------
 
+_last_store: tuple = ((), None)
+
+
 def store_of(ontology: Graph, data: Graph, derived: Graph) -> ox.Store:
-    """Blank nodes keep rdflib's ids, so that findings name rdflib's nodes."""
+    """Blank nodes keep rdflib's ids, so that findings name rdflib's nodes. The last store is reused when the
+    same three graphs, unchanged in size, are asked for again (validate, then consistency, in one build)."""
+    global _last_store
+    graphs = (ontology, data, derived)
+    key = tuple(len(g) for g in graphs)  # the graphs themselves are held, so their ids cannot be reused
+    held, store = _last_store
+    if held and all(a is b for a, b in zip(held[0], graphs)) and held[1] == key:
+        return store
     store = ox.Store()
     convert = OxTerms({})
     for graph, name in zip((ontology, data, derived), UNION):
         store.extend(ox.Quad(convert(s), convert(p), convert(o), name) for s, p, o in graph)
+    _last_store = ((graphs, key), store)
     return store
 
 
@@ -438,6 +449,7 @@ class Run:
 
 def run(store: ox.Store, compiled: Compiled) -> Run:
     prefixes = compiled.checks[0].query.split("SELECT", 1)[0] if compiled.checks else ""
+    store.remove_graph(CLOSURES)  # helpers of an earlier run on a reused store
     helpers = materialise_closures(store, [c.query for c in compiled.checks], prefixes)
     focus_sets = materialise_focus(store, compiled.checks, prefixes, helpers)
     findings: set[Finding] = set()
