@@ -347,10 +347,10 @@ def test_background_warm_up_lets_a_client_query_wait_for_the_workers(release_dir
     store = EmbeddedStore(release_dir, workers=2)
     try:
         store.warm_up(background=True)
-        # issued at once: it waits for the pool being started rather than failing
+        # issued at once: it waits for the first worker of the pool being started rather than failing
         body = store.execute("ASK { ?s ?p ?o }", "application/sparql-results+json").body
         assert json.loads(body)["boolean"] is True
-        assert len(store._pool._workers) == 2
+        assert wait_until(lambda: len(store._pool._workers) == 2 and store._pool._started)
     finally:
         store.close()
 

@@ -316,6 +316,7 @@ class WorkerPool:
         self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
         self._started = False
+        self._starting = False
         self._closed = False
 
     def start(self) -> None:
@@ -324,27 +325,38 @@ class WorkerPool:
                 raise StoreError("the store is closed")
             if self._started:
                 return
-            workers = [_Worker(self.source) for _ in range(self.size)]
-            deadline = time.monotonic() + WORKER_START_TIMEOUT
+            # one worker at a time, each lent out as soon as it is ready: the first client query waits for one
+            # load, not all of them, and the loads leave the other core to the server answering pages
+            self._starting = True
+            started: list[_Worker] = []
             try:
-                for worker in workers:
-                    worker.wait_ready(deadline)
+                for _ in range(self.size):
+                    worker = _Worker(self.source)
+                    started.append(worker)
+                    worker.wait_ready(time.monotonic() + WORKER_START_TIMEOUT)
+                    self._workers.add(worker)
+                    self._idle.put(worker)
             except Exception:
-                for worker in workers:
+                for worker in started:
                     worker.kill()
+                    self._workers.discard(worker)
+                while not self._idle.empty():
+                    self._idle.get_nowait()
                 raise
-            for worker in workers:
-                self._workers.add(worker)
-                self._idle.put(worker)
+            finally:
+                self._starting = False
             self._started = True
             atexit.register(self.close)
 
     def run(self, request: dict, timeout: float | None) -> tuple[dict, bytes]:
-        self.start()
+        starting = self._starting
+        if not starting:
+            self.start()
         timeout = timeout or 3600.0
         try:
-            # a replacement worker may be loading; wait a little for it rather than failing at once
-            worker = self._idle.get(timeout=min(timeout, 5.0))
+            # while the pool starts, wait for its first worker; later, a replacement may be loading: wait a
+            # little for it rather than failing at once
+            worker = self._idle.get(timeout=WORKER_START_TIMEOUT if starting else min(timeout, 5.0))
         except queue.Empty:
             raise StoreBusy("every query worker is busy") from None
         try:
