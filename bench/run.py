@@ -687,11 +687,12 @@ def targets(report: dict) -> list[str]:
         st = row.get("startup") or {}
         if "again" in st:
             first, again = st.get("first", {}), st["again"]
-            verdict = (("met" if again["document_s"] < 5 else "MISSED") if row["generate"]["data_triples"] >= 900_000
+            slowest = max(again["document_s"], first.get("document_s") or 0)
+            verdict = (("met" if slowest < 5 else "MISSED") if row["generate"]["data_triples"] >= 900_000
                        else "target is at 1M")
             out.append(f"- {size}: Haven start-up, spawn → entity document served **{again['document_s']:.2f} s** "
                        f"(/healthz {again['healthz_s']:.2f} s); first start after a build {first.get('document_s')} s "
-                       f"(includes the once-per-release load) (target < 5 s at 1M): {verdict}")
+                       f"(serves from memory while it builds the on-disk store) (target < 5 s at 1M): {verdict}")
         for key, name in (("build", "pySHACL build"), ("fastbuild", "fast-path build")):
             b = row[key]
             if b.get("ok"):
