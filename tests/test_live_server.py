@@ -198,6 +198,8 @@ def test_live_concurrency_cap_503_with_retry_after(strict_server):
     thread = threading.Thread(target=lambda: slow.setdefault(
         "response", request(strict_server, "GET", "/sparql?" + urlencode({"query": ENDLESS}))))
     thread.start()
+    # the slow query must hold the only slot first: a probe sent at the same instant can win it instead
+    time.sleep(0.3)
     refused = None
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and refused is None:
