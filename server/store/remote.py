@@ -236,8 +236,18 @@ class RemoteStore(Store):
         if not server.startswith("Virtuoso"):
             return None
         if self._row_cap is _UNKNOWN:
-            with self._send(_ROW_CAP_PROBE, RESULTS_JSON, [], [], POINTER_TIMEOUT) as probe:
-                self._row_cap = _store_row_limit(probe)
+            limit = None
+            for probe_query in _ROW_CAP_PROBES:
+                try:
+                    with self._send(probe_query, RESULTS_JSON, [], [], POINTER_TIMEOUT) as probe:
+                        limit = _store_row_limit(probe)
+                except (StoreRefused, QuerySyntaxError, QueryTimeout):
+                    # Virtuoso refuses a query whose *estimated* cost is too high (the self-join on a large
+                    # store); the single pattern before it has then already passed the cap
+                    continue
+                if limit is not None:
+                    break
+            self._row_cap = limit
         return self._row_cap
 
     def _describe(self, query, base_iri, rewritten, defaults, named, backward, deadline):
@@ -291,7 +301,7 @@ class RemoteStore(Store):
         except QueryBadFormed as error:
             raise QuerySyntaxError(_store_message(error)) from error
         except SPARQLWrapperException as error:
-            raise StoreError(f"the store at {self.url} refused the query: {_store_message(error)}") from error
+            raise StoreRefused(f"the store at {self.url} refused the query: {_store_message(error)}") from error
         except (TimeoutError, socket.timeout) as error:
             raise QueryTimeout("the store did not answer within the time limit") from error
         except urllib.error.URLError as error:
@@ -321,7 +331,13 @@ _UNKNOWN = object()
 #: the variable Virtuoso invents for `SELECT *` over a pattern without variables (no client asked for it)
 _STAR_FAKE = "_star_fake"
 #: a SELECT with more rows than any store-side row limit (see RemoteStore._silent_row_cap)
-_ROW_CAP_PROBE = "SELECT ?a WHERE { ?a ?b ?c . ?d ?e ?f }"
+#: cheapest first: one pattern passes the cap on any store holding more triples than the cap; the self-join
+#: passes it on a small store (Virtuoso's own system triples), where its estimated cost stays acceptable
+class StoreRefused(StoreError):
+    """The store answered, but with an error about this query (not about being reachable)."""
+
+
+_ROW_CAP_PROBES = ("SELECT ?a WHERE { ?a ?b ?c }", "SELECT ?a WHERE { ?a ?b ?c . ?d ?e ?f }")
 #: Virtuoso's sign that it stopped at `ResultSetMaxRows` (sent only when it did), with status 200
 ROW_LIMIT_HEADER = "X-SPARQL-MaxRows"
 
