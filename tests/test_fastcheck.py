@@ -14,23 +14,9 @@ from haven.config import DEFAULT_BASE
 from haven.pipeline import BuildError, fastcheck
 from haven.pipeline.build import FAST_VALIDATOR_FROM, choose_validator
 from haven.pipeline.validate import parse_results
-from test_shapes import FIXTURES, INVALID, SHAPE_FILES, VALID, load_fixture, named_shapes
-
-
-@pytest.fixture(scope="module")
-def shapes() -> Graph:
-    graph = Graph()
-    for path in SHAPE_FILES:
-        graph.parse(path)
-    return graph
-
-
-@pytest.fixture(scope="module")
-def background() -> Graph:
-    graph = Graph()
-    graph.parse(FIXTURES / "ontology.ttl")
-    graph.parse(FIXTURES / "background.ttl")
-    return graph
+# the shapes and background fixtures are test_shapes' own: both validators are held to the same inputs
+from test_shapes import (FIXTURES, INVALID, SHAPE_FILES, VALID, background, load_fixture,  # noqa: F401
+                         named_shapes, shapes)
 
 
 @pytest.fixture(scope="module")
