@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, PROV, RDF, RDFS, SKOS, XSD, DCTERMS, FOAF, VOID, DCAT, TIME
 
@@ -111,6 +112,16 @@ def rebase_term(term, old: str, new: str):
     if isinstance(term, Literal) and term.startswith(old) and _IRI_ONLY.fullmatch(str(term)):
         if term.datatype in (None, XSD.anyURI, XSD.string) and term.language is None:
             return Literal(new + str(term)[len(old):], datatype=term.datatype)
+    return term
+
+
+def rebase_ox(term, old: str, new: str):
+    """:func:`rebase_term` for pyoxigraph terms (the build's store), by the same rules."""
+    if isinstance(term, ox.NamedNode):
+        return ox.NamedNode(new + term.value[len(old):]) if term.value.startswith(old) else term
+    if isinstance(term, ox.Literal) and not term.language and term.value.startswith(old) \
+            and term.datatype.value in (str(XSD.anyURI), str(XSD.string)) and _IRI_ONLY.fullmatch(term.value):
+        return ox.Literal(new + term.value[len(old):], datatype=term.datatype)
     return term
 
 

@@ -134,8 +134,9 @@ def at_scale(root):
     from haven.pipeline.derive import derive
     from haven.pipeline.sources import load_sources
     sources = load_sources(root)
-    derived = derive(sources.ontology, sources.data, DEFAULT_BASE).graph
-    return check_consistency_at_scale(sources.ontology, sources.data, derived, DEFAULT_BASE)
+    derivation = derive(sources)
+    union = [sources.graph_name("ontology"), sources.graph_name("data"), derivation.name]
+    return check_consistency_at_scale(sources.store, union, sources.ontology, DEFAULT_BASE)
 
 
 def add(root, part, name, text):

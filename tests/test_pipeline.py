@@ -135,7 +135,8 @@ def test_shared_preferred_label_is_only_a_warning(tree):
 def test_base_rewrite_moves_every_iri_and_namespace_literal(tree):
     new = "https://example.org/h/"
     sources = load_sources(tree, base=new)
-    every_iri = {t for f in sources.files for triple in f.graph for t in triple if isinstance(t, URIRef)}
+    every_iri = {t for part in ("ontology", "data", "shapes") for triple in sources.merged(part) for t in triple
+                 if isinstance(t, URIRef)}
     assert not [i for i in every_iri if i.startswith(DEFAULT_BASE)]
     assert (URIRef(new + "id/al-qaeda"), RDF.type, URIRef(new + "ontology#Organization")) in sources.data
     assert (URIRef(new + "ontology"), URIRef("http://purl.org/vocab/vann/preferredNamespaceUri"),
@@ -180,7 +181,7 @@ EXPECTED_DIRECT = {
 
 def test_derive_writes_inverse_symmetric_and_superproperty_closure(tree):
     sources = load_sources(tree)
-    derivation = derive(sources.ontology, sources.data, DEFAULT_BASE)
+    derivation = derive(sources)
     assert set(derivation.graph) == EXPECTED_DIRECT
     assert (derivation.statements, derivation.seeded) == (3, 3)
 
@@ -192,13 +193,13 @@ def test_derive_closes_chains_through_an_inverse(tree):
         "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
         "haven:hasHead a owl:ObjectProperty . haven:ledBy rdfs:subPropertyOf haven:hasHead .\n")
     sources = load_sources(tree)
-    derived = derive(sources.ontology, sources.data, DEFAULT_BASE).graph
+    derived = derive(sources).graph
     assert (HID["al-qaeda"], HAVEN.hasHead, HID["osama-bin-laden"]) in derived
 
 
 def test_every_derived_triple_has_a_statement_behind_it(tree):
     sources = load_sources(tree)
-    derived = derive(sources.ontology, sources.data, DEFAULT_BASE).graph
+    derived = derive(sources).graph
     pairs = {frozenset((sources.data.value(st, HAVEN.subject), sources.data.value(st, HAVEN.object)))
              for st in sources.data.subjects(HAVEN.relation)}
     assert {frozenset((s, o)) for s, _, o in derived} <= pairs
@@ -210,14 +211,14 @@ def test_statement_without_object_derives_nothing(tree):
         "<https://w3id.org/haven/id/statement/half> a haven:Alliance ; haven:subject hid:taliban ;"
         " haven:relation haven:alliedWith .\n")
     sources = load_sources(tree)
-    assert set(derive(sources.ontology, sources.data, DEFAULT_BASE).graph) == EXPECTED_DIRECT
+    assert set(derive(sources).graph) == EXPECTED_DIRECT
 
 
 def test_hand_written_direct_triple_is_rejected(tree):
     add(tree, "hand-written-direct.ttl")
     sources = load_sources(tree)
     with pytest.raises(BuildError) as caught:
-        derive(sources.ontology, sources.data, DEFAULT_BASE)
+        derive(sources)
     assert "1 direct triple(s) written by hand" in str(caught.value)
     assert "hid:osama-bin-laden haven:alliedWith hid:taliban" in str(caught.value)
 
@@ -226,7 +227,7 @@ def test_hand_written_direct_triple_is_rejected(tree):
 
 def _validate(root: Path):
     sources = load_sources(root)
-    derived = derive(sources.ontology, sources.data, DEFAULT_BASE).graph
+    derived = derive(sources).graph
     return validate(sources.ontology, sources.data, derived, sources.shapes, DEFAULT_BASE)
 
 
@@ -273,7 +274,7 @@ def test_blank_focus_node_is_named_by_its_owner(tree):
 
 def test_dataset_description_counts_and_links(tree):
     sources = load_sources(tree)
-    derived = derive(sources.ontology, sources.data, DEFAULT_BASE).graph
+    derived = derive(sources).graph
     graphs = {"ontology": sources.ontology, "data": sources.data, "derived": derived}
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     g = describe_dataset(DEFAULT_BASE, graphs, "abc123", when, "1.0.0")

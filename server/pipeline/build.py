@@ -50,24 +50,28 @@ def check(settings: Settings, progress: Progress, skip_reasoner: bool = False,
     with progress.stage("sources") as notes:
         sources = load_sources(settings.root, settings.base, max_bytes)
         notes.append(f"{len(sources.files)} files")
-        notes += [f"{part} {len(sources.merged(part))} triples" for part in ("ontology", "data", "shapes")]
+        notes += [f"{part} {sources.size(part)} triples" for part in ("ontology", "data", "shapes")]
         if settings.base != DEFAULT_BASE:
             notes.append(f"rebased to {settings.base}")
     for warning in sources.warnings:
         progress.say(f"  warning: {warning}")
     with progress.stage("continuity") as notes:
-        kept = check_continuity(settings.current_release, sources.data, settings.base)
+        kept = check_continuity(settings.current_release, sources.store, sources.graph_name("data"), settings.base)
         notes.append(f"{kept.published} IRIs published by release {kept.previous} checked, {kept.moved} recorded as moved"
                      if kept.previous else "no published release to compare with")
     with progress.stage("derive") as notes:
-        derivation = derive(sources.ontology, sources.data, settings.base)
+        derivation = derive(sources)
         notes += [f"{derivation.statements} statements", f"{derivation.seeded} direct",
-                  f"{len(derivation.graph)} derived triples", f"{derivation.rounds} closure rounds"]
+                  f"{derivation.size} derived triples", f"{derivation.rounds} closure rounds"]
+    # the graphs SHACL and the reasoner judge together: what is published, less the metadata
+    union = [sources.graph_name("ontology"), sources.graph_name("data"), derivation.name]
     with progress.stage("validate") as notes:
-        size = len(sources.ontology) + len(sources.data) + len(derivation.graph)
+        size = sources.size("ontology") + sources.size("data") + derivation.size
         chosen = choose_validator(validator, size)
-        run = fastcheck.validate if chosen == "fast" else validate
-        report = run(sources.ontology, sources.data, derivation.graph, sources.shapes, settings.base)
+        if chosen == "fast":
+            report = fastcheck.validate_store(sources.store, union, sources.shapes, settings.base)
+        else:
+            report = validate(sources.ontology, sources.data, derivation.graph, sources.shapes, settings.base)
         notes += ["0 violations", f"{len(report.warnings)} warnings", f"by {chosen}"]
     if report.text:
         progress.say(report.text)
@@ -76,7 +80,7 @@ def check(settings: Settings, progress: Progress, skip_reasoner: bool = False,
     else:
         with progress.stage("consistency") as notes:
             if chosen == "fast":  # HermiT on the ontology, the individuals in SPARQL (consistency.py says what)
-                result = check_consistency_at_scale(sources.ontology, sources.data, derivation.graph, settings.base)
+                result = check_consistency_at_scale(sources.store, union, sources.ontology, settings.base)
                 notes += [f"consistent (HermiT on the ontology, SPARQL on {result.axioms} triples)"]
             else:
                 result = check_consistency(sources.ontology, sources.data, derivation.graph, settings.base)

@@ -14,14 +14,17 @@ import itertools
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
 from haven.namespaces import compact, namespaces
-from haven.pipeline import BuildError
+from haven.pipeline import BuildError, graphs
+from haven.pipeline.graphs import to_rdflib
 
 
 @dataclass
@@ -147,17 +150,15 @@ def _restrictions(ontology: Graph) -> tuple[dict, dict]:
     return every_all, every_one
 
 
-def check_consistency_at_scale(ontology: Graph, data: Graph, derived: Graph, base: str) -> Consistency:
-    from haven.pipeline import fastcheck  # its store keeps rdflib's blank-node labels
-
+def check_consistency_at_scale(store: ox.Store, union: list[ox.NamedNode], ontology: Graph, base: str) -> Consistency:
+    """HermiT on `ontology`, the individuals of the graphs `union` of the build's store in SPARQL (above)."""
     prefixes = namespaces(base).prefixes()
     tbox = check_consistency(ontology, Graph(), Graph(), base)
-    store = fastcheck.store_of(ontology, data, derived)
     pairs = disjoint_pairs(ontology)
-    up = lambda cls: set(ontology.transitive_objects(cls, RDFS.subClassOf))  # noqa: E731
-    types: dict = defaultdict(set)
-    for row in store.query(TYPES_QUERY, default_graph=fastcheck.UNION):
-        types[fastcheck.to_rdflib(row["x"])].add(URIRef(row["t"].value))
+    up = lru_cache(maxsize=None)(lambda cls: frozenset(ontology.transitive_objects(URIRef(cls), RDFS.subClassOf)))
+    types: dict = defaultdict(set)  # node (pyoxigraph term) → class IRIs (str)
+    for row in store.query(TYPES_QUERY, default_graph=union):
+        types[row["x"]].add(row["t"].value)
     every_all, every_one = _restrictions(ontology)
     functional = set(ontology.subjects(RDF.type, OWL.FunctionalProperty))
     watched = {p for pairs_ in every_all.values() for p, _ in pairs_} | functional \
@@ -165,12 +166,12 @@ def check_consistency_at_scale(ontology: Graph, data: Graph, derived: Graph, bas
     values: dict = defaultdict(set)  # (node, property) → values, where at most one is allowed
     if watched:
         query = VALUES_QUERY.format(properties=" ".join(p.n3() for p in sorted(watched)))
-        for row in store.query(query, default_graph=fastcheck.UNION):
-            node, cls = fastcheck.to_rdflib(row["x"]), URIRef(row["c"].value)
-            prop, value = URIRef(row["p"].value), fastcheck.to_rdflib(row["v"])
+        for row in store.query(query, default_graph=union):
+            node, cls, value = row["x"], URIRef(row["c"].value), row["v"]
+            prop = URIRef(row["p"].value)
             for restricted, target in every_all.get(cls, ()):
-                if restricted == prop and not isinstance(value, Literal):
-                    types[value].add(target)
+                if restricted == prop and not isinstance(value, ox.Literal):
+                    types[value].add(str(target))
             if prop in functional or prop in every_one.get(cls, ()):
                 values[(node, prop)].add(value)
     closed = {node: set().union(*(up(t) for t in found)) for node, found in types.items()}
@@ -182,19 +183,22 @@ def check_consistency_at_scale(ontology: Graph, data: Graph, derived: Graph, bas
                 return tuple(sorted(pair))
         return None
 
+    def show(node) -> str:
+        return compact(node.value, prefixes) if isinstance(node, ox.NamedNode) else str(node)
+
     for node, classes in sorted(closed.items(), key=lambda kv: str(kv[0])):
         found = clash(classes)
         if found:
-            problems.append(f"  {compact(node, prefixes)} is a {compact(found[0], prefixes)} and a "
+            problems.append(f"  {show(node)} is a {compact(found[0], prefixes)} and a "
                             f"{compact(found[1], prefixes)} (asserted, by domain/range or allValuesFrom), declared disjoint")
     for (node, prop), found in sorted(values.items(), key=lambda kv: str(kv[0])):
-        literals = {v for v in found if isinstance(v, Literal)}
-        merged = set().union(*(closed.get(v, set()) for v in found if not isinstance(v, Literal)))
+        literals = {to_rdflib(v) for v in found if isinstance(v, ox.Literal)}
+        merged = set().union(*(closed.get(v, set()) for v in found if not isinstance(v, ox.Literal)))
         if len(found) > 1 and (len({v.toPython() for v in literals}) > 1 or (literals and len(found) > len(literals))
                                or clash(merged)):
-            problems.append(f"  {compact(node, prefixes)} has {len(found)} values of {compact(prop, prefixes)}, "
+            problems.append(f"  {show(node)} has {len(found)} values of {compact(prop, prefixes)}, "
                             "which allows one (and they cannot be the same individual)")
     if problems:
         raise BuildError(f"OWL: ontology + data + derived is INCONSISTENT ({len(problems)} problem(s), "
                          "HermiT on the ontology + SPARQL on the individuals):\n" + "\n".join(problems[:40]))
-    return Consistency(tbox.axioms + len(data) + len(derived), [])
+    return Consistency(tbox.axioms + sum(graphs.size(store, name) for name in union[1:]), [])

@@ -20,14 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF
 
 from haven.namespaces import compact, namespaces
 from haven.pipeline import BuildError
 
-DCTERMS_IS_REPLACED_BY = URIRef("http://purl.org/dc/terms/isReplacedBy")
-REDIRECTS = (OWL.sameAs, DCTERMS_IS_REPLACED_BY)
+REDIRECTS = (ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"), ox.NamedNode("http://purl.org/dc/terms/isReplacedBy"))
+_DEPRECATED = ox.NamedNode("http://www.w3.org/2002/07/owl#deprecated")
+_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 #: longest list of vanished IRIs printed; the rest are counted
 MAX_LISTED = 40
 
@@ -54,8 +53,9 @@ def published_slugs(release_dir: Path) -> tuple[str, str, set[str]]:
     return str(manifest.get("id", release_dir.name)), base, slugs
 
 
-def check_continuity(previous_release: Path, data: Graph, base: str) -> Continuity:
-    """Raise BuildError listing every published IRI the new data drops without a record of where it went."""
+def check_continuity(previous_release: Path, store: ox.Store, data: ox.NamedNode, base: str) -> Continuity:
+    """Raise BuildError listing every published IRI the new data (graph `data` of the build's store) drops
+    without a record of where it went."""
     if not (previous_release / "manifest.json").is_file():
         return Continuity(None, 0, 0)
     try:
@@ -65,23 +65,27 @@ def check_continuity(previous_release: Path, data: Graph, base: str) -> Continui
                          f"against ({type(exc).__name__}: {exc}); repair or remove build/current") from None
     hid = namespaces(base).hid
     prefixes = namespaces(base).prefixes()
-    described = set(data.subjects(RDF.type))
+    described = {q.subject for q in store.quads_for_pattern(None, _TYPE, None, data)}
+
+    def objects(iri: ox.NamedNode, predicate: ox.NamedNode) -> list:
+        return [q.object for q in store.quads_for_pattern(iri, predicate, None, data)]
+
     problems: list[str] = []
     moved = 0
     for slug in sorted(slugs):
-        iri = URIRef(hid + slug)
-        targets = [t for p in REDIRECTS for t in data.objects(iri, p)]
-        deprecated = any(str(v).lower() == "true" for v in data.objects(iri, OWL.deprecated))
+        iri = ox.NamedNode(hid + slug)
+        targets = [t for p in REDIRECTS for t in objects(iri, p)]
+        deprecated = any(v.value.lower() == "true" for v in objects(iri, _DEPRECATED))
         if iri in described and not targets:
             moved += deprecated
             continue
         if not targets and not deprecated:
-            problems.append(f"{compact(iri, prefixes)} was published in release {release_id} and is gone")
+            problems.append(f"{compact(iri.value, prefixes)} was published in release {release_id} and is gone")
             continue
         moved += 1
         for target in targets:
             if target not in described:
-                problems.append(f"{compact(iri, prefixes)} is recorded as moved to {compact(target, prefixes)}, "
+                problems.append(f"{compact(iri.value, prefixes)} is recorded as moved to {compact(target.value, prefixes)}, "
                                 "which the new data does not describe")
     if problems:
         shown = problems[:MAX_LISTED]

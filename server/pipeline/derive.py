@@ -15,12 +15,14 @@ pyoxigraph, which evaluates property paths and joins far faster than rdflib's en
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import Graph
 
 from haven.namespaces import compact, namespaces
-from haven.pipeline import BuildError
+from haven.pipeline import BuildError, graphs
+from haven.pipeline.sources import Sources
 
 # An upper bound on closure rounds: each round adds at least one step of a property chain, and no
 # sensible ontology has chains this long; hitting it means the rules are looping.
@@ -60,29 +62,35 @@ WHERE {{
 
 @dataclass
 class Derivation:
-    graph: Graph
+    store: ox.Store  # the build's store, now holding the derived graph too
+    name: ox.NamedNode  # the derived graph's name in it
+    base: str
     statements: int
     seeded: int
     rounds: int
 
+    @cached_property
+    def graph(self) -> Graph:
+        """An rdflib copy of the derived graph, for the stages that need rdflib (pySHACL, HermiT)."""
+        return graphs.view(self.store, self.name, self.base)
 
-def to_store(store: ox.Store, graph: Graph, name: str) -> None:
-    data = graph.serialize(format="nt", encoding="utf-8")
-    store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(name))
+    @cached_property
+    def size(self) -> int:
+        return graphs.size(self.store, self.name)
 
 
-def derive(ontology: Graph, data: Graph, base: str) -> Derivation:
+def derive(sources: Sources) -> Derivation:
+    """Adds the derived graph to the build's store (a rerun replaces it)."""
+    base, store = sources.base, sources.store
     ns = namespaces(base)
-    graphs = {k: str(v) for k, v in ns.graphs.items()}
-    store = ox.Store()
-    to_store(store, ontology, graphs["ontology"])
-    to_store(store, data, graphs["data"])
-    derived = ox.NamedNode(graphs["derived"])
+    names = {k: str(v) for k, v in ns.graphs.items()}
+    derived = ox.NamedNode(names["derived"])
+    store.remove_graph(derived)
 
     seed = [ox.Quad(t.subject, t.predicate, t.object, derived)
-            for t in store.query(SEED.format(haven=ns.haven, **graphs))]
+            for t in store.query(SEED.format(haven=ns.haven, **names))]
     store.extend(seed)
-    closure = CLOSURE.format(**graphs)
+    closure = CLOSURE.format(**names)
     rounds = 0
     while True:
         new = [ox.Quad(t.subject, t.predicate, t.object, derived) for t in store.query(closure)]
@@ -93,22 +101,31 @@ def derive(ontology: Graph, data: Graph, base: str) -> Derivation:
             raise BuildError(f"derive: the property closure did not settle after {MAX_ROUNDS} rounds")
         store.extend(new)
 
-    graph = ns.bind(Graph())
-    for quad in store.quads_for_pattern(None, None, None, derived):
-        graph.add((URIRef(quad.subject.value), URIRef(quad.predicate.value), URIRef(quad.object.value)))
-    statements = len(set(data.subjects(ns.haven.relation)))
-    check_no_hand_written_direct_triples(ontology, data, graph, base)
-    return Derivation(graph, statements, len(set(seed)), rounds)
+    data = ox.NamedNode(names["data"])
+    statements = len({q.subject for q in store.quads_for_pattern(None, ox.NamedNode(ns.haven.relation), None, data)})
+    check_no_hand_written_direct_triples(store, base)
+    return Derivation(store, derived, base, statements, len(set(seed)), rounds)
 
 
-def check_no_hand_written_direct_triples(ontology: Graph, data: Graph, derived: Graph, base: str) -> None:
+HAND_WRITTEN = """
+PREFIX haven: <{haven}>
+SELECT DISTINCT ?s ?p ?o WHERE {{
+  {{ SELECT DISTINCT ?p WHERE {{ {{ GRAPH <{derived}> {{ ?a ?p ?b }} }} UNION {{ GRAPH <{ontology}> {{ ?p haven:qualifiedBy ?c }} }} }} }}
+  GRAPH <{data}> {{ ?s ?p ?o }}
+}}
+ORDER BY ?s ?p ?o
+"""
+
+
+def check_no_hand_written_direct_triples(store: ox.Store, base: str) -> None:
     """The direct layer comes from statements only; a direct triple typed into data/ has no provenance."""
     ns = namespaces(base)
-    direct = set(derived.predicates()) | set(ontology.subjects(ns.haven.qualifiedBy))
-    written = sorted({(s, p, o) for p in direct for s, o in data.subject_objects(p)})
+    query = HAND_WRITTEN.format(haven=ns.haven, **{k: str(v) for k, v in ns.graphs.items()})
+    written = [(row["s"].value, row["p"].value, row["o"]) for row in store.query(query)]
     if not written:
         return
     prefixes = ns.prefixes()
-    lines = [f"  {compact(s, prefixes)} {compact(p, prefixes)} {compact(o, prefixes)}" for s, p, o in written[:30]]
+    show = lambda term: compact(term.value, prefixes) if isinstance(term, ox.NamedNode) else str(term)  # noqa: E731
+    lines = [f"  {compact(s, prefixes)} {compact(p, prefixes)} {show(o)}" for s, p, o in written[:30]]
     raise BuildError(f"{len(written)} direct triple(s) written by hand in data/ (the build derives them from "
                      "statement nodes; write a haven:Statement instead):\n" + "\n".join(lines))

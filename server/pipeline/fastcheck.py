@@ -29,6 +29,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import XSD
 
 from haven.pipeline import BuildError
+from haven.pipeline.graphs import to_rdflib
 from haven.pipeline.release import OxTerms
 from haven.namespaces import namespaces
 from haven.pipeline.validate import Finding, Report, format_findings, format_warnings
@@ -314,42 +315,33 @@ def compile_shapes(shapes: Graph) -> Compiled:
 
 # -- the store and the path closures ------------------------------------------------------------------
 
-_last_store: tuple = ((), None)
-
-
 def store_of(ontology: Graph, data: Graph, derived: Graph) -> ox.Store:
-    """Blank nodes keep rdflib's ids, so that findings name rdflib's nodes. The last store is reused when the
-    same three graphs, unchanged in size, are asked for again (validate, then consistency, in one build)."""
-    global _last_store
-    graphs = (ontology, data, derived)
-    key = tuple(len(g) for g in graphs)  # the graphs themselves are held, so their ids cannot be reused
-    held, store = _last_store
-    if held and all(a is b for a, b in zip(held[0], graphs)) and held[1] == key:
-        return store
+    """A store of three rdflib graphs under the :data:`UNION` names (tests and callers holding rdflib graphs;
+    the build passes its own store to :func:`validate_store`). Blank nodes keep rdflib's ids."""
     store = ox.Store()
     convert = OxTerms({})
     for graph, name in zip((ontology, data, derived), UNION):
         store.extend(ox.Quad(convert(s), convert(p), convert(o), name) for s, p, o in graph)
-    _last_store = ((graphs, key), store)
     return store
 
 
-def _query(store: ox.Store, text: str):
-    return store.query(text, default_graph=UNION + [CLOSURES])
+def _query(store: ox.Store, text: str, union: list[ox.NamedNode]):
+    return store.query(text, default_graph=union + [CLOSURES])
 
 
-def materialise_closures(store: ox.Store, queries: list[str], prefixes: str) -> dict[str, str]:
+def materialise_closures(store: ox.Store, queries: list[str], prefixes: str,
+                         union: list[ox.NamedNode] = UNION) -> dict[str, str]:
     """Each distinct `E*` of the queries → the helper predicate holding its reflexive-transitive closure."""
     expressions = sorted({m.group(1) for q in queries for m in _STAR.finditer(_strip_prefixes(q))})
     if not expressions:
         return {}
     nodes = {row["x"] for row in _query(store, "SELECT DISTINCT ?x WHERE { { ?x ?p ?o } UNION { ?s ?p ?x } "
-                                                "UNION { ?s ?x ?o } FILTER isIRI(?x) }")}
+                                                "UNION { ?s ?x ?o } FILTER isIRI(?x) }", union)}
     helpers = {}
     for index, expression in enumerate(expressions):
         helper = ox.NamedNode(f"urn:x-haven:fastcheck:closure{index}")
         step: dict = {}
-        for row in _query(store, prefixes + f"SELECT ?a ?b WHERE {{ ?a {expression} ?b }}"):
+        for row in _query(store, prefixes + f"SELECT ?a ?b WHERE {{ ?a {expression} ?b }}", union):
             step.setdefault(row["a"], set()).add(row["b"])
         quads = [ox.Quad(n, helper, n, CLOSURES) for n in nodes]
         for start in step:
@@ -429,36 +421,32 @@ def _minus_is_safe(block: str, outer: set[str]) -> bool:
 
 # -- running ------------------------------------------------------------------------------------------
 
-def to_rdflib(node):
-    if node is None:
-        return None
-    if isinstance(node, ox.NamedNode):
-        return URIRef(node.value)
-    if isinstance(node, ox.BlankNode):
-        return BNode(node.value)
-    if node.language:
-        return Literal(node.value, lang=node.language)
-    return Literal(node.value, datatype=URIRef(node.datatype.value))
-
-
 @dataclass
 class Run:
     findings: list[Finding]
     seconds: dict[str, float]  # per check, "<shape> <component>"
 
 
-def run(store: ox.Store, compiled: Compiled) -> Run:
+def run(store: ox.Store, compiled: Compiled, union: list[ox.NamedNode] = UNION) -> Run:
+    """The findings of every check over the graphs `union` of `store` (which keeps no trace of the run)."""
+    try:
+        return _run(store, compiled, union)
+    finally:
+        store.remove_graph(CLOSURES)
+
+
+def _run(store: ox.Store, compiled: Compiled, union: list[ox.NamedNode]) -> Run:
     prefixes = compiled.checks[0].query.split("SELECT", 1)[0] if compiled.checks else ""
-    store.remove_graph(CLOSURES)  # helpers of an earlier run on a reused store
-    helpers = materialise_closures(store, [c.query for c in compiled.checks], prefixes)
-    focus_sets = materialise_focus(store, compiled.checks, prefixes, helpers)
+    store.remove_graph(CLOSURES)
+    helpers = materialise_closures(store, [c.query for c in compiled.checks], prefixes, union)
+    focus_sets = materialise_focus(store, compiled.checks, prefixes, helpers, union)
     findings: set[Finding] = set()
     seconds: dict[str, float] = {}
     for check in compiled.checks:
         started = time.perf_counter()
         text = rewrite(check.query.replace(check.focus, focus_sets[check.focus], 1), helpers)
         try:
-            rows = list(_query(store, text))
+            rows = list(_query(store, text, union))
         except SyntaxError as error:
             raise BuildError(f"SHACL fast path: {check.shape} {check.component} does not compile: {error}") from None
         for row in rows:
@@ -471,14 +459,15 @@ def run(store: ox.Store, compiled: Compiled) -> Run:
     return Run(ordered, seconds)
 
 
-def materialise_focus(store: ox.Store, checks: list[Check], prefixes: str, helpers: dict[str, str]) -> dict[str, str]:
+def materialise_focus(store: ox.Store, checks: list[Check], prefixes: str, helpers: dict[str, str],
+                      union: list[ox.NamedNode]) -> dict[str, str]:
     """Each distinct focus subquery → a triple pattern over its nodes, computed once: a shape's target (the
     entity target scans every triple) is shared by all its constraints, twenty for hsh:EntityShape."""
     patterns = {}
     for index, focus in enumerate(dict.fromkeys(c.focus for c in checks)):
         marker = ox.NamedNode(f"urn:x-haven:fastcheck:focus{index}")
         query = rewrite(prefixes + "SELECT ?this WHERE " + focus, helpers)
-        nodes = [row["this"] for row in _query(store, query)]
+        nodes = [row["this"] for row in _query(store, query, union)]
         if any(isinstance(node, ox.Literal) for node in nodes):  # cannot be a subject: keep the subquery
             patterns[focus] = focus
             continue
@@ -490,27 +479,31 @@ def materialise_focus(store: ox.Store, checks: list[Check], prefixes: str, helpe
 class _StoreView:
     """What validate.format_findings reads of the data graph (who points at a blank node), from the store."""
 
-    def __init__(self, store: ox.Store):
-        self.store = store
+    def __init__(self, store: ox.Store, union: list[ox.NamedNode]):
+        self.store, self.union = store, union
 
     def subject_predicates(self, node):
         target = ox.BlankNode(str(node)) if isinstance(node, BNode) else ox.NamedNode(str(node))
         for quad in self.store.quads_for_pattern(None, None, target):
-            if quad.graph_name in UNION:
+            if quad.graph_name in self.union:
                 yield to_rdflib(quad.subject), to_rdflib(quad.predicate)
 
 
 def validate(ontology: Graph, data: Graph, derived: Graph, shapes: Graph, base: str) -> Report:
     """Same contract as :func:`haven.pipeline.validate.validate`: the report, or BuildError on a violation."""
+    return validate_store(store_of(ontology, data, derived), UNION, shapes, base)
+
+
+def validate_store(store: ox.Store, union: list[ox.NamedNode], shapes: Graph, base: str) -> Report:
+    """:func:`validate` over the graphs `union` of a store (the build's own: nothing is copied)."""
     compiled = compile_shapes(shapes)
     missing = compiled.uncovered_violations()
     if missing:
         raise BuildError("SHACL fast path cannot check every shape (use --validator pyshacl):\n  "
                          + "\n  ".join(missing))
-    store = store_of(ontology, data, derived)
-    result = run(store, compiled)
+    result = run(store, compiled, union)
     prefixes = namespaces(base).prefixes()
-    view = _StoreView(store)
+    view = _StoreView(store, union)
     report = Report(result.findings)
     skipped = [u for u in compiled.uncovered]
     tail = ("\nSHACL fast path: not checked (warnings only): " + "; ".join(skipped)) if skipped else ""

@@ -1,9 +1,10 @@
-"""Stage 1: find, read and parse every Turtle source, rebase it, and check what a parser cannot.
+"""Stage 1: find, read and parse every Turtle source, rebase it, check what a parser cannot, and load it
+into the build's store (:mod:`haven.pipeline.graphs`).
 
-Each file is checked twice on purpose: pyoxigraph's strict Turtle parser first, because it reports every
-syntax error with a line and column (rdflib's parser reports some of them as a bare ``AssertionError``),
-then rdflib, whose graphs the later stages use. Problems are collected over all files so that one run
-lists every broken file, then raised together.
+pyoxigraph parses each file: its strict Turtle parser reports every syntax error with a line and column, and
+it parses a million triples in seconds. Each file's triples are checked as they come (IRIs outside the base,
+undeclared terms, ill-typed literals) and then added to the part's graph; no rdflib graph of the data is made
+here. Problems are collected over all files so that one run lists every broken file, then raised together.
 """
 from __future__ import annotations
 
@@ -15,15 +16,13 @@ from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib import Graph, Literal, URIRef
 
 from haven.config import DEFAULT_BASE
-from haven.namespaces import compact, namespaces, rebase_graph
-from haven.pipeline import BuildError
+from haven.namespaces import compact, namespaces, rebase_ox
+from haven.pipeline import BuildError, graphs
+from haven.pipeline.graphs import PARTS
 
-#: the source folders of a checkout, in build order
-PARTS = ("ontology", "data", "shapes")
 #: a hand-written Turtle file beyond this is a mistake (a generated dump dropped in the wrong folder)
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
 #: longest list of problems printed; the rest are counted
@@ -31,9 +30,11 @@ MAX_PROBLEMS_SHOWN = 60
 
 # Any IRI that looks like ours: catches http:// instead of https://, a wrong case, or a stale base.
 _HAVEN_LIKE = re.compile(r"w3id\.org/haven", re.IGNORECASE)
-_XSD_STRING = ox.NamedNode("http://www.w3.org/2001/XMLSchema#string")
-_PREFIX = re.compile(r"^\s*@?prefix\s+([\w.-]*):\s*<([^>]*)>", re.IGNORECASE | re.MULTILINE)
 _OX_POSITION = re.compile(r"^Parser error at line (\d+) between columns (\d+) and \d+: (.*?)(?: \(line \d+\))?$", re.S)
+# literals whose lexical form is not checked against a datatype: any text is a valid string
+_TEXT_TYPES = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_PREF_LABEL = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
 
 
 @dataclass
@@ -41,7 +42,6 @@ class SourceFile:
     part: str
     rel: str
     text: str
-    graph: Graph
 
 
 @dataclass
@@ -49,17 +49,24 @@ class Sources:
     root: Path
     base: str
     files: list[SourceFile]
+    #: the build's store: one named graph per part (:func:`haven.pipeline.graphs.graph_name`)
+    store: ox.Store
     warnings: list[str] = field(default_factory=list)
 
     def part(self, name: str) -> list[SourceFile]:
         return [f for f in self.files if f.part == name]
 
-    def merged(self, name: str) -> Graph:
-        graph = namespaces(self.base).bind(Graph())
-        for source in self.part(name):
-            graph += source.graph
-        return graph
+    def graph_name(self, part: str) -> ox.NamedNode:
+        return graphs.graph_name(self.base, part)
 
+    def size(self, part: str) -> int:
+        return graphs.size(self.store, self.graph_name(part))
+
+    def merged(self, name: str) -> Graph:
+        """An rdflib copy of one part (Haven's prefixes bound, for serialising it)."""
+        return graphs.view(self.store, self.graph_name(name), self.base)
+
+    # rdflib views, made only when a stage asks (pySHACL and HermiT on small builds; tests)
     @cached_property
     def ontology(self) -> Graph:
         return self.merged("ontology")
@@ -103,9 +110,16 @@ def read_text(path: Path, rel: str, max_bytes: int) -> str:
         raise BuildError(f"{rel}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); sources must be UTF-8 Turtle text")
 
 
-def parse_turtle(text: str, rel: str, public_id: str) -> Graph:
+def parse_turtle(text: str, rel: str, public_id: str, base: str = DEFAULT_BASE) -> list[ox.Triple]:
+    """The file's triples, rebased to `base`; blank nodes renamed apart, since Turtle scopes labels to a file."""
     try:
-        quads = list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=public_id))
+        parsed = ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=public_id,
+                          rename_blank_nodes=True)
+        if base == DEFAULT_BASE:
+            triples = [q.triple for q in parsed]
+        else:
+            rebase = _Rebaser(DEFAULT_BASE, base)
+            triples = [ox.Triple(rebase(q.subject), rebase(q.predicate), rebase(q.object)) for q in parsed]
     except SyntaxError as exc:
         match = _OX_POSITION.match(str(exc))
         if match:
@@ -113,48 +127,29 @@ def parse_turtle(text: str, rel: str, public_id: str) -> Graph:
             raise BuildError(f"{rel}:{line}:{column}: Turtle syntax error: {why}") from None
         raise BuildError(f"{rel}:{exc.lineno or '?'}: Turtle syntax error: {exc}") from None
     try:
-        with _quiet_literal_conversion():
-            graph = _as_rdflib(quads, text)
-        _check_literals(graph, text, rel)
-        return graph
+        _check_literals(triples, text, rel)
     except BuildError:
         raise
-    except Exception as exc:  # rdflib refusing a term oxigraph accepted: still name the file
+    except Exception as exc:  # rdflib refusing a literal pyoxigraph accepted: still name the file
         raise BuildError(f"{rel}:?: Turtle error: {str(exc).splitlines()[0]}") from None
+    return triples
 
 
-def _as_rdflib(quads: list, text: str) -> Graph:
-    """The rdflib graph of what oxigraph parsed: 3x faster than rdflib's own Turtle parser (which was most of
-    the build's time at a million triples), with the same terms. Blank-node labels are scoped to the file,
-    as Turtle scopes them, by minting a fresh rdflib BNode per label; prefixes are kept for serialising."""
-    graph = Graph()
-    for prefix, namespace in _PREFIX.findall(text):
-        graph.bind(prefix, namespace, override=True)
-    terms: dict = {}
+class _Rebaser:
+    def __init__(self, old: str, new: str):
+        self.old, self.new = old, new
+        self.memo: dict = {}
 
-    def term(node):
-        found = terms.get(node)
+    def __call__(self, term):
+        found = self.memo.get(term)
         if found is None:
-            if isinstance(node, ox.NamedNode):
-                found = URIRef(node.value)
-            elif isinstance(node, ox.BlankNode):
-                found = BNode()
-            elif node.language:
-                found = Literal(node.value, lang=node.language)
-            elif node.datatype == _XSD_STRING:  # rdflib's plain literal, as its own parser gives it
-                found = Literal(node.value)
-            else:
-                found = Literal(node.value, datatype=URIRef(node.datatype.value))
-            terms[node] = found
+            found = self.memo[term] = rebase_ox(term, self.old, self.new)
         return found
-
-    graph.addN((term(q.subject), term(q.predicate), term(q.object), graph) for q in quads)
-    return graph
 
 
 class _quiet_literal_conversion:
     """rdflib logs a full traceback for every literal it cannot convert ("1996-13-45"^^xsd:date); the
-    build reports those itself, as one line each, so the log record is dropped while parsing."""
+    build reports those itself, as one line each, so the log record is dropped while checking."""
 
     def __enter__(self):
         self._logger = logging.getLogger("rdflib.term")
@@ -165,10 +160,16 @@ class _quiet_literal_conversion:
         self._logger.setLevel(self._level)
 
 
-def _check_literals(graph: Graph, text: str, rel: str) -> None:
+def _check_literals(triples: list[ox.Triple], text: str, rel: str) -> None:
     """A literal whose text is not a value of its datatype (a 13th month, words as an integer) is an error
-    here, with its line, rather than a SHACL finding far from the typo, or none when no shape looks."""
-    bad = sorted({o for o in graph.objects() if isinstance(o, Literal) and o.ill_typed}, key=str)
+    here, with its line, rather than a SHACL finding far from the typo, or none when no shape looks.
+    pyoxigraph keeps such literals as written, so rdflib's datatype map judges each distinct one once."""
+    typed = {o for _, _, o in triples if isinstance(o, ox.Literal) and o.datatype.value not in _TEXT_TYPES}
+    if not typed:
+        return
+    with _quiet_literal_conversion():
+        bad = sorted({Literal(o.value, datatype=URIRef(o.datatype.value)) for o in typed
+                      if Literal(o.value, datatype=URIRef(o.datatype.value)).ill_typed}, key=str)
     if not bad:
         return
     lines = []
@@ -181,66 +182,80 @@ def _check_literals(graph: Graph, text: str, rel: str) -> None:
 
 def load_sources(root: Path, base: str = DEFAULT_BASE, max_bytes: int = MAX_SOURCE_BYTES) -> Sources:
     root = Path(root).resolve()
+    store = ox.Store()
+    checks = _SourceChecks(base)
     problems: list[str] = []
     files: list[SourceFile] = []
-    for part, paths in find_files(root).items():
+    for part, paths in find_files(root).items():  # ontology first: the data checks need its terms
+        name = graphs.graph_name(base, part)
         for path in paths:
             rel = path.relative_to(root).as_posix()
             try:
                 text = read_text(path, rel, max_bytes)
-                graph = parse_turtle(text, rel, path.as_uri())
+                triples = parse_turtle(text, rel, path.as_uri(), base)
             except BuildError as exc:
                 problems.append(str(exc))
                 continue
-            files.append(SourceFile(part, rel, text, rebase_graph(graph, base)))
+            checks.file(part, rel, triples)
+            store.extend(ox.Quad(s, p, o, name) for s, p, o in triples)
+            files.append(SourceFile(part, rel, text))
     _raise_if(problems)
-    sources = Sources(root, base, files)
-    check_sources(sources)
-    return sources
+    _raise_if(checks.finish())
+    return Sources(root, base, files, store, checks.shared_labels())
 
 
-def check_sources(sources: Sources) -> None:
-    ns = namespaces(sources.base)
-    prefixes = ns.prefixes()
-    # the ontology and shapes may point at any published IRI (the landing page, the SPARQL endpoint);
-    # data may only use ontology terms and entities
-    data_allowed = (f"{ns.base}ontology", str(ns.hid))
-    problems: list[str] = []
-    for source in sources.files:
-        for iri in sorted({t for triple in source.graph for t in triple if isinstance(t, URIRef)}):
+class _SourceChecks:
+    """What a parser cannot see, checked file by file as the triples arrive: the ontology and shapes may point
+    at any published IRI (the landing page, the SPARQL endpoint); data may only use ontology terms and
+    entities, describe subjects under ``id/``, and define (type or label) each entity in one file."""
+
+    def __init__(self, base: str):
+        self.ns = ns = namespaces(base)
+        self.prefixes = ns.prefixes()
+        self.data_allowed = (f"{ns.base}ontology", str(ns.hid))
+        self.problems: list[str] = []
+        self.declared: set[str] = set()
+        self.defined_in: dict[str, set[str]] = defaultdict(set)
+        self.labels: dict[str, set[str]] = defaultdict(set)
+
+    def file(self, part: str, rel: str, triples: list[ox.Triple]) -> None:
+        ns, prefixes = self.ns, self.prefixes
+        iris = {t.value for triple in triples for t in triple if isinstance(t, ox.NamedNode)}
+        for iri in sorted(iris):
             if iri.startswith("file:"):
-                problems.append(f"{source.rel}: relative IRI <{iri[iri.rfind('/') + 1:]}> (write full IRIs or prefixed names)")
+                self.problems.append(f"{rel}: relative IRI <{iri[iri.rfind('/') + 1:]}> (write full IRIs or prefixed names)")
             elif _HAVEN_LIKE.search(iri) and not iri.startswith(ns.base):
-                problems.append(f"{source.rel}: <{iri}> looks like a Haven IRI but is not under {ns.base}")
-            elif source.part == "data" and iri.startswith(ns.base) and not _under(iri, data_allowed):
-                problems.append(f"{source.rel}: <{iri}> is neither an ontology term nor under {ns.hid}")
-    declared = set(sources.ontology.subjects())
-    defined_in: dict[URIRef, set[str]] = defaultdict(set)
-    for source in sources.part("data"):
-        for subject in sorted(set(source.graph.subjects())):
-            if isinstance(subject, URIRef) and not subject.startswith(ns.hid):
-                problems.append(f"{source.rel}: subject {compact(subject, prefixes)} is not under {ns.hid}")
-        for term in sorted({t for triple in source.graph for t in triple if isinstance(t, URIRef)}):
-            if term.startswith(ns.haven) and term not in declared:
-                problems.append(f"{source.rel}: {compact(term, prefixes)} is not declared in the ontology")
-        for subject in set(source.graph.subjects(SKOS.prefLabel)) | set(source.graph.subjects(RDF.type)):
-            if not isinstance(subject, BNode):
-                defined_in[subject].add(source.rel)
-    for subject, rels in sorted(defined_in.items()):
-        if len(rels) > 1:
-            problems.append(f"{compact(subject, prefixes)} is defined (typed or labelled) in {len(rels)} files: "
-                            f"{', '.join(sorted(rels))}; one entity, one file")
-    _raise_if(problems)
-    sources.warnings.extend(_shared_labels(sources.data, prefixes))
+                self.problems.append(f"{rel}: <{iri}> looks like a Haven IRI but is not under {ns.base}")
+            elif part == "data" and iri.startswith(ns.base) and not _under(iri, self.data_allowed):
+                self.problems.append(f"{rel}: <{iri}> is neither an ontology term nor under {ns.hid}")
+        if part == "ontology":
+            self.declared |= {s.value for s, _, _ in triples if isinstance(s, ox.NamedNode)}
+        if part != "data":
+            return
+        subjects = {s.value for s, _, _ in triples if isinstance(s, ox.NamedNode)}
+        for subject in sorted(subjects):
+            if not subject.startswith(ns.hid):
+                self.problems.append(f"{rel}: subject {compact(subject, prefixes)} is not under {ns.hid}")
+        for term in sorted(iris):
+            if term.startswith(ns.haven) and term not in self.declared:
+                self.problems.append(f"{rel}: {compact(term, prefixes)} is not declared in the ontology")
+        for s, p, o in triples:
+            if isinstance(s, ox.NamedNode) and (p == _PREF_LABEL or p == _RDF_TYPE):
+                self.defined_in[s.value].add(rel)
+            if p == _PREF_LABEL and isinstance(s, ox.NamedNode) and isinstance(o, ox.Literal):
+                self.labels[o.value.casefold()].add(s.value)
 
+    def finish(self) -> list[str]:
+        for subject, rels in sorted(self.defined_in.items()):
+            if len(rels) > 1:
+                self.problems.append(f"{compact(subject, self.prefixes)} is defined (typed or labelled) in {len(rels)} "
+                                     f"files: {', '.join(sorted(rels))}; one entity, one file")
+        return self.problems
 
-def _shared_labels(data: Graph, prefixes: dict[str, str]) -> list[str]:
-    """Two IRIs with one preferred label may be a duplicate under two slugs, or two battles of one name."""
-    by_label: dict[str, set[URIRef]] = defaultdict(set)
-    for subject, label in data.subject_objects(SKOS.prefLabel):
-        by_label[str(label).casefold()].add(subject)
-    return [f"preferred label {label!r} is shared by {', '.join(sorted(compact(s, prefixes) for s in subjects))}"
-            for label, subjects in sorted(by_label.items()) if len(subjects) > 1]
+    def shared_labels(self) -> list[str]:
+        """Two IRIs with one preferred label may be a duplicate under two slugs, or two battles of one name."""
+        return [f"preferred label {label!r} is shared by {', '.join(sorted(compact(s, self.prefixes) for s in subjects))}"
+                for label, subjects in sorted(self.labels.items()) if len(subjects) > 1]
 
 
 def _under(iri: str, allowed: tuple[str, ...]) -> bool:
