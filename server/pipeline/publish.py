@@ -5,7 +5,8 @@ defined once, in :mod:`haven.store.releases`; this module only moves data and se
 
 1. read the control graph: if the pointer already names R, its record is there and the store's counts match
    the manifest, stop — publishing the same build twice sends no write at all;
-2. otherwise load each of the four graphs into R's own named graphs, which no reader looks at yet: with the
+2. otherwise load each of the four graphs into R's own named graphs, which no reader looks at yet (graph
+   IRIs inside the triples renamed as the layout says, and the shapes beside them): with the
    SPARQL 1.1 Graph Store HTTP Protocol where the store has it (one PUT per graph streamed from disk, or
    POSTs of bounded size on Virtuoso), else SPARQL Update ``INSERT DATA`` in chunks; then count each graph
    by query;
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit, urlunsplit
 
+import pyoxigraph as ox
 import requests
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
@@ -262,16 +264,18 @@ def read_manifest(release_dir: Path) -> dict:
     return manifest
 
 
-def split_graphs(release_dir: Path, manifest: dict, into: Path) -> dict[str, Path]:
+def split_graphs(release_dir: Path, manifest: dict, into: Path, rename: bool = True) -> dict[str, Path]:
     """Writes each graph of haven.nq as N-Triples to `into`; checks the file against the manifest.
 
     Each line is cut at its last '<', which starts the graph IRI (an IRI cannot hold '<'), so this streams
-    at disk speed without parsing; the store parses what it receives."""
+    at disk speed without parsing; the store parses what it receives. With `rename`, graph IRIs inside the
+    triples take the release's names (`releases.rename_terms`), as the store layout requires."""
     nq = release_dir / "haven.nq"
     expected_hash = (manifest.get("sha256") or {}).get("haven.nq")
     canonical = releases.canonical_graphs(manifest["base"])
     wanted = {iri: part for part, iri in canonical.items()}
     paths = {iri: into / f"{part}.nt" for iri, part in wanted.items()}
+    names = releases.data_renaming(manifest["base"], str(manifest["id"])) if rename else {}
     handles = {iri: open(path, "wb") for iri, path in paths.items()}
     counts = dict.fromkeys(wanted, 0)
     digest = hashlib.sha256()
@@ -287,7 +291,7 @@ def split_graphs(release_dir: Path, manifest: dict, into: Path) -> dict[str, Pat
                 if graph not in handles or not body.endswith(b"."):
                     raise PublishError(f"{nq}:{number}: not a triple in one of the release's graphs "
                                        f"({', '.join(wanted)})")
-                handles[graph].write(body[:cut] + b".\n")
+                handles[graph].write(releases.rename_terms(body[:cut] + b".\n", names))
                 counts[graph] += 1
     except FileNotFoundError:
         raise PublishError(f"no release at {release_dir}: haven.nq is missing") from None
@@ -303,6 +307,20 @@ def split_graphs(release_dir: Path, manifest: dict, into: Path) -> dict[str, Pat
                          for iri in wanted if counts[iri] != declared[iri])
         raise PublishError(f"{release_dir} is inconsistent ({diff}); build it again")
     return paths
+
+
+def shapes_file(release_dir: Path, into: Path) -> tuple[Path, int] | None:
+    """The release's shapes.ttl as N-Triples in `into` and its triple count; None when the build has none."""
+    source = release_dir / "shapes.ttl"
+    if not source.is_file():
+        return None
+    try:
+        triples = list(ox.parse(path=str(source), format=ox.RdfFormat.TURTLE))
+    except (SyntaxError, OSError) as exc:
+        raise PublishError(f"{source} does not parse: {exc}") from None
+    target = into / "shapes.nt"
+    ox.serialize(triples, output=str(target), format=ox.RdfFormat.N_TRIPLES)
+    return target, len(triples)
 
 
 def triple_chunks(path: Path, chunk_triples: int, bnode_chunk_triples: int = BNODE_CHUNK_TRIPLES):
@@ -413,10 +431,13 @@ def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_u
         return PublishResult(release_id=release_id, previous=current, writes=client.writes,
                              seconds=time.perf_counter() - started, endpoints=endpoints, **fields)
 
+    shapes_declared = _shapes_count(release_dir)
     with progress.stage("check") as notes:
         record = releases.read_release_record(client.select, base, release_id)
         in_store = _store_counts(client, base, release_id) if record else {}
-        complete = record is not None and record["graphs"] == declared and in_store == declared
+        complete = (record is not None and record["graphs"] == declared and in_store == declared
+                    and record["layout"] == releases.LAYOUT and record["shapes"] == shapes_declared
+                    and _shapes_in_store(client, base, release_id, shapes_declared) == shapes_declared)
         if complete:
             notes.append(f"release {release_id} is already loaded, {sum(declared.values())} triples")
         else:
@@ -434,7 +455,7 @@ def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_u
     if not complete:
         method = "graph-store" if endpoints.graph_store else "insert-data"
         try:
-            in_store = _load(client, release_dir, manifest, progress, chunk_triples)
+            in_store, shapes_loaded = _load(client, release_dir, manifest, progress, chunk_triples)
         except PublishError as exc:
             if current != release_id:
                 _forget(client, base, release_id, progress)
@@ -444,7 +465,7 @@ def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_u
     with progress.stage("switch") as notes:
         update = releases.switch_update(base, current, release_id)
         if not complete:
-            update = releases.record_release_update(base, manifest) + " ;\n" + update
+            update = releases.record_release_update(base, manifest, shapes=shapes_loaded) + " ;\n" + update
         try:
             client.update(update, "the switch of the release pointer")
             now = releases.current_release(client.select, base)
@@ -467,8 +488,21 @@ def _store_counts(client: StoreClient, base: str, release_id: str) -> dict[str, 
     return {iri: client.count(stored[part]) for part, iri in releases.canonical_graphs(base).items()}
 
 
+def _shapes_count(release_dir: Path) -> int | None:
+    with tempfile.TemporaryDirectory(prefix="haven-publish-") as tmp:
+        found = shapes_file(release_dir, Path(tmp))
+    return found[1] if found else None
+
+
+def _shapes_in_store(client: StoreClient, base: str, release_id: str, expected: int | None) -> int | None:
+    """Triples in the release's shapes graph (None when none are expected and none are there)."""
+    count = client.count(releases.shapes_graph(base, release_id))
+    return None if expected is None and count == 0 else count
+
+
 def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Progress,
-          chunk_triples: int) -> dict[str, int]:
+          chunk_triples: int) -> tuple[dict[str, int], int | None]:
+    """Loads the release's graphs and shapes; (verified counts by canonical graph, shapes triples or None)."""
     base, release_id = str(manifest["base"]), str(manifest["id"])
     stored = releases.release_graphs(base, release_id)
     canonical = releases.canonical_graphs(base)
@@ -476,6 +510,8 @@ def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Prog
         with progress.stage("split") as notes:
             files = split_graphs(release_dir, manifest, Path(tmp))
             notes.append(f"{len(files)} graphs from {release_dir / 'haven.nq'}")
+            shapes = shapes_file(release_dir, Path(tmp))
+            notes.append(f"{shapes[1]} shape triples" if shapes else "no shapes.ttl")
         # whatever an earlier attempt left under this release's names (a stale record, half-loaded graphs)
         # goes first, so the graphs start empty and the record is written once, after the verification
         client.update(" ;\n".join(releases.drop_release_updates(base, release_id)),
@@ -484,14 +520,22 @@ def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Prog
             with progress.stage(f"load {part}") as notes:
                 _load_graph(client, stored[part], files[canonical[part]], chunk_triples)
                 notes.append(f"{manifest['graphs'].get(canonical[part], 0)} triples into <{stored[part]}>")
+        if shapes:
+            with progress.stage("load shapes") as notes:
+                _load_graph(client, releases.shapes_graph(base, release_id), shapes[0], chunk_triples)
+                notes.append(f"{shapes[1]} triples into <{releases.shapes_graph(base, release_id)}>")
+    shapes_expected = shapes[1] if shapes else None
     with progress.stage("verify") as notes:
         counts = _store_counts(client, base, release_id)
         wrong = {iri: n for iri, n in counts.items() if n != int(manifest["graphs"].get(iri, 0))}
+        shapes_found = _shapes_in_store(client, base, release_id, shapes_expected)
+        if shapes_found != shapes_expected:
+            wrong[releases.shapes_graph(base, release_id)] = shapes_found
         if wrong:
             raise PublishError("the store holds other triple counts than the build: " + ", ".join(
-                f"{iri} {n} (build {manifest['graphs'].get(iri, 0)})" for iri, n in wrong.items()))
+                f"{iri} {n} (build {manifest['graphs'].get(iri, shapes_expected)})" for iri, n in wrong.items()))
         notes.append(f"{sum(counts.values())} triples in {len(counts)} graphs, as built")
-    return counts
+    return counts, shapes_expected
 
 
 def _load_graph(client: StoreClient, graph: str, path: Path, chunk_triples: int) -> None:

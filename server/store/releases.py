@@ -4,7 +4,14 @@ A remote store may hold several releases side by side; readers must see exactly 
 switch from the old one to the new one in a single step. So:
 
 * release ``R`` lives in four fresh named graphs ``{base}graph/release/{R}/ontology|data|derived|metadata``
-  (loaded while the old release is still served; nothing a reader sees changes during the load);
+  (loaded while the old release is still served; nothing a reader sees changes during the load), with every
+  canonical graph IRI *inside* the triples renamed the same way (VoID's ``sd:name <{base}graph/data>``
+  becomes ``sd:name <.../release/R/data>``): the store is then the build under one renaming, so a reader
+  that maps the query's IRIs forward and the answer's back gets the embedded store's answer, whether a
+  graph name stands in GRAPH, VALUES, FILTER or a triple pattern (`rename_terms`, layout version 2);
+* the release's SHACL shapes live in ``{base}graph/release/{R}/shapes``, which is not part of the dataset
+  clients query (the embedded store does not hold them either) but lets a server answer /shapes without
+  the build folder;
 * the control graph ``{base}graph/control`` holds the pointer
   ``<{base}dataset> dcterms:hasVersion "R"`` (exactly one) and, for every *fully loaded* release, a record:
   ``<{base}graph/release/{R}> prov:generatedAtTime ..., void:triples ..., void:subset <.../data> ...`` with
@@ -26,6 +33,11 @@ from datetime import datetime, timezone
 
 #: the four graphs of a build, in the order the build writes them
 PARTS = ("ontology", "data", "derived", "metadata")
+#: the release's shapes graph: stored beside the four, never part of what clients query
+SHAPES = "shapes"
+#: version of this layout, recorded with every release. 2: graph IRIs inside the data are renamed too; a
+#: release recorded without it (layout 1) holds canonical names in its data and must be published again
+LAYOUT = 2
 
 DCTERMS = "http://purl.org/dc/terms/"
 PROV = "http://www.w3.org/ns/prov#"
@@ -82,10 +94,41 @@ def release_graphs(base: str, release_id: str) -> dict[str, str]:
     return {part: f"{node}/{part}" for part in PARTS}
 
 
+def shapes_graph(base: str, release_id: str) -> str:
+    return f"{release_node(base, release_id)}/{SHAPES}"
+
+
+def layout_node(base: str) -> str:
+    return f"{base}graph/layout/{LAYOUT}"
+
+
 def graph_mapping(base: str, release_id: str) -> dict[str, str]:
     """canonical graph IRI → release graph IRI (the remote store maps client names with it, and back)."""
     canonical, stored = canonical_graphs(base), release_graphs(base, release_id)
     return {canonical[part]: stored[part] for part in PARTS}
+
+
+def rename_terms(line: bytes, names: Mapping[bytes, bytes]) -> bytes:
+    """An N-Triples line (``S P O .``) with each IRI term found in `names` (``<iri>`` → ``<iri>``) replaced.
+
+    Only whole terms in subject, predicate or object position change: the text of a literal, or a datatype
+    IRI, never does. The build writes one space between terms; an IRI and a blank node label hold none."""
+    if not any(name in line for name in names):
+        return line
+    subject, _, rest = line.partition(b" ")
+    predicate, _, rest = rest.partition(b" ")
+    body = rest.rstrip()
+    end = body[-1:] == b"."
+    obj = body[:-1].rstrip() if end else body
+    obj = names.get(obj, obj) if obj.startswith(b"<") else obj
+    tail = b" .\n" if end else b"\n"
+    return b" ".join((names.get(subject, subject), names.get(predicate, predicate), obj)) + tail
+
+
+def data_renaming(base: str, release_id: str) -> dict[bytes, bytes]:
+    """`rename_terms`' table for release `release_id`: canonical graph IRI term → the release's."""
+    return {f"<{canonical}>".encode(): f"<{stored}>".encode()
+            for canonical, stored in graph_mapping(base, release_id).items()}
 
 
 def is_internal_graph(base: str, iri: str) -> bool:
@@ -125,15 +168,20 @@ def read_release_record(query_fn: QueryFn, base: str, release_id: str) -> dict |
     parts: dict[str, int] = {}
     canonical = canonical_graphs(base)
     stored = {iri: part for part, iri in release_graphs(base, release_id).items()}
+    subsets: dict[str, int] = {}
     for row in query_fn(release_record_query(base, release_id)):
         if row.get("part") is not None:
             part = stored.get(_text(row["part"]))
+            subsets[_text(row["part"])] = int(_text(row["count"]))
             if part is not None:
                 parts[canonical[part]] = int(_text(row["count"]))
         elif row.get("p") is not None:
             facts[_text(row["p"])] = _text(row["o"])
     if f"{PROV}generatedAtTime" not in facts:
         return None
+    shapes = None
+    if shapes_graph(base, release_id) in subsets:
+        shapes = subsets[shapes_graph(base, release_id)]
     return {
         "id": release_id,
         "base": base,
@@ -142,6 +190,9 @@ def read_release_record(query_fn: QueryFn, base: str, release_id: str) -> dict |
         "triples": int(facts.get(f"{VOID}triples", sum(parts.values()))),
         "graphs": dict(sorted(parts.items())),
         "published": facts[f"{PROV}generatedAtTime"],
+        "layout": LAYOUT if facts.get(f"{DCTERMS}conformsTo") == layout_node(base) else 1,
+        #: triples of the release's shapes graph; None when the release was published without shapes
+        "shapes": shapes,
     }
 
 
@@ -169,10 +220,12 @@ def _literal(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r") + '"'
 
 
-def record_release_update(base: str, manifest: Mapping, published: datetime | None = None) -> str:
+def record_release_update(base: str, manifest: Mapping, published: datetime | None = None,
+                          shapes: int | None = None) -> str:
     """INSERT DATA of the record that marks release manifest["id"] as fully loaded (send it after the load).
 
-    `manifest` is the build's manifest.json; its "graphs" are keyed by canonical graph IRI."""
+    `manifest` is the build's manifest.json; its "graphs" are keyed by canonical graph IRI. `shapes` is
+    the number of triples loaded into the shapes graph (None: the release has no shapes)."""
     release_id = check_release_id(str(manifest["id"]))
     node = release_node(base, release_id)
     when = (published or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
@@ -182,7 +235,11 @@ def record_release_update(base: str, manifest: Mapping, published: datetime | No
         f"<{node}> <{PROV}generatedAtTime> {_literal(when)}^^<{XSD}dateTime> .",
         f"<{node}> <{DCTERMS}identifier> {_literal(release_id)} .",
         f"<{node}> <{VOID}triples> {int(manifest.get('triples', sum(counts.values())))} .",
+        f"<{node}> <{DCTERMS}conformsTo> <{layout_node(base)}> .",
     ]
+    if shapes is not None:
+        lines.append(f"<{node}> <{VOID}subset> <{shapes_graph(base, release_id)}> .")
+        lines.append(f"<{shapes_graph(base, release_id)}> <{VOID}triples> {int(shapes)} .")
     if manifest.get("created"):
         lines.append(f"<{node}> <{DCTERMS}created> {_literal(str(manifest['created']))} .")
     if manifest.get("version"):
@@ -223,8 +280,8 @@ def drop_release_updates(base: str, release_id: str) -> list[str]:
     The caller must not drop the release the pointer names."""
     node = release_node(base, release_id)
     graph = control_graph(base)
-    records = [node, *release_graphs(base, release_id).values()]
+    graphs = [*release_graphs(base, release_id).values(), shapes_graph(base, release_id)]
     # one DELETE WHERE per subject: DELETE WHERE allows no FILTER, and each is a plain pattern on every store
-    forget = [f"DELETE WHERE {{ GRAPH <{graph}> {{ <{iri}> ?p ?o }} }}" for iri in records]
-    drops = [f"DROP SILENT GRAPH <{iri}>" for iri in release_graphs(base, release_id).values()]
+    forget = [f"DELETE WHERE {{ GRAPH <{graph}> {{ <{iri}> ?p ?o }} }}" for iri in [node, *graphs]]
+    drops = [f"DROP SILENT GRAPH <{iri}>" for iri in graphs]
     return forget + drops

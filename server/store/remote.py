@@ -6,8 +6,13 @@ What a client sees must not depend on the engine, so this backend absorbs the di
   against the release the control graph's pointer names, read at most once a second and pinned for the
   whole HTTP request (Flask's `g`), so one response never mixes two releases and a switch shows within ~1 s.
 * **canonical graph names.** The default graph is the union of the release's four graphs, the named graphs
-  are those four, sent as protocol `default-graph-uri` / `named-graph-uri`; graph names in the query are
-  mapped to the release's (`haven.store.rewrite`) and mapped back in every answer.
+  are those four, sent as protocol `default-graph-uri` / `named-graph-uri`; canonical graph IRIs in the
+  query, wherever they stand (GRAPH, FROM, VALUES, BIND, FILTER, triple patterns), are mapped to the
+  release's (`haven.store.rewrite`), as the publisher mapped them inside the data, and mapped back in every
+  answer. The release's own names, written by a client, become names that exist nowhere (the embedded store
+  has no such graphs or terms) and come back as written.
+* **release documents.** The shapes graph and the dumps come from the store too (`shapes`, `dump_quads`),
+  so a replica needs no build folder.
 * **same formats, same cap.** Answers are fetched in one format each engine speaks (SPARQL JSON results,
   N-Triples/Turtle), parsed as a stream, capped at the result limit, and re-serialised by the very code the
   embedded workers use (`haven.store.worker`), so JSON-LD, CSV, capping notes and prefixes are identical.
@@ -88,12 +93,20 @@ class RemoteStore(Store):
             if release is None:
                 raise StoreError(f"the store at {self.url} holds no published Haven release "
                                  f"(no pointer in <{releases.control_graph(self.base)}>; run `haven publish`)")
+            self._check_layout(release)
             cached = (time.monotonic(), release)
             with self._lock:
                 self._pointer = cached
         if pinned is not None:
             pinned[self] = cached[1]
         return cached[1]
+
+    def _check_layout(self, release: str) -> None:
+        record = self._record(release)
+        if record.get("layout", releases.LAYOUT) != releases.LAYOUT:
+            raise StoreError(f"release {release} in the store at {self.url} was published by an older Haven "
+                             f"(store layout {record.get('layout')}, this server reads {releases.LAYOUT}): "
+                             "publish it again with `haven publish --force`")
 
     def _pointer_rows(self, query: str):
         return [{k: v for k, v in row.items()} for row in self._select_terms(query, [], [], POINTER_TIMEOUT)]
@@ -104,18 +117,61 @@ class RemoteStore(Store):
 
     @property
     def manifest(self) -> dict:
-        release = self._current()
+        return self._record(self._current())
+
+    def _record(self, release: str) -> dict:
         if release not in self._records:
             record = releases.read_release_record(self._pointer_rows, self.base, release) or {"id": release}
             self._records[release] = record
         return self._records[release]
 
-    def _mapping(self, release: str) -> tuple[dict[str, str], dict[str, str], str]:
+    # -- release documents ----------------------------------------------------------------------------
+    def shapes(self, timeout=None) -> rdflib.Graph | None:
+        """The release's SHACL shapes as published beside its graphs; None when it was published without."""
+        release = self._current()
+        if self._record(release).get("shapes") is None:
+            return None
+        graph = rdflib.Graph()
+        for triple in self._stored_graph(releases.shapes_graph(self.base, release), {}, timeout):
+            graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+        return graph
+
+    def dump_quads(self, timeout=None) -> Iterator[ox.Quad]:
+        """Every quad of the release, with canonical graph names inside and as graph names (what haven.nq
+        holds); raises StoreError rather than give a dump the store cut short."""
+        release = self._current()
+        forward, backward, _, _ = self._mapping(release)
+        for canonical, stored in forward.items():
+            name = ox.NamedNode(canonical)
+            for triple in self._stored_graph(stored, backward, timeout):
+                yield ox.Quad(triple.subject, triple.predicate, triple.object, name)
+
+    def _stored_graph(self, graph: str, backward: dict[str, str], timeout) -> Iterator[ox.Triple]:
+        """All triples of one stored graph, sent as written (a graph clients cannot name), mapped back."""
+        query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+        deadline = time.monotonic() + (timeout or self.query_timeout)
+        for triple in self._fetch_triples(query, [graph], [graph], backward, deadline):
+            if triple is _CUT:
+                raise StoreError(f"the store cut the triples of <{graph}> at its row limit; raise the store's "
+                                 "result limit (Virtuoso: ResultSetMaxRows) to serve this release's documents")
+            yield triple
+
+    def _mapping(self, release: str) -> tuple[dict[str, str], dict[str, str], str, dict[str, str]]:
+        """(canonical → stored graph names, stored → canonical for answers, the absent graph, constants).
+
+        `constants` maps every IRI constant of a query: canonical names to the release's, and the release's
+        own graph names (which a client may have learnt) to stand-ins that match nothing, as on the
+        embedded store; `backward` turns the stand-ins back into what the client wrote."""
         forward = releases.graph_mapping(self.base, release)
         backward = {stored: canonical for canonical, stored in forward.items()}
         # a name the layout never creates: any graph that is not the release's reads as empty
         absent = f"{releases.release_node(self.base, release)}/absent"
-        return forward, backward, absent
+        constants = dict(forward)
+        for stored in [*forward.values(), releases.shapes_graph(self.base, release)]:
+            stand_in = f"{absent}/{stored.rsplit('/', 1)[1]}"
+            constants[stored] = stand_in
+            backward[stand_in] = stored
+        return forward, backward, absent, constants
 
     def _prepare(self, query: str, base_iri: str | None, default_graph_uris=None, named_graph_uris=None):
         """(query text, default graphs, named graphs, backward map) for the current release.
@@ -125,7 +181,7 @@ class RemoteStore(Store):
         so an empty side of the dataset is sent as the one graph that cannot exist. A `GRAPH <g>` for a `g`
         outside the named graphs is pointed at that same empty graph, which is itself in the named set:
         Virtuoso counts one row (`COUNT(*)` = 1) over a GRAPH outside its `named-graph-uri` set."""
-        forward, backward, absent = self._mapping(self._current())
+        forward, backward, absent, constants = self._mapping(self._current())
         to_release = lambda iri: forward.get(iri, absent)  # noqa: E731 - the rewrite's callback
         rewritten = rewrite_graph_names(query, to_release, base_iri)
         if default_graph_uris or named_graph_uris:
@@ -139,7 +195,8 @@ class RemoteStore(Store):
         named = list(dict.fromkeys(named))
         visible = set(named)
         rewritten = rewrite_graph_names(query, to_release, base_iri,
-                                        lambda iri: forward[iri] if forward.get(iri) in visible else absent)
+                                        lambda iri: forward[iri] if forward.get(iri) in visible else absent,
+                                        lambda iri: constants.get(iri, iri))
         named.append(absent)
         return rewritten, defaults, named, backward
 
@@ -209,6 +266,10 @@ class RemoteStore(Store):
                 return
         else:
             text = rewritten.text
+        yield from self._fetch_triples(text, defaults, named, backward, deadline)
+
+    def _fetch_triples(self, text, defaults, named, backward, deadline) -> Iterator[ox.Triple]:
+        """The triples of a CONSTRUCT, mapped back; `_CUT` last when the store cut the answer."""
         with self._send(text, GRAPH_ACCEPT, defaults, named, _remaining(deadline)) as response:
             media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             fmt = _GRAPH_PARSERS.get(media_type)
@@ -252,16 +313,16 @@ class RemoteStore(Store):
 
     def _describe(self, query, base_iri, rewritten, defaults, named, backward, deadline):
         """The CONSTRUCT (and its dataset) giving what the embedded store's DESCRIBE gives."""
+        # the rewritten text already names the store's terms, and so do the SELECT's answers: no mapping here
         targets = describe_targets(rewritten.text, base_iri)
         resources = list(targets.constants)
         if targets.select is not None:
             for row in self._select_terms(targets.select, defaults, named, _remaining(deadline)):
-                resources.extend(_map_term(t, backward).value for t in row.values() if isinstance(t, ox.NamedNode))
+                resources.extend(t.value for t in row.values() if isinstance(t, ox.NamedNode))
         resources = list(dict.fromkeys(resources))
         if not resources:
             return None, defaults, named
-        forward = {canonical: stored for stored, canonical in backward.items()}
-        return description_query([forward.get(r, r) for r in resources]), defaults, named
+        return description_query(resources), defaults, named
 
     # -- transport ------------------------------------------------------------------------------------
     def _select_terms(self, query, defaults, named, timeout) -> list[dict[str, object]]:

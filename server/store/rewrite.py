@@ -5,10 +5,12 @@ inside them is touched):
 
 * graph names: a remote store holds each release under its own graph names (`haven.store.releases`), while
   clients name the canonical ones (`{base}graph/data`). Every graph *name position* — after FROM, FROM
-  NAMED and GRAPH — is mapped; an IRI elsewhere (a subject that happens to be a graph IRI, as in VoID) is
-  data and stays as written. Any name that is not one of the release's graphs maps to a graph that does
-  not exist, so FROM <http://remote/...> or the store's control graph read as empty: nothing is fetched
-  and nothing internal shows through. FROM / FROM NAMED clauses are taken *out* of the text and returned
+  NAMED and GRAPH — is mapped; any name there that is not one of the release's graphs maps to a graph that
+  does not exist, so FROM <http://remote/...> or the store's control graph read as empty: nothing is
+  fetched and nothing internal shows through. The caller may also map every other IRI constant
+  (`map_constant`): the publisher renames graph IRIs in the data the same way (VoID's `sd:name` objects),
+  so a graph name in VALUES, BIND or FILTER, or one joined from the metadata to GRAPH ?g, meets the same
+  name on both sides, and answers map back to the canonical names. FROM / FROM NAMED clauses are taken *out* of the text and returned
   as lists, for the caller to send as protocol parameters: Virtuoso adds a FROM in the text to the
   protocol's `default-graph-uri` graphs instead of letting the protocol's dataset win, so the dataset must
   reach the store one way only.
@@ -81,9 +83,12 @@ def _significant(text: str) -> list[tuple[str, str, int, int]]:
 
 
 def rewrite_graph_names(query: str, map_graph: Callable[[str], str], base_iri: str | None = None,
-                        map_graph_pattern: Callable[[str], str] | None = None) -> Rewritten:
-    """The query without its FROM / FROM NAMED clauses (their `map_graph(iri)` are listed in the result) and
-    with every `GRAPH <iri>` replaced by `GRAPH <map_graph_pattern(iri)>` (default: `map_graph`)."""
+                        map_graph_pattern: Callable[[str], str] | None = None,
+                        map_constant: Callable[[str], str] | None = None) -> Rewritten:
+    """The query without its FROM / FROM NAMED clauses (their `map_graph(iri)` are listed in the result), with
+    every `GRAPH <iri>` replaced by `GRAPH <map_graph_pattern(iri)>` (default: `map_graph`) and, given
+    `map_constant`, every other IRI constant (triple patterns, VALUES, BIND, FILTER, projections, templates)
+    by `<map_constant(iri)>` where that differs. Datatype IRIs (after ``^^``) stay: they name no resource."""
     map_pattern = map_graph_pattern or map_graph
     text = unescape(query)
     prologue = _Prologue(base_iri)
@@ -118,9 +123,19 @@ def rewrite_graph_names(query: str, map_graph: Callable[[str], str], base_iri: s
                     edits.append((toks[j][2], toks[j][3], f"<{map_pattern(iri)}>"))
             i = j + 1
             continue
+        if map_constant is not None and kind in {"iri", "pname"} and not _after_datatype_marker(toks, i):
+            iri = prologue.resolve(kind, value)
+            if iri is not None:
+                mapped = map_constant(iri)
+                if mapped != iri:
+                    edits.append((toks[i][2], toks[i][3], f"<{mapped}>"))
         i += 1
     result.text = _apply(text, edits)
     return result
+
+
+def _after_datatype_marker(toks, i: int) -> bool:
+    return i >= 2 and toks[i - 1][:2] == ("other", "^") and toks[i - 2][:2] == ("other", "^")
 
 
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
