@@ -12,6 +12,7 @@ import threading
 import types
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS, VOID
 
@@ -200,19 +201,28 @@ _dump_lock = threading.Lock()
 _FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
 
 
-def dump_file(release: Path, settings: Settings, release_id: str, ext: str) -> Path | None:
+def dump_file(release: Path | None, settings: Settings, release_id: str, ext: str,
+              store: Store | None = None) -> Path | None:
     """The dump in format `ext`: N-Quads is the release's own file; the others are written once per release
-    into a cache folder next to the releases (never into the release, which is immutable once published)."""
-    source = release / "haven.nq"
-    if not source.is_file():
-        return None
+    into a cache folder next to the releases (never into the release, which is immutable once published).
+
+    Without the release folder (`release` None or lacking haven.nq), a store that can list its quads (a
+    remote store: `dump_quads`) gives the N-Quads, written once per release into the same cache folder."""
+    source = release / "haven.nq" if release is not None else None
+    cache = Path(settings.build_dir) / "cache" / (release_id or "unversioned")
+    if source is None or not source.is_file():
+        if not hasattr(store, "dump_quads"):
+            return None
+        source = cache / "haven.nq"
+        with _dump_lock:
+            if not source.is_file():
+                _write_once(source, lambda path: ox.serialize(store.dump_quads(), output=path,
+                                                              format=ox.RdfFormat.N_QUADS))
     if ext == "nq":
         return source
-    cache = Path(settings.build_dir) / "cache" / (release_id or "unversioned")
     target = cache / f"haven.{ext}"
     with _dump_lock:
         if not target.is_file():
-            cache.mkdir(parents=True, exist_ok=True)
             dataset = Dataset()
             dataset.parse(source, format="nquads")
             ns = namespaces(settings.base)
@@ -226,11 +236,22 @@ def dump_file(release: Path, settings: Settings, release_id: str, ext: str) -> P
                 for quad in dataset.quads((None, None, None, None)):
                     merged.add(quad[:3])
                 text = merged.serialize(format=_FORMATS[ext])
-            fd, tmp = tempfile.mkstemp(dir=cache, suffix=".part")
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(tmp, target)  # atomic: a concurrent reader sees the whole file or none
+            _write_once(target, lambda path: Path(path).write_text(text, encoding="utf-8"))
     return target
+
+
+def _write_once(target: Path, write) -> None:
+    """`write(path)` into a temporary file beside `target`, then renamed: a concurrent reader sees the whole
+    file or none, and a failed write leaves nothing behind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _json_ld_dump(dataset: Dataset, context: dict) -> str:

@@ -66,6 +66,19 @@ def release_dir() -> Path:
     return Path(current_app.config.get("HAVEN_RELEASE_DIR") or settings().current_release)
 
 
+def local_release() -> Path | None:
+    """The folder of the release being served, when this host has it: always for the embedded store; for a
+    remote store only if the build folder holds that very release (a replica may hold none, or another)."""
+    path = release_dir()
+    if getattr(current_store(), "release_dir", None) is not None:
+        return path
+    try:
+        found = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("id")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return path if found is not None and str(found) == current_store().release_id else None
+
+
 def url_map() -> UrlMap:
     return UrlMap(base=settings().base, host_root=request.url_root)
 

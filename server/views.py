@@ -17,7 +17,7 @@ from haven.catalogue import (
     dump_file, example_queries, landing_facts, ontology_graph, ontology_html, void_graph, void_view,
 )
 from haven.linkeddata import (
-    HTML, context_document, current_store, negotiate, not_acceptable, per_release, release_dir, release_modified,
+    HTML, context_document, current_store, local_release, negotiate, not_acceptable, per_release, release_modified,
     serialize, settings, url_map,
 )
 from haven.representation import document_response, etag_for
@@ -131,15 +131,28 @@ def shapes():
     media_type, refusal = _negotiated(DOCUMENT_OFFERS)
     if refusal:
         return refusal
-    path = release_dir() / "shapes.ttl"
-    if not path.is_file():
-        abort(404)
+    local = local_release()
+    path = local / "shapes.ttl" if local is not None else None
+    if path is not None and path.is_file():
+        def graph():
+            return per_release("shapes", lambda: Graph().parse(path, format="turtle"))
 
-    def graph():
-        return per_release("shapes", lambda: Graph().parse(path, format="turtle"))
+        def html():
+            return render_template("shapes.html", turtle=path.read_text(encoding="utf-8"))
+    else:
+        # no build folder for this release here: the shapes the publisher put beside the release's graphs
+        store = current_store()
+        if local is not None or not hasattr(store, "shapes"):
+            abort(404)
+        stored = per_release("shapes", store.shapes)
+        if stored is None:
+            abort(404)
 
-    def html():
-        return render_template("shapes.html", turtle=path.read_text(encoding="utf-8"))
+        def graph():
+            return stored
+
+        def html():
+            return render_template("shapes.html", turtle=serialize(stored, "text/turtle"))
 
     return _rdf_or_html(graph, html, media_type)
 
@@ -179,7 +192,7 @@ def dump(ext: str):
         abort(404)
     media_type = DUMPS[ext]
     store = current_store()
-    path = dump_file(release_dir(), settings(), store.release_id, ext)
+    path = dump_file(local_release(), settings(), store.release_id, ext, store)
     if path is None:
         abort(404)
     response = send_file(path, mimetype=media_type, conditional=True,
