@@ -422,6 +422,14 @@ def parse_size(text: str) -> int:
     return int(text)
 
 
+def format_size(triples: int) -> str:
+    """The inverse of parse_size, for labels: 10_000_000 → "10M", 100_000 → "100k"."""
+    for suffix, factor in (("M", 1_000_000), ("k", 1_000)):
+        if triples >= factor and triples % factor == 0:
+            return f"{triples // factor}{suffix}"
+    return str(triples)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--triples", type=parse_size, required=True, help="data triples to write (10k, 1M...)")
