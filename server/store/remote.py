@@ -9,8 +9,8 @@ What a client sees must not depend on the engine, so this backend absorbs the di
   are those four, sent as protocol `default-graph-uri` / `named-graph-uri`; canonical graph IRIs in the
   query, wherever they stand (GRAPH, FROM, VALUES, BIND, FILTER, triple patterns), are mapped to the
   release's (`haven.store.rewrite`), as the publisher mapped them inside the data, and mapped back in every
-  answer. The release's own names, written by a client, become names that exist nowhere (the embedded store
-  has no such graphs or terms) and come back as written.
+  answer. The layout's own names (the release's graphs, the control graph), written by a client, become
+  names that exist nowhere (as on the embedded store) and come back as written.
 * **release documents.** The shapes graph and the dumps come from the store too (`shapes`, `dump_quads`),
   so a replica needs no build folder.
 * **same formats, same cap.** Answers are fetched in one format each engine speaks (SPARQL JSON results,
@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 POINTER_TIMEOUT = 3.0
 #: seconds a pointer read stays valid (a publish is seen within this time)
 POINTER_TTL = 1.0
+#: seconds one request for a release document (the shapes, a graph of a dump, one page of it) may take: these
+#: are read once per release, and a big graph streams for longer than a client query may run
+DOCUMENT_TIMEOUT = 600.0
 #: HTTP timeout beyond the query timeout, so that the store's own timeout (or ours) fires first
 HTTP_MARGIN = 2.0
 
@@ -140,38 +143,49 @@ class RemoteStore(Store):
         """Every quad of the release, with canonical graph names inside and as graph names (what haven.nq
         holds); raises StoreError rather than give a dump the store cut short."""
         release = self._current()
-        forward, backward, _, _ = self._mapping(release)
+        forward, backward, _ = self._mapping(release)
         for canonical, stored in forward.items():
             name = ox.NamedNode(canonical)
             for triple in self._stored_graph(stored, backward, timeout):
                 yield ox.Quad(triple.subject, triple.predicate, triple.object, name)
 
     def _stored_graph(self, graph: str, backward: dict[str, str], timeout) -> Iterator[ox.Triple]:
-        """All triples of one stored graph, sent as written (a graph clients cannot name), mapped back."""
+        """All triples of one stored graph, sent as written (a graph clients cannot name), mapped back.
+
+        A store that cuts answers at a row limit (Virtuoso's ResultSetMaxRows, which applies to CONSTRUCT
+        and to Graph Store GETs alike) is read in pages of a SELECT sorted in a subquery: Virtuoso refuses
+        `ORDER BY ... OFFSET` past 10,000 rows at the top level ("SR353"), not inside a subquery, and its
+        blank node ids are stable across requests, so the pages join up."""
+        timeout = timeout or DOCUMENT_TIMEOUT
+        with self._send("ASK {}", RESULTS_JSON, [graph], [graph], POINTER_TIMEOUT) as probe:
+            cap = self._silent_row_cap(probe.headers.get("Server", ""))
+        if cap:
+            yield from self._paged_graph(graph, backward, max(1, cap - 1), timeout)
+            return
         query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
-        deadline = time.monotonic() + (timeout or self.query_timeout)
-        for triple in self._fetch_triples(query, [graph], [graph], backward, deadline):
+        for triple in self._fetch_triples(query, [graph], [graph], backward, time.monotonic() + timeout):
             if triple is _CUT:
-                raise StoreError(f"the store cut the triples of <{graph}> at its row limit; raise the store's "
-                                 "result limit (Virtuoso: ResultSetMaxRows) to serve this release's documents")
+                raise StoreError(f"the store cut the triples of <{graph}> at its row limit")
             yield triple
 
-    def _mapping(self, release: str) -> tuple[dict[str, str], dict[str, str], str, dict[str, str]]:
-        """(canonical → stored graph names, stored → canonical for answers, the absent graph, constants).
+    def _paged_graph(self, graph: str, backward: dict[str, str], page: int, timeout: float) -> Iterator[ox.Triple]:
+        inner = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} ORDER BY ?s ?p ?o"
+        offset = 0
+        while True:
+            rows = self._select_terms(f"SELECT ?s ?p ?o WHERE {{ {{ {inner} }} }} LIMIT {page} OFFSET {offset}",
+                                      [graph], [graph], timeout)
+            for row in rows:
+                yield ox.Triple(*(_map_term(row[v], backward) for v in ("s", "p", "o")))
+            if len(rows) < page:
+                return
+            offset += page
 
-        `constants` maps every IRI constant of a query: canonical names to the release's, and the release's
-        own graph names (which a client may have learnt) to stand-ins that match nothing, as on the
-        embedded store; `backward` turns the stand-ins back into what the client wrote."""
+    def _mapping(self, release: str) -> tuple[dict[str, str], dict[str, str], str]:
         forward = releases.graph_mapping(self.base, release)
         backward = {stored: canonical for canonical, stored in forward.items()}
         # a name the layout never creates: any graph that is not the release's reads as empty
         absent = f"{releases.release_node(self.base, release)}/absent"
-        constants = dict(forward)
-        for stored in [*forward.values(), releases.shapes_graph(self.base, release)]:
-            stand_in = f"{absent}/{stored.rsplit('/', 1)[1]}"
-            constants[stored] = stand_in
-            backward[stand_in] = stored
-        return forward, backward, absent, constants
+        return forward, backward, absent
 
     def _prepare(self, query: str, base_iri: str | None, default_graph_uris=None, named_graph_uris=None):
         """(query text, default graphs, named graphs, backward map) for the current release.
@@ -181,7 +195,7 @@ class RemoteStore(Store):
         so an empty side of the dataset is sent as the one graph that cannot exist. A `GRAPH <g>` for a `g`
         outside the named graphs is pointed at that same empty graph, which is itself in the named set:
         Virtuoso counts one row (`COUNT(*)` = 1) over a GRAPH outside its `named-graph-uri` set."""
-        forward, backward, absent, constants = self._mapping(self._current())
+        forward, backward, absent = self._mapping(self._current())
         to_release = lambda iri: forward.get(iri, absent)  # noqa: E731 - the rewrite's callback
         rewritten = rewrite_graph_names(query, to_release, base_iri)
         if default_graph_uris or named_graph_uris:
@@ -194,11 +208,25 @@ class RemoteStore(Store):
         defaults = list(dict.fromkeys(defaults)) or [absent]
         named = list(dict.fromkeys(named))
         visible = set(named)
+        # IRI constants: canonical graph names become the release's, as the publisher renamed them in the
+        # data. The layout's own names (the release's graphs, the control graph), which exist nowhere on the
+        # embedded store, become stand-ins that name nothing, come back as written, and are in the named set
+        # (Virtuoso's COUNT(*) over a GRAPH outside that set is 1, not 0, however the name reaches GRAPH)
+        stand_ins: dict[str, str] = {}
+
+        def constant(iri: str) -> str:
+            if iri in forward:
+                return forward[iri]
+            if releases.is_internal_graph(self.base, iri):
+                return stand_ins.setdefault(iri, f"{absent}/{len(stand_ins)}")
+            return iri
+
         rewritten = rewrite_graph_names(query, to_release, base_iri,
                                         lambda iri: forward[iri] if forward.get(iri) in visible else absent,
-                                        lambda iri: constants.get(iri, iri))
+                                        constant)
         named.append(absent)
-        return rewritten, defaults, named, backward
+        named.extend(stand_ins.values())
+        return rewritten, defaults, named, {**backward, **{v: k for k, v in stand_ins.items()}}
 
     # -- trusted queries ------------------------------------------------------------------------------
     def rows(self, query, timeout=None):
