@@ -134,6 +134,7 @@ QUERIES = {
     "projected constant": "SELECT ?x WHERE { BIND(<{G}metadata> AS ?x) }",
     "literal spelling a graph IRI": f'SELECT ?c WHERE {{ ?s <{RDFS}comment> ?c FILTER(CONTAINS(?c, "graph/data")) }}',
     "datatype IRI": 'SELECT ?x WHERE { BIND("1"^^<{G}data> AS ?x) }',
+    "graph names projected as strings": "SELECT DISTINCT (STR(?g) AS ?name) WHERE { GRAPH ?g { ?s ?p ?o } }",
     "graph names as strings": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
                               'FILTER(STRSTARTS(STR(?g), "{G}")) }',
     # the store's own names for the release, written by a client, name nothing (as on the embedded store)
@@ -369,8 +370,34 @@ def test_a_release_published_by_an_older_layout_is_refused_then_republished(tmp_
                     f"{{ <{releases.release_node(base, 'old-1')}> <{releases.DCTERMS}conformsTo> ?l }} }}")
     with pytest.raises(StoreError, match="older Haven"):
         RemoteStore(oxigraph.query_url, Settings(base=base))
-    with pytest.raises(PublishError, match="--force"):
+    with pytest.raises(PublishError, match="older layout.*--force"):
         publish(release, oxigraph.url)
     assert publish(release, oxigraph.url, force=True).loaded
     store = RemoteStore(oxigraph.query_url, Settings(base=base))
     assert store.manifest["layout"] == releases.LAYOUT
+
+
+def test_a_running_server_serves_a_release_once_it_is_republished_in_this_layout(tmp_path, oxigraph):
+    base = f"http://example.org/{uuid.uuid4().hex[:12]}/"
+    release = make_release(tmp_path / "r", base, "old-2")
+    publish(release, oxigraph.url)
+    store = RemoteStore(oxigraph.query_url, Settings(base=base), pointer_ttl=0)
+    layout = (f"GRAPH <{releases.control_graph(base)}> "
+              f"{{ <{releases.release_node(base, 'old-2')}> <{releases.DCTERMS}conformsTo> ?l }}")
+    oxigraph.update(f"DELETE WHERE {{ {layout} }}")
+    store._records.clear()  # as after a restart of the server process, or a release it had not read yet
+    with pytest.raises(StoreError, match="older Haven"):
+        store.release_id
+    publish(release, oxigraph.url, force=True)
+    assert store.release_id == "old-2"
+
+
+def test_the_local_folder_of_the_served_release_is_used_as_it_is(tmp_path, oxigraph):
+    base = f"http://example.org/{uuid.uuid4().hex[:12]}/"
+    release = make_release(tmp_path / "r", base, "local-1")
+    publish(release, oxigraph.url)
+    client = _app(build_folder(tmp_path / "b", release), base, oxigraph.query_url)
+    assert client.get("/dumps/haven.nq").data == (release / "haven.nq").read_bytes()
+    shapes = client.get("/shapes", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "@prefix hsh:" in shapes.replace("&#64;", "@")  # the source file's text, prefixes as written
+    assert not (tmp_path / "b" / "build" / "cache" / "local-1" / "haven.nq").exists()

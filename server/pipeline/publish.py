@@ -445,6 +445,11 @@ def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_u
     if complete and current == release_id:
         progress.say(f"release {release_id} is already published at {url}; nothing changed")
         return result(loaded=False, switched=False, dropped=[], counts=in_store, method="none")
+    if current == release_id and not force and record is not None and record["layout"] != releases.LAYOUT:
+        raise PublishError(
+            f"the store serves release {release_id} in an older layout (graph IRIs inside the data not renamed, "
+            "no shapes): servers of this version refuse it; publish another build, or repeat with --force to "
+            "reload it in place (not atomic)")
     if current == release_id and not force:
         raise PublishError(
             f"the store serves release {release_id} but its graphs do not match the build "

@@ -107,6 +107,8 @@ class RemoteStore(Store):
     def _check_layout(self, release: str) -> None:
         record = self._record(release)
         if record.get("layout", releases.LAYOUT) != releases.LAYOUT:
+            # read again next time: `haven publish --force` reloads the release under the same id
+            self._records.pop(release, None)
             raise StoreError(f"release {release} in the store at {self.url} was published by an older Haven "
                              f"(store layout {record.get('layout')}, this server reads {releases.LAYOUT}): "
                              "publish it again with `haven publish --force`")
@@ -509,9 +511,15 @@ class _VirtuosoBlankNodes:
         return out if out else self.read(size)
 
 
+_XSD_STRING = ox.NamedNode("http://www.w3.org/2001/XMLSchema#string")
+
+
 def _map_term(term, backward: dict[str, str]):
     if isinstance(term, ox.NamedNode) and term.value in backward:
         return ox.NamedNode(backward[term.value])
+    # STR(?g) of a graph name: the text of a stored name is the layout's, which clients never see
+    if isinstance(term, ox.Literal) and term.datatype == _XSD_STRING and term.value in backward:
+        return ox.Literal(backward[term.value])
     return term
 
 
