@@ -1,11 +1,13 @@
 """The benchmark: one command, every engine side by side on the same generated data, in one run.
 
-    .venv/bin/python bench/run.py --sizes 10k,100k [--work /tmp/haven-bench] [--duration 10]
+    .venv/bin/python bench/run.py --sizes 10k,100k [--publish-size 10M] [--work /tmp/haven-bench] [--duration 10]
 
-For each size: generate a source tree (bench/generate.py), build it (stage times and peak RSS), load it into
-each store, start each server (time to ready), then measure entity dereference (wrk, c=1 and c=16) and the
-competency questions' latency. Prints the tables and writes docs/benchmarks.md. A piece that is missing
-(an engine not installed, a command not written yet) is reported as "not measured: <reason>", never guessed.
+For each size: generate a source tree (bench/generate.py), build it with `haven build` (stage times and peak
+RSS), load it into each store, start each server (time to ready), then measure entity dereference (wrk, c=1
+and c=16) and the competency questions' latency. `--publish-size` adds the publish step (build, `haven publish
+--to` Oxigraph, `haven serve --store` over it). Prints the tables and writes docs/benchmarks.md with a Targets
+table computed from the results. A piece that is missing (an engine not installed, a command not written
+yet) is reported as "not measured: <reason>", never guessed.
 """
 from __future__ import annotations
 
@@ -757,7 +759,7 @@ def render(report: dict) -> str:
     if len(runs) == 1:
         head = [f"Command: `{runs[0][0]}`  ", f"Run: {runs[0][1]} ({report['seconds']:.0f} s)"]
     else:  # --merge: rows measured by separate commands, each named with its sections
-        head = ["Commands (rows measured by separate runs, kept together with `--merge`):", ""] + [
+        head = ["Commands (rows measured by separate runs; each is listed with the sections it measured):", ""] + [
             f"- `{command}` ({started}): "
             + ", ".join(row_title(r) for r in report["rows"]
                         if (r.get("command"), r.get("started")) == (command, started))
@@ -792,8 +794,8 @@ def stage_columns(builds: list[dict]) -> list[str]:
 
 
 def build_name(b: dict) -> str:
-    if not b.get("command"):  # results saved before builds recorded their command
-        return "haven build (command not recorded)"
+    if not b.get("command"):  # not run (--prebuilt), or results saved before builds recorded their command
+        return "haven build"
     if "reasoner" not in b:  # not a `haven build` (the publish step's fallback names what it leaves out)
         return f"`{b['command']}`"
     ran = b.get("validator")
@@ -822,7 +824,8 @@ def render_row(row: dict) -> list[str]:
            f"release {fmt(row.get('release_triples'))} triples", ""]
     if row.get("error"):
         return out + [f"**{row['error']}**", ""]
-    builds = [row[k] for k in ("build", "compare", "fastbuild") if k in row]
+    builds = [row[k] for k in ("build", "compare", "fastbuild")  # fastbuild: results saved by older versions
+              if k in row and (k == "build" or row[k].get("error") != row["build"].get("error"))]
     out += ["### Build (seconds, peak RSS of the build's process tree while the stage ran)", ""] + build_table(builds)
     if row["build"].get("ok") and "store_built" in row["build"]:
         out += ["", "The build " + ("left" if row["build"]["store_built"] else "did not leave")
