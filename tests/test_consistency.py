@@ -27,7 +27,7 @@ def tree(tmp_path) -> Path:
 
 def reason(root: Path):
     sources = load_sources(root)
-    derived = derive(sources).graph
+    derived = derive(sources.store, sources.base).graph
     return check_consistency(sources.ontology, sources.data, derived, DEFAULT_BASE)
 
 

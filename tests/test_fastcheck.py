@@ -134,7 +134,7 @@ def at_scale(root):
     from haven.pipeline.derive import derive
     from haven.pipeline.sources import load_sources
     sources = load_sources(root)
-    derivation = derive(sources)
+    derivation = derive(sources.store, sources.base)
     union = [sources.graph_name("ontology"), sources.graph_name("data"), derivation.name]
     return check_consistency_at_scale(sources.store, union, sources.ontology, DEFAULT_BASE)
 

@@ -181,7 +181,7 @@ EXPECTED_DIRECT = {
 
 def test_derive_writes_inverse_symmetric_and_superproperty_closure(tree):
     sources = load_sources(tree)
-    derivation = derive(sources)
+    derivation = derive(sources.store, sources.base)
     assert set(derivation.graph) == EXPECTED_DIRECT
     assert (derivation.statements, derivation.seeded) == (3, 3)
 
@@ -193,13 +193,13 @@ def test_derive_closes_chains_through_an_inverse(tree):
         "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
         "haven:hasHead a owl:ObjectProperty . haven:ledBy rdfs:subPropertyOf haven:hasHead .\n")
     sources = load_sources(tree)
-    derived = derive(sources).graph
+    derived = derive(sources.store, sources.base).graph
     assert (HID["al-qaeda"], HAVEN.hasHead, HID["osama-bin-laden"]) in derived
 
 
 def test_every_derived_triple_has_a_statement_behind_it(tree):
     sources = load_sources(tree)
-    derived = derive(sources).graph
+    derived = derive(sources.store, sources.base).graph
     pairs = {frozenset((sources.data.value(st, HAVEN.subject), sources.data.value(st, HAVEN.object)))
              for st in sources.data.subjects(HAVEN.relation)}
     assert {frozenset((s, o)) for s, _, o in derived} <= pairs
@@ -211,14 +211,14 @@ def test_statement_without_object_derives_nothing(tree):
         "<https://w3id.org/haven/id/statement/half> a haven:Alliance ; haven:subject hid:taliban ;"
         " haven:relation haven:alliedWith .\n")
     sources = load_sources(tree)
-    assert set(derive(sources).graph) == EXPECTED_DIRECT
+    assert set(derive(sources.store, sources.base).graph) == EXPECTED_DIRECT
 
 
 def test_hand_written_direct_triple_is_rejected(tree):
     add(tree, "hand-written-direct.ttl")
     sources = load_sources(tree)
     with pytest.raises(BuildError) as caught:
-        derive(sources)
+        derive(sources.store, sources.base)
     assert "1 direct triple(s) written by hand" in str(caught.value)
     assert "hid:osama-bin-laden haven:alliedWith hid:taliban" in str(caught.value)
 
@@ -227,7 +227,7 @@ def test_hand_written_direct_triple_is_rejected(tree):
 
 def _validate(root: Path):
     sources = load_sources(root)
-    derived = derive(sources).graph
+    derived = derive(sources.store, sources.base).graph
     return validate(sources.ontology, sources.data, derived, sources.shapes, DEFAULT_BASE)
 
 
@@ -274,7 +274,7 @@ def test_blank_focus_node_is_named_by_its_owner(tree):
 
 def test_dataset_description_counts_and_links(tree):
     sources = load_sources(tree)
-    derived = derive(sources).graph
+    derived = derive(sources.store, sources.base).graph
     graphs = {"ontology": sources.ontology, "data": sources.data, "derived": derived}
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
     g = describe_dataset(DEFAULT_BASE, graphs, "abc123", when, "1.0.0")
@@ -358,3 +358,19 @@ def test_a_real_directory_at_current_is_not_replaced(tmp_path):
     (tmp_path / "current").mkdir()
     with pytest.raises(BuildError, match="is a real folder, not a symlink"):
         switch_current(tmp_path, "r0")
+
+
+def test_merged_scratch_graph_is_the_union_and_is_removed_even_on_failure():
+    import pyoxigraph as ox
+    from haven.pipeline import graphs
+    store = ox.Store()
+    a, b = ox.NamedNode("urn:test:a"), ox.NamedNode("urn:test:b")
+    s, p = ox.NamedNode("urn:test:s"), ox.NamedNode("urn:test:p")
+    store.extend([ox.Quad(s, p, ox.Literal("1"), a), ox.Quad(s, p, ox.Literal("2"), b), ox.Quad(s, p, ox.Literal("1"), b)])
+    with graphs.merged(store, [a, b]) as union:
+        assert graphs.size(store, union[0]) == 2  # a set: the triple in both graphs counts once
+    assert graphs.size(store, graphs.MERGED) == 0
+    with pytest.raises(BuildError):
+        with graphs.merged(store, [a, b]):
+            raise BuildError("a check failed")
+    assert graphs.size(store, graphs.MERGED) == 0 and len(store) == 3

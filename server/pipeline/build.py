@@ -3,6 +3,7 @@ dataset description and the release. Both raise BuildError at the first failing 
 from __future__ import annotations
 
 import os
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -11,7 +12,7 @@ from rdflib import Graph
 from haven import __version__
 from haven.config import DEFAULT_BASE, Settings
 from haven.namespaces import namespaces
-from haven.pipeline import Progress
+from haven.pipeline import Progress, graphs
 from haven.pipeline.consistency import check_consistency, check_consistency_at_scale
 from haven.pipeline.continuity import check_continuity
 from haven.pipeline.derive import Derivation, derive
@@ -60,31 +61,32 @@ def check(settings: Settings, progress: Progress, skip_reasoner: bool = False,
         notes.append(f"{kept.published} IRIs published by release {kept.previous} checked, {kept.moved} recorded as moved"
                      if kept.previous else "no published release to compare with")
     with progress.stage("derive") as notes:
-        derivation = derive(sources)
+        derivation = derive(sources.store, settings.base)
         notes += [f"{derivation.statements} statements", f"{derivation.seeded} direct",
                   f"{derivation.size} derived triples", f"{derivation.rounds} closure rounds"]
     # the graphs SHACL and the reasoner judge together: what is published, less the metadata
     union = [sources.graph_name("ontology"), sources.graph_name("data"), derivation.name]
-    with progress.stage("validate") as notes:
-        size = sources.size("ontology") + sources.size("data") + derivation.size
-        chosen = choose_validator(validator, size)
-        if chosen == "fast":
-            report = fastcheck.validate_store(sources.store, union, sources.shapes, settings.base)
-        else:
-            report = validate(sources.ontology, sources.data, derivation.graph, sources.shapes, settings.base)
-        notes += ["0 violations", f"{len(report.warnings)} warnings", f"by {chosen}"]
-    if report.text:
-        progress.say(report.text)
-    if skip_reasoner:
-        progress.say("[consistency] skipped (--skip-reasoner)")
-    else:
-        with progress.stage("consistency") as notes:
-            if chosen == "fast":  # HermiT on the ontology, the individuals in SPARQL (consistency.py says what)
-                result = check_consistency_at_scale(sources.store, union, sources.ontology, settings.base)
-                notes += [f"consistent (HermiT on the ontology, SPARQL on {result.axioms} triples)"]
+    size = sources.size("ontology") + sources.size("data") + derivation.size
+    chosen = choose_validator(validator, size)
+    with graphs.merged(sources.store, union) if chosen == "fast" else nullcontext(union) as checked:
+        with progress.stage("validate") as notes:
+            if chosen == "fast":
+                report = fastcheck.validate_store(sources.store, checked, sources.shapes, settings.base)
             else:
-                result = check_consistency(sources.ontology, sources.data, derivation.graph, settings.base)
-                notes += [f"consistent, {result.axioms} triples reasoned over"]
+                report = validate(sources.ontology, sources.data, derivation.graph, sources.shapes, settings.base)
+            notes += ["0 violations", f"{len(report.warnings)} warnings", f"by {chosen}"]
+        if report.text:
+            progress.say(report.text)
+        if skip_reasoner:
+            progress.say("[consistency] skipped (--skip-reasoner)")
+        else:
+            with progress.stage("consistency") as notes:
+                if chosen == "fast":  # HermiT on the ontology, the individuals in SPARQL (consistency.py says what)
+                    result = check_consistency_at_scale(sources.store, checked, sources.ontology, settings.base)
+                    notes += [f"consistent (HermiT on the ontology, SPARQL on {result.axioms} triples)"]
+                else:
+                    result = check_consistency(sources.ontology, sources.data, derivation.graph, settings.base)
+                    notes += [f"consistent, {result.axioms} triples reasoned over"]
     return Checked(sources, derivation, report)
 
 

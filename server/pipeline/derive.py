@@ -22,7 +22,6 @@ from rdflib import Graph
 
 from haven.namespaces import compact, namespaces
 from haven.pipeline import BuildError, graphs
-from haven.pipeline.sources import Sources
 
 # An upper bound on closure rounds: each round adds at least one step of a property chain, and no
 # sensible ontology has chains this long; hitting it means the rules are looping.
@@ -79,9 +78,9 @@ class Derivation:
         return graphs.size(self.store, self.name)
 
 
-def derive(sources: Sources) -> Derivation:
-    """Adds the derived graph to the build's store (a rerun replaces it)."""
-    base, store = sources.base, sources.store
+def derive(store: ox.Store, base: str) -> Derivation:
+    """Adds the derived graph to the build's store, which holds the ontology and data under their published
+    names (:mod:`haven.pipeline.graphs`); a rerun replaces it."""
     ns = namespaces(base)
     names = {k: str(v) for k, v in ns.graphs.items()}
     derived = ox.NamedNode(names["derived"])

@@ -9,6 +9,9 @@ view names the same node as the store.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 
@@ -57,6 +60,34 @@ def view(store: ox.Store, name: ox.NamedNode, base: str) -> Graph:
     return graph
 
 
+def store_of(named: dict[ox.NamedNode, Graph]) -> ox.Store:
+    """A store of rdflib graphs (tests, and callers holding small rdflib graphs), by way of N-Triples."""
+    store = ox.Store()
+    for name, graph in named.items():
+        store.load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=name)
+    return store
+
+
 def size(store: ox.Store, name: ox.NamedNode) -> int:
     rows = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{name.value}> {{ ?s ?p ?o }} }}")
     return int(next(iter(rows))["n"].value)
+
+
+#: a scratch graph holding a copy of several graphs while the checks run (see :func:`merged`)
+MERGED = ox.NamedNode("urn:x-haven:build:merged")
+
+
+@contextmanager
+def merged(store: ox.Store, names: list[ox.NamedNode]) -> Iterator[list[ox.NamedNode]]:
+    """The graphs `names` copied into one scratch graph for as long as the block runs, as a one-graph union.
+
+    Oxigraph matches each triple pattern against every graph of a query's default graph; with the three
+    graphs the checks read, SHACL at 1M took 72 s, against 43 s on one graph holding their union (+3.8 s to
+    copy, and the memory of a second copy while the checks run)."""
+    store.remove_graph(MERGED)
+    values = " ".join(f"<{name.value}>" for name in names)
+    store.update(f"INSERT {{ GRAPH <{MERGED.value}> {{ ?s ?p ?o }} }} WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")
+    try:
+        yield [MERGED]
+    finally:
+        store.remove_graph(MERGED)
