@@ -174,30 +174,33 @@ def check_consistency_at_scale(store: ox.Store, union: list[ox.NamedNode], ontol
                     types[value].add(str(target))
             if prop in functional or prop in every_one.get(cls, ()):
                 values[(node, prop)].add(value)
-    closed = {node: set().union(*(up(t) for t in found)) for node, found in types.items()}
-    problems = []
+    # many individuals share one set of types: close and judge each set once
+    ordered_pairs = sorted(tuple(sorted(pair)) for pair in pairs)
+    closure = lru_cache(maxsize=None)(lambda found: frozenset().union(*(up(t) for t in found)))
 
-    def clash(classes: set) -> tuple | None:
-        for pair in sorted(pairs, key=sorted):
-            if pair <= classes:
-                return tuple(sorted(pair))
-        return None
+    @lru_cache(maxsize=None)
+    def clash(classes: frozenset) -> tuple | None:
+        return next(((a, b) for a, b in ordered_pairs if a in classes and b in classes), None)
 
     def show(node) -> str:
         return compact(node.value, prefixes) if isinstance(node, ox.NamedNode) else str(node)
 
-    for node, classes in sorted(closed.items(), key=lambda kv: str(kv[0])):
+    closed = {node: closure(frozenset(found)) for node, found in types.items()}
+    problems = []
+    for node, classes in closed.items():
         found = clash(classes)
         if found:
             problems.append(f"  {show(node)} is a {compact(found[0], prefixes)} and a "
                             f"{compact(found[1], prefixes)} (asserted, by domain/range or allValuesFrom), declared disjoint")
-    for (node, prop), found in sorted(values.items(), key=lambda kv: str(kv[0])):
+    for (node, prop), found in values.items():
+        if len(found) < 2:
+            continue
         literals = {to_rdflib(v) for v in found if isinstance(v, ox.Literal)}
-        merged = set().union(*(closed.get(v, set()) for v in found if not isinstance(v, ox.Literal)))
-        if len(found) > 1 and (len({v.toPython() for v in literals}) > 1 or (literals and len(found) > len(literals))
-                               or clash(merged)):
+        merged = frozenset().union(*(closed.get(v, frozenset()) for v in found if not isinstance(v, ox.Literal)))
+        if len({v.toPython() for v in literals}) > 1 or (literals and len(found) > len(literals)) or clash(merged):
             problems.append(f"  {show(node)} has {len(found)} values of {compact(prop, prefixes)}, "
                             "which allows one (and they cannot be the same individual)")
+    problems.sort()
     if problems:
         raise BuildError(f"OWL: ontology + data + derived is INCONSISTENT ({len(problems)} problem(s), "
                          "HermiT on the ontology + SPARQL on the individuals):\n" + "\n".join(problems[:40]))
