@@ -9,7 +9,7 @@ import sys
 import time
 
 from haven.config import DEFAULT_BASE
-from haven.pipeline import fastcheck
+from haven.pipeline import fastcheck, graphs
 from haven.pipeline.derive import derive
 from haven.pipeline.sources import load_sources
 
@@ -19,10 +19,12 @@ def main(argv=None) -> int:
     parser.add_argument("root", help="source tree with ontology/, data/, shapes/")
     args = parser.parse_args(argv)
     sources = load_sources(args.root, DEFAULT_BASE, max_bytes=1 << 40)
-    derived = derive(sources.ontology, sources.data, DEFAULT_BASE).graph
+    derivation = derive(sources.store, DEFAULT_BASE)
     compiled = fastcheck.compile_shapes(sources.shapes)
     started = time.perf_counter()
-    result = fastcheck.run(fastcheck.store_of(sources.ontology, sources.data, derived), compiled)
+    union = [sources.graph_name("ontology"), sources.graph_name("data"), derivation.name]
+    with graphs.merged(sources.store, union) as checked:  # as haven build runs it
+        result = fastcheck.run(sources.store, compiled, checked)
     violations = [f for f in result.findings if f.severity == "Violation"]
     print(f"{len(compiled.checks)} checks in {time.perf_counter() - started:.2f} s; "
           f"{len(violations)} violations, {len(result.findings) - len(violations)} warnings")
