@@ -46,57 +46,168 @@ class Release:
 
 
 # -- canonical N-Quads -------------------------------------------------------------------------------
+#
+# Blank-node labels come from the N-Triples text of the lines that mention blank nodes, graph by graph.
+# Colour refinement first: a node's colour is a hash of what it says about, and hears from, IRIs and
+# literals, then of its blank neighbours' colours, until the partition stops splitting. Within a
+# connected group of blank nodes, one of several still-equal nodes is then singled out and refinement
+# runs again, until every node of the group has its own colour. Nodes that refinement cannot tell apart
+# in Haven's graphs (Turtle's `[ ]` trees, twins, cycles) are interchangeable, so which one is singled
+# out does not change the text. Groups of equal content are numbered, in any order for the same reason.
+# This is not a general canonicaliser (a graph that refinement cannot split and that is not symmetric
+# would need a search over the choices), and Haven's blank nodes do not need one.
 
-def bnode_labels(graph: Graph, tag: str) -> dict[BNode, BNode]:
-    """Stable labels: a hash of what a blank node says (recursively) and of who points to it (recursively)."""
-    content_memo: dict[BNode, str] = {}
-    context_memo: dict[BNode, str] = {}
+def canonical_nquads_of(store: ox.Store, names: list[ox.NamedNode]) -> bytes:
+    """Sorted N-Quads of the graphs `names` of `store`, blank nodes labelled from their content.
 
-    def content(node: BNode, seen: frozenset) -> str:
-        if node in content_memo:
-            return content_memo[node]
-        rows = sorted(f"{p.n3()} {_term(o, seen | {node}, content)}" for p, o in graph.predicate_objects(node))
-        content_memo[node] = digest = hashlib.sha256("\n".join(rows).encode()).hexdigest()
-        return digest
-
-    def context(node: BNode, seen: frozenset) -> str:
-        if node in context_memo:
-            return context_memo[node]
-        rows = sorted(f"{_term(s, seen | {node}, context)} {p.n3()}" for s, p in graph.subject_predicates(node))
-        context_memo[node] = digest = hashlib.sha256("\n".join(rows).encode()).hexdigest()
-        return digest
-
-    nodes = sorted({t for triple in graph for t in triple if isinstance(t, BNode)}, key=str)
-    by_label: dict[str, list[BNode]] = {}
-    for node in nodes:
-        label = hashlib.sha256((content(node, frozenset()) + context(node, frozenset())).encode()).hexdigest()
-        by_label.setdefault(label[:32], []).append(node)
-    labels = {}
-    for label, same in by_label.items():
-        # nodes with equal signatures are interchangeable, so numbering them in any order gives the same text
-        for index, node in enumerate(same):
-            labels[node] = BNode(f"{tag}{label}{index if len(same) > 1 else ''}")
-    return labels
-
-
-def _term(term, seen: frozenset, recurse) -> str:
-    if isinstance(term, BNode):
-        return "_:cycle" if term in seen else "_:" + recurse(term, seen)
-    return term.n3()
+    Rust writes the text (a Python loop over a million Quad objects took seconds). The store keeps
+    literals as its own values: it writes "7"^^xsd:nonNegativeInteger back as "7"^^xsd:integer.
+    """
+    return _sorted_lines(_graph_lines(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name), name)
+                         for name in dict.fromkeys(names))
 
 
 def canonical_nquads(graphs: dict[URIRef, Graph]) -> bytes:
-    """Serialised by pyoxigraph (rdflib's N-Quads writer took most of the metadata stage at 1M triples)."""
-    quads = []
-    for name, graph in graphs.items():
-        # a label names one node in the whole document, so each graph's labels carry the graph's name
-        labels = bnode_labels(graph, tag=re.sub(r"[^A-Za-z0-9]", "", name.rsplit("/", 1)[-1]) or "g")
-        convert = OxTerms(labels)
-        graph_name = ox.NamedNode(str(name))
-        quads += [ox.Quad(convert(s), convert(p), convert(o), graph_name) for s, p, o in graph]
-    text = ox.serialize(quads, format=ox.RdfFormat.N_QUADS).decode("utf-8")
-    lines = sorted({line for line in text.splitlines() if line.strip()})
-    return ("\n".join(lines) + "\n").encode("utf-8")
+    """:func:`canonical_nquads_of` for rdflib graphs, written as parsed (no store in between)."""
+    return _sorted_lines(_graph_lines(ntriples(graph), ox.NamedNode(str(name))) for name, graph in graphs.items())
+
+
+def bnode_labels(graph: Graph, tag: str) -> dict[BNode, BNode]:
+    """The labels :func:`canonical_nquads` gives the blank nodes of `graph` in a graph named `tag`."""
+    lines = ntriples(graph).split(b"\n")
+    labels = _labels(list(_blank_triples(lines, b" .").values()), tag)
+    # OxTerms keeps rdflib's blank node ids
+    return {BNode(node[2:].decode()): BNode(label[2:].decode()) for node, label in labels.items()}
+
+
+def ntriples(graph: Graph) -> bytes:
+    convert = OxTerms({})
+    return ox.serialize((ox.Triple(convert(s), convert(p), convert(o)) for s, p, o in graph),
+                        format=ox.RdfFormat.N_TRIPLES)
+
+
+def _sorted_lines(graphs) -> bytes:
+    lines: list[bytes] = []
+    for graph_lines in graphs:
+        lines += graph_lines
+    lines.sort()
+    if not lines:
+        return b""
+    # no duplicates to drop: a graph is a set, labels are distinct and `names` were made unique
+    return b"\n".join(lines) + b"\n"
+
+
+def _graph_lines(text: bytes, name: ox.NamedNode) -> list[bytes]:
+    """N-Triples text → the graph's N-Quads lines (without line ends), blank nodes relabelled."""
+    # literals escape their newlines, so " .\n" is exactly the end of each line, where the graph name goes
+    suffix = f" {name} .".encode()
+    lines = text.replace(b" .\n", suffix + b"\n").split(b"\n")
+    del text
+    lines.pop()  # the empty piece after the last line end
+    triples = _blank_triples(lines, suffix)
+    if triples:
+        labels = _labels(list(triples.values()), _tag(name.value))
+        for i, (s, p, o) in triples.items():
+            lines[i] = b" ".join((labels.get(s, s), p, labels.get(o, o))) + suffix
+    return lines
+
+
+def _blank_triples(lines: list[bytes], suffix: bytes) -> dict[int, tuple[bytes, bytes, bytes]]:
+    """Line index → (s, p, o) as N-Triples text, for the lines with a blank node."""
+    triples = {}
+    for i, line in enumerate(lines):
+        if b"_:" in line:
+            # subjects and predicates hold no space (IRIs or blank nodes); the rest is the object
+            s, p, o = line[:-len(suffix)].split(b" ", 2)
+            if s[:2] == b"_:" or o[:2] == b"_:":  # else the `_:` was inside a literal
+                triples[i] = (s, p, o)
+    return triples
+
+
+def _tag(name: str) -> str:
+    # a label names one node in the whole document, so each graph's labels carry the graph's name
+    return re.sub(r"[^A-Za-z0-9]", "", name.rsplit("/", 1)[-1]) or "g"
+
+
+def _labels(triples: list[tuple[bytes, bytes, bytes]], tag: str) -> dict[bytes, bytes]:
+    """Blank node → canonical label (both as N-Triples text), for the triples of one graph."""
+    fixed: dict[bytes, list[bytes]] = {}
+    out: dict[bytes, list[tuple[bytes, bytes]]] = {}
+    into: dict[bytes, list[tuple[bytes, bytes]]] = {}
+    for s, p, o in triples:
+        s_blank, o_blank = s[:2] == b"_:", o[:2] == b"_:"
+        for node in (s, o) if s_blank and o_blank else (s,) if s_blank else (o,):
+            if node not in fixed:
+                fixed[node], out[node], into[node] = [], [], []
+        if s_blank and o_blank:
+            out[s].append((p, o))
+            into[o].append((p, s))
+        elif s_blank:
+            fixed[s].append(b"> " + p + b" " + o)
+        else:
+            fixed[o].append(b"< " + s + b" " + p)
+    colours = {node: _hash(sorted(rows)) for node, rows in fixed.items()}
+
+    parent = {node: node for node in fixed}
+
+    def root(node: bytes) -> bytes:
+        while parent[node] != node:
+            parent[node] = node = parent[parent[node]]
+        return node
+
+    for s, edges in out.items():
+        for _, o in edges:
+            parent[root(s)] = root(o)
+    groups: dict[bytes, list[bytes]] = {}
+    for node in fixed:
+        groups.setdefault(root(node), []).append(node)
+
+    # refining all nodes at once costs a few passes of one comprehension, where per group it cost a call each
+    _refine(list(fixed), colours, out, into)
+    by_content: dict[bytes, list[list[bytes]]] = {}
+    for members in groups.values():
+        if len(members) > 1 and len({colours[n] for n in members}) < len(members):
+            _individualise(members, colours, out, into)
+        rows = [colours[n] + b" " + row for n in members for row in fixed[n]]
+        rows += [colours[n] + b" " + p + b" " + colours[o] for n in members for p, o in out[n]]
+        by_content.setdefault(_hash(sorted(rows)), []).append(members)
+    labels = {}
+    for content, same in by_content.items():
+        for index, members in enumerate(same):
+            for node in members:
+                digest = hashlib.sha256(b"%s %d %s" % (content, index, colours[node])).hexdigest()[:32]
+                labels[node] = f"_:{tag}{digest}".encode()
+    return labels
+
+
+def _individualise(members: list[bytes], colours: dict, out: dict, into: dict) -> None:
+    while True:
+        classes: dict[bytes, list[bytes]] = {}
+        for node in members:
+            classes.setdefault(colours[node], []).append(node)
+        tied = [colour for colour, nodes in classes.items() if len(nodes) > 1]
+        if not tied:
+            return
+        colour = min(tied)
+        colours[classes[colour][0]] = _hash([colour, b"singled out"])
+        _refine(members, colours, out, into)
+
+
+def _refine(members: list[bytes], colours: dict, out: dict, into: dict) -> None:
+    count = len({colours[n] for n in members})
+    while True:
+        new = {n: _hash([colours[n], *sorted(b"> " + p + b" " + colours[o] for p, o in out[n]),
+                         *sorted(b"< " + colours[s] + b" " + p for p, s in into[n])])
+               if out[n] or into[n] else colours[n] for n in members}
+        colours.update(new)
+        after = len(set(new.values()))
+        if after == count:  # refinement only ever splits classes, so the same count means it is stable
+            return
+        count = after
+
+
+def _hash(rows: list[bytes]) -> bytes:
+    return hashlib.sha256(b"\n".join(rows)).hexdigest().encode()
 
 
 class OxTerms:
