@@ -126,8 +126,9 @@ def test_build_killed_anywhere_leaves_the_last_good_release(scene, pytestconfig)
     old_bytes = {p.name: p.read_bytes() for p in (build_dir / "releases" / old).iterdir()}
     kills = []
 
-    # 1. after each progress line, before anything is written
-    for stage in ("[sources]", "[derive]", "[validate]", "[metadata]"):
+    # 1. after each progress line: before anything is written, and (after [release]) with the new release
+    #    written but its on-disk store still loading, so not yet current
+    for stage in ("[sources]", "[derive]", "[validate]", "[metadata]", "[release]"):
         output = run_and_kill(root, build_dir, after_line=stage)
         assert "completed" not in output
         assert check_published(build_dir, {old}, old, old_bytes) == old

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, SKOS
 
+from haven.cli import main as cli
 from haven.config import DEFAULT_BASE
 from haven.namespaces import ORG, compact, namespaces, rebase_graph
 from haven.pipeline import BuildError
@@ -341,6 +344,33 @@ def test_release_write_switch_and_prune(tmp_path):
     assert sorted(removed) == ["r0", "r1"]
     assert sorted(p.name for p in (tmp_path / "releases").iterdir()) == ["r2", "r3"]
     assert not list(tmp_path.glob(".current-*"))
+
+
+def test_prune_takes_a_removed_release_cache_and_stale_store_loads_and_nothing_else(tmp_path):
+    for n in range(3):
+        write_release(tmp_path, f"r{n}", {"haven.nq": b"<a> <b> <c> .\n"}, {"id": f"r{n}"})
+        switch_current(tmp_path, f"r{n}")
+        os.utime(tmp_path / "releases" / f"r{n}", (4e9 + n, 4e9 + n))
+    cache = tmp_path / "cache"
+    for name in ("r0", "r2", "remote-only"):  # a server over a remote store caches releases never built here
+        (cache / name / "oxigraph").mkdir(parents=True)
+    stale, fresh = cache / "r2" / ".loading-stale", cache / "r2" / ".loading-fresh"
+    stale.mkdir(), fresh.mkdir()
+    os.utime(stale, (time.time() - 2 * 3600,) * 2)
+    assert prune(tmp_path, keep=2) == ["r0"]
+    assert sorted(p.name for p in cache.iterdir()) == ["r2", "remote-only"]
+    assert sorted(p.name for p in (cache / "r2").iterdir()) == [".loading-fresh", "oxigraph"]
+
+
+def test_build_leaves_the_on_disk_store_the_server_opens(tmp_path):
+    from haven.store.worker import disk_store_folder, is_complete
+    result = CliRunner().invoke(cli, ["build", "--build-dir", str(tmp_path), "--skip-reasoner"])
+    assert result.exit_code == 0, result.output
+    release = (tmp_path / "current").readlink().name
+    folder = disk_store_folder(tmp_path / "cache", release)
+    assert is_complete(folder) and "[store] loaded" in result.output
+    again = CliRunner().invoke(cli, ["build", "--build-dir", str(tmp_path), "--skip-reasoner"])
+    assert again.exit_code == 0 and "[store] kept" in again.output
 
 
 def test_prune_never_removes_the_current_release(tmp_path):

@@ -45,7 +45,17 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def view(store: ox.Store, name: ox.NamedNode, base: str) -> Graph:
-    """An rdflib copy of one graph of the store (a copy: later changes to the store do not show)."""
+    """An rdflib copy of one graph of the store (a copy: later changes to the store do not show). The store
+    writes integer subtypes as xsd:integer: for source parts use :func:`view_of_text`."""
+    return _rdflib_graph((q.triple for q in store.quads_for_pattern(None, None, None, name)), base)
+
+
+def view_of_text(ntriples: bytes, base: str) -> Graph:
+    """An rdflib graph of N-Triples text, blank nodes keeping their labels (the store's ids for the same nodes)."""
+    return _rdflib_graph((q.triple for q in ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES)), base)
+
+
+def _rdflib_graph(triples, base: str) -> Graph:
     graph = namespaces(base).bind(Graph())
     memo: dict = {}
 
@@ -55,8 +65,7 @@ def view(store: ox.Store, name: ox.NamedNode, base: str) -> Graph:
             found = memo[node] = to_rdflib(node)
         return found
 
-    graph.addN((term(q.subject), term(q.predicate), term(q.object), graph)
-               for q in store.quads_for_pattern(None, None, None, name))
+    graph.addN((term(s), term(p), term(o), graph) for s, p, o in triples)
     return graph
 
 

@@ -57,13 +57,17 @@ class Release:
 # This is not a general canonicaliser (a graph that refinement cannot split and that is not symmetric
 # would need a search over the choices), and Haven's blank nodes do not need one.
 
-def canonical_nquads_of(store: ox.Store, names: list[ox.NamedNode]) -> bytes:
+def canonical_nquads_of(store: ox.Store, names: list[ox.NamedNode], exact: dict[ox.NamedNode, bytes] | None = None) -> bytes:
     """Sorted N-Quads of the graphs `names` of `store`, blank nodes labelled from their content.
 
     Rust writes the text (a Python loop over a million Quad objects took seconds). The store keeps
-    literals as its own values: it writes "7"^^xsd:nonNegativeInteger back as "7"^^xsd:integer.
+    literals as its own values: it writes "7"^^xsd:nonNegativeInteger back as "7"^^xsd:integer
+    (oxigraph#1413). A graph whose N-Triples text is given in `exact` (the sources as parsed) is written
+    from that text instead, so the release publishes what the sources say.
     """
-    return _sorted_lines(_graph_lines(store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name), name)
+    exact = exact or {}
+    return _sorted_lines(_graph_lines(exact[name] if name in exact else
+                                      store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name), name)
                          for name in dict.fromkeys(names))
 
 
@@ -93,8 +97,9 @@ def _sorted_lines(graphs) -> bytes:
     lines.sort()
     if not lines:
         return b""
-    # no duplicates to drop: a graph is a set, labels are distinct and `names` were made unique
-    return b"\n".join(lines) + b"\n"
+    # text written file by file may hold one triple twice (a graph is a set); labels are distinct per node
+    unique = [line for i, line in enumerate(lines) if i == 0 or line != lines[i - 1]]
+    return b"\n".join(unique) + b"\n"
 
 
 def _graph_lines(text: bytes, name: ox.NamedNode) -> list[bytes]:
@@ -332,7 +337,19 @@ def prune(build_dir: Path, keep: int = KEEP_RELEASES) -> list[str]:
         if path.resolve() != current:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
+    _prune_caches(build_dir / "cache", removed, now)
     return removed
+
+
+def _prune_caches(cache: Path, removed: list[str], now: float) -> None:
+    """A removed release's cache (its on-disk store, rendered dumps) goes with it; so does a store load that a
+    killed build or server left half-done (`.loading-*`, never used: only a complete load is renamed in).
+    Other caches stay: a server over a remote store keeps its dumps here for releases never built locally."""
+    for name in removed:
+        shutil.rmtree(cache / name, ignore_errors=True)
+    for debris in cache.glob("*/.loading-*") if cache.is_dir() else ():
+        if now - debris.stat().st_mtime > STALE_TMP_SECONDS:
+            shutil.rmtree(debris, ignore_errors=True)
 
 
 def _fsync_dir(path: Path) -> None:

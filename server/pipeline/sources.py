@@ -51,6 +51,9 @@ class Sources:
     files: list[SourceFile]
     #: the build's store: one named graph per part (:func:`haven.pipeline.graphs.graph_name`)
     store: ox.Store
+    #: each part as N-Triples, as parsed: the store rewrites integer subtypes ("7"^^xsd:nonNegativeInteger
+    #: comes back "7"^^xsd:integer, oxigraph#1413), so what is published and handed to HermiT is this text
+    texts: dict[str, list[bytes]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def part(self, name: str) -> list[SourceFile]:
@@ -62,9 +65,12 @@ class Sources:
     def size(self, part: str) -> int:
         return graphs.size(self.store, self.graph_name(part))
 
+    def ntriples(self, part: str) -> bytes:
+        return b"".join(self.texts.get(part, ()))
+
     def merged(self, name: str) -> Graph:
-        """An rdflib copy of one part (Haven's prefixes bound, for serialising it)."""
-        return graphs.view(self.store, self.graph_name(name), self.base)
+        """An rdflib copy of one part as the sources write it (Haven's prefixes bound, for serialising it)."""
+        return graphs.view_of_text(self.ntriples(name), self.base)
 
     # rdflib views, made only when a stage asks (pySHACL and HermiT on small builds; tests)
     @cached_property
@@ -184,6 +190,7 @@ def load_sources(root: Path, base: str = DEFAULT_BASE, max_bytes: int = MAX_SOUR
     root = Path(root).resolve()
     store = ox.Store()
     checks = _SourceChecks(base)
+    texts: dict[str, list[bytes]] = defaultdict(list)
     problems: list[str] = []
     files: list[SourceFile] = []
     for part, paths in find_files(root).items():  # ontology first: the data checks need its terms
@@ -198,10 +205,11 @@ def load_sources(root: Path, base: str = DEFAULT_BASE, max_bytes: int = MAX_SOUR
                 continue
             checks.file(part, rel, triples)
             store.extend(ox.Quad(s, p, o, name) for s, p, o in triples)
+            texts[part].append(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
             files.append(SourceFile(part, rel, text))
     _raise_if(problems)
     _raise_if(checks.finish())
-    return Sources(root, base, files, store, checks.shared_labels())
+    return Sources(root, base, files, store, dict(texts), checks.shared_labels())
 
 
 class _SourceChecks:

@@ -43,7 +43,7 @@ import rdflib
 from .. import negotiation
 from ..safety import keywords, unescape
 from .base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreBusy, StoreError
-from .worker import is_complete, open_release
+from .worker import disk_store_folder, is_complete, open_release
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ class EmbeddedStore(Store):
         self.store_path: Path | None = None
         self._preparing: subprocess.Popen | None = None
         self._closing = False
-        target = Path(cache_dir) / self.release_id / "oxigraph" if cache_dir is not None else None
+        target = disk_store_folder(cache_dir, self.release_id) if cache_dir is not None else None
         if target is not None and is_complete(target):
             self.store_path = target
             self._store = open_release(str(target))
