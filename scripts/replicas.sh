@@ -80,7 +80,8 @@ start() {
 
     local i upstreams=() urls=() pids=()
     for ((i = 1; i <= count; i++)); do
-        "$HAVEN" serve --build-dir "$build" --host 127.0.0.1 --port 0 \
+        # one proxy (the nginx below) in front: its X-Forwarded-Proto/-Host name the URL clients used
+        "$HAVEN" serve --build-dir "$build" --host 127.0.0.1 --port 0 --proxy-hops 1 \
             >"$dir/replica-$i.out" 2>"$dir/replica-$i.log" </dev/null &
         echo $! >"$dir/replica-$i.pid"
         pids+=($!)

@@ -14,6 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from flask import Flask, Response, current_app, jsonify, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Settings
 from .errors import register_error_handlers
@@ -33,6 +34,8 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     (uppercase, e.g. TESTING) applied over the HAVEN_* environment. `store` lets tests share one loaded store
     between apps; otherwise the store is opened from the settings."""
     settings, flask_config = _settings_from(config)
+    if settings.proxy_hops < 0:
+        raise ValueError(f"proxy_hops must be 0 or more, not {settings.proxy_hops}")
     # no Flask-level /static route: it would shadow views.static_file, which sends a lifetime (max_age)
     app = Flask(__name__, static_folder=None)
     app.config.update(flask_config)
@@ -60,7 +63,25 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     app.after_request(cache_see_other)
     if settings.cors:
         app.after_request(_cors)
+    if settings.proxy_hops:
+        _trust_proxies(app, settings.proxy_hops)
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Take scheme, host and client address from the last `hops` proxies' X-Forwarded-* headers, so that the
+    303 targets, Link headers and HTML links built from ``request.url_root`` name the URL the client used
+    (``https://haven.example.org/``), not nginx's plain-HTTP hop. Canonical IRIs come from Settings.base and
+    do not move.
+
+    Here rather than waitress's ``trusted_proxy`` options, and never both (the headers would be applied
+    twice): the app then behaves the same under any WSGI server and in the Flask test client, and is tested
+    there. waitress would also check the peer address, but a replica is bound to an interface only nginx
+    reaches (docs/deployment.md); what guards against spoofing is that `hops` defaults to 0.
+    X-Forwarded-Port and -Prefix stay ignored: nginx neither sends nor overwrites them (the forwarded host
+    keeps the port), so trusting them would believe whatever the client put there.
+    """
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=0, x_prefix=0)
 
 
 def _settings_from(config: Settings | dict | None) -> tuple[Settings, dict]:

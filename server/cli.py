@@ -114,6 +114,8 @@ def query(query: str, fmt: str, root: Path, build_dir: Path, base: str):
          help="Queries evaluated at once; more are answered 503.")
 @setting("--threads", setting="threads", type=int, help="WSGI worker threads.")
 @setting("--cors/--no-cors", setting="cors", help="Send CORS headers.")
+@setting("--proxy-hops", setting="proxy_hops", type=click.IntRange(min=0),
+         help="Reverse proxies in front whose X-Forwarded-Proto/-Host/-For to trust (nginx: 1); 0 ignores them.")
 @skip_reasoner_option
 def serve(skip_reasoner: bool, **options):
     """Serve the current release (building it first when there is none, or it has another base)."""

@@ -46,6 +46,9 @@ class Settings:
     threads: int = 8
     #: send CORS headers (YASGUI and browser apps on other origins)
     cors: bool = True
+    #: reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are believed; 0 ignores
+    #: them, because from a client that reaches the server directly they are lies about scheme and host
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

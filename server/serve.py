@@ -35,8 +35,14 @@ def run(settings: Settings) -> None:
     # waitress reads a whole body (spooling past 512 KiB to a temporary file) before the app sees it, up to
     # 1 GiB by default: clients announcing huge bodies would fill memory and disk. The app refuses anything
     # over max_query_bytes (with its own explanation and CORS headers); waitress stops what is far beyond.
+    # X-Forwarded-* are honoured by the app itself (ProxyFix, settings.proxy_hops, see haven.app._trust_proxies)
+    # so that every WSGI server and the test client agree, hence no trusted_proxy here: waitress doing it too
+    # would apply the same headers twice. But waitress (3.x) deletes every X-Forwarded-* header from a peer it
+    # does not trust before the app sees it, which would leave ProxyFix nothing to read: keep that only while
+    # no proxy is trusted, where it is a second guard against a client choosing the links' scheme and host.
     server = create_server(app, host=settings.host, port=settings.port, threads=settings.threads,
-                           max_request_body_size=BODY_READ_FACTOR * settings.max_query_bytes)
+                           max_request_body_size=BODY_READ_FACTOR * settings.max_query_bytes,
+                           clear_untrusted_proxy_headers=settings.proxy_hops == 0)
     host, port = server.effective_host, server.effective_port
     print(f"Serving on http://{host}:{port}/ (release {store.release_id})", flush=True)
     try:
