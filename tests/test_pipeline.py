@@ -404,3 +404,16 @@ def test_merged_scratch_graph_is_the_union_and_is_removed_even_on_failure():
         with graphs.merged(store, [a, b]):
             raise BuildError("a check failed")
     assert graphs.size(store, graphs.MERGED) == 0 and len(store) == 3
+
+
+def test_merge_places_the_metadata_lines_where_a_full_sort_would():
+    import random
+    from haven.pipeline.build import _merge
+    rng = random.Random(7)
+    for trial in range(200):
+        lines = sorted({f"<s{rng.randrange(60)}> <p> \"{rng.random():.3f}\" <g{rng.randrange(3)}> .\n".encode()
+                        for _ in range(rng.randrange(0, 40))})
+        big = set(lines[: len(lines) - len(lines) // 4])
+        small = sorted(set(lines) - big)
+        merged = _merge(b"".join(sorted(big)), b"".join(small))
+        assert merged == b"".join(lines), trial
