@@ -417,3 +417,13 @@ def test_merge_places_the_metadata_lines_where_a_full_sort_would():
         small = sorted(set(lines) - big)
         merged = _merge(b"".join(sorted(big)), b"".join(small))
         assert merged == b"".join(lines), trial
+
+
+def test_a_triple_written_in_two_files_is_published_once_with_its_datatype_as_written():
+    import pyoxigraph as ox
+    from haven.pipeline.release import canonical_nquads_of
+    g = ox.NamedNode("urn:test:g")
+    one = b'<urn:s> <urn:p> "7"^^<http://www.w3.org/2001/XMLSchema#nonNegativeInteger> .\n'
+    two = one + b'<urn:s> <urn:q> <urn:o> .\n'
+    body = canonical_nquads_of(ox.Store(), [g], {g: [one, two]})
+    assert body.count(b"\n") == 2 and b"nonNegativeInteger" in body  # the store would say xsd:integer

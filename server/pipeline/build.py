@@ -116,10 +116,10 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
             progress.say(f"  removed {len(leftovers)} leftover(s) of an interrupted build: {', '.join(leftovers)}")
         with progress.stage("metadata") as notes:
             # the source parts as written (the store would publish their integer subtypes as xsd:integer)
-            exact = {names[part]: sources.ntriples(part) for part in ("ontology", "data")}
+            exact = {names[part]: sources.texts[part] for part in ("ontology", "data")}
             body = canonical_nquads_of(store, [names["ontology"], names["data"], checked.derivation.name], exact)
             shapes = sources.graph_name("shapes")
-            shapes_body = canonical_nquads_of(store, [shapes], {shapes: sources.ntriples("shapes")})
+            shapes_body = canonical_nquads_of(store, [shapes], {shapes: sources.texts["shapes"]})
             release_id = content_id(settings.base, body, shapes_body)
             reuse = existing_release(settings.build_dir, release_id)
             if reuse:

@@ -57,23 +57,24 @@ class Release:
 # This is not a general canonicaliser (a graph that refinement cannot split and that is not symmetric
 # would need a search over the choices), and Haven's blank nodes do not need one.
 
-def canonical_nquads_of(store: ox.Store, names: list[ox.NamedNode], exact: dict[ox.NamedNode, bytes] | None = None) -> bytes:
+def canonical_nquads_of(store: ox.Store, names: list[ox.NamedNode],
+                        exact: dict[ox.NamedNode, list[bytes]] | None = None) -> bytes:
     """Sorted N-Quads of the graphs `names` of `store`, blank nodes labelled from their content.
 
     Rust writes the text (a Python loop over a million Quad objects took seconds). The store keeps
     literals as its own values: it writes "7"^^xsd:nonNegativeInteger back as "7"^^xsd:integer
-    (oxigraph#1413). A graph whose N-Triples text is given in `exact` (the sources as parsed) is written
-    from that text instead, so the release publishes what the sources say.
+    (oxigraph#1413). A graph whose N-Triples text is given in `exact` (the sources as parsed, one piece per
+    file) is written from that text instead, so the release publishes what the sources say.
     """
     exact = exact or {}
     return _sorted_lines(_graph_lines(exact[name] if name in exact else
-                                      store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name), name)
+                                      [store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=name)], name)
                          for name in dict.fromkeys(names))
 
 
 def canonical_nquads(graphs: dict[URIRef, Graph]) -> bytes:
     """:func:`canonical_nquads_of` for rdflib graphs, written as parsed (no store in between)."""
-    return _sorted_lines(_graph_lines(ntriples(graph), ox.NamedNode(str(name))) for name, graph in graphs.items())
+    return _sorted_lines(_graph_lines([ntriples(graph)], ox.NamedNode(str(name))) for name, graph in graphs.items())
 
 
 def bnode_labels(graph: Graph, tag: str) -> dict[BNode, BNode]:
@@ -102,13 +103,16 @@ def _sorted_lines(graphs) -> bytes:
     return b"\n".join(unique) + b"\n"
 
 
-def _graph_lines(text: bytes, name: ox.NamedNode) -> list[bytes]:
-    """N-Triples text → the graph's N-Quads lines (without line ends), blank nodes relabelled."""
+def _graph_lines(texts: list[bytes], name: ox.NamedNode) -> list[bytes]:
+    """N-Triples text, in pieces → the graph's N-Quads lines (without line ends), blank nodes relabelled.
+    Piece by piece, so that no copy of the whole text is made beside the lines (gigabytes at 10M triples)."""
     # literals escape their newlines, so " .\n" is exactly the end of each line, where the graph name goes
     suffix = f" {name} .".encode()
-    lines = text.replace(b" .\n", suffix + b"\n").split(b"\n")
-    del text
-    lines.pop()  # the empty piece after the last line end
+    lines: list[bytes] = []
+    for text in texts:
+        piece = text.replace(b" .\n", suffix + b"\n").split(b"\n")
+        piece.pop()  # the empty piece after the last line end
+        lines += piece
     triples = _blank_triples(lines, suffix)
     if triples:
         labels = _labels(list(triples.values()), _tag(name.value))
