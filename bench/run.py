@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -1098,7 +1099,7 @@ def main(argv=None) -> int:
         Path(args.out).write_text(render(report) + "\n", encoding="utf-8")
         return 0
     started = time.time()
-    command = "bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "bench/run.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(started))
     report = {"command": command, "started": stamp, "machine": machine.describe(), "rows": []}
     plan = [("size", label.strip()) for label in args.sizes.split(",") if label.strip()]
