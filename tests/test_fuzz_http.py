@@ -25,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import report_line, start_live_server
+from rawhttp import read_until
 
 PROFILES = {
     # examples per test: flask-client tests, live-server tests
@@ -256,15 +257,7 @@ def raw_exchange(server, raw: bytes, timeout: float) -> tuple[int | None, bytes]
             sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # the server answered (413) and closed before taking a huge body: read that answer
-        data = b""
-        while b"\r\n" not in data:
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            data += chunk
+        data = read_until(sock, b"\r\n")
     if not data:
         return None, b""
     status_line = data.split(b"\r\n", 1)[0].split()

@@ -8,15 +8,15 @@ through every way of sending it.
 """
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import time
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 
 from conftest import report_line, start_live_server
+from rawhttp import timed_exchange
 
 pytestmark = pytest.mark.live
 
@@ -58,16 +58,7 @@ def tally(pytestconfig):
 
 
 def send(server, tally, kind: str, method: str, path: str, body: bytes | None = None, headers=None):
-    url = urlsplit(server.url)
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=TIMEOUT + MARGIN + 10)
-    started = time.monotonic()
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        data = response.read()
-    finally:
-        connection.close()
-    elapsed = time.monotonic() - started
+    response, data, elapsed = timed_exchange(server, method, path, body, headers, timeout=TIMEOUT + MARGIN + 10)
     tally.setdefault(kind, {})
     tally[kind][response.status] = tally[kind].get(response.status, 0) + 1
     assert elapsed < TIMEOUT + MARGIN, (path[:200], elapsed)

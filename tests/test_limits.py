@@ -8,7 +8,6 @@ memory of the server and its query workers after repeated bursts stays near wher
 """
 from __future__ import annotations
 
-import http.client
 import json
 import socket
 import threading
@@ -19,6 +18,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from conftest import report_line, start_live_server
+from rawhttp import read_until, timed_exchange
 
 pytestmark = pytest.mark.live
 
@@ -43,15 +43,7 @@ def server(build_dir):
 
 
 def exchange(server, method, path, body=None, headers=None):
-    url = urlsplit(server.url)
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=TIMEOUT + MARGIN + 10)
-    started = time.monotonic()
-    try:
-        connection.request(method, path, body=body, headers=headers or {})
-        response = connection.getresponse()
-        return response, response.read(), time.monotonic() - started
-    finally:
-        connection.close()
+    return timed_exchange(server, method, path, body, headers, timeout=TIMEOUT + MARGIN + 10)
 
 
 def query(server, text, accept="application/sparql-results+json"):
@@ -113,16 +105,7 @@ def raw(server, head: bytes, body: bytes = b"") -> bytes:
                 sock.sendall(body[start:start + 65536])
         except (BrokenPipeError, ConnectionResetError):
             pass
-        answer = b""
-        while b"\r\n\r\n" not in answer:
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            answer += chunk
-    return answer
+        return read_until(sock, b"\r\n\r\n")
 
 
 def status_of(answer: bytes) -> int:

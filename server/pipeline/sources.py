@@ -41,7 +41,9 @@ _PREF_LABEL = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
 class SourceFile:
     part: str
     rel: str
-    text: str
+    #: the file as read, kept for the ontology and shapes (the release copies a lone hand-written file with
+    #: its comments); None for data, whose text would be most of a large build's memory once parsed
+    text: str | None
 
 
 @dataclass
@@ -206,7 +208,7 @@ def load_sources(root: Path, base: str = DEFAULT_BASE, max_bytes: int = MAX_SOUR
             checks.file(part, rel, triples)
             store.extend(ox.Quad(s, p, o, name) for s, p, o in triples)
             texts[part].append(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
-            files.append(SourceFile(part, rel, text))
+            files.append(SourceFile(part, rel, None if part == "data" else text))
     _raise_if(problems)
     _raise_if(checks.finish())
     return Sources(root, base, files, store, dict(texts), checks.shared_labels())
