@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import socket
-import time
 from urllib.parse import urlencode
 
 import pytest
