@@ -717,8 +717,8 @@ def remote_reason() -> str:
 
     if importlib.util.find_spec("haven.store.remote") is None:
         return "haven.store.remote (the remote store) is not in this checkout yet"
-    if importlib.util.find_spec("haven.pipeline.publish") is None:
-        return "`haven publish --to URL` (haven.pipeline.publish) is not in this checkout yet"
+    if importlib.util.find_spec("haven.publish") is None:
+        return "`haven publish --to URL` (haven.publish) is not in this checkout yet"
     return ""
 
 

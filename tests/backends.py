@@ -148,8 +148,8 @@ def start_oxigraph_server(tmp_path: Path) -> OxigraphServer:
 def load_release(release_dir: Path, server: OxigraphServer) -> str:
     """Publish the build in `release_dir` into `server`; returns its release id."""
     manifest = json.loads((Path(release_dir) / "manifest.json").read_text("utf-8"))
-    if importlib.util.find_spec("haven.pipeline.publish") is not None:
-        from haven.pipeline.publish import publish
+    if importlib.util.find_spec("haven.publish") is not None:
+        from haven.publish import publish
 
         publish(Path(release_dir), server.url)
         return manifest["id"]
@@ -177,6 +177,6 @@ def _load_by_graph_store_protocol(release_dir: Path, manifest: dict, server: Oxi
 
 def publish_to(release_dir: Path, url: str) -> None:
     """Publish with Haven's publisher into any store (Virtuoso: its defaults know the dba account)."""
-    from haven.pipeline.publish import publish
+    from haven.publish import publish
 
     publish(Path(release_dir), url)

@@ -4,7 +4,7 @@
 * `make_app(**settings)`: a fresh app per test (flaskr style) over ONE store loaded once per session, so that
   tests can change limits without reloading data or restarting query workers. `app` and `client` use the
   defaults.
-* `live_server`: `python -m haven.serve` (the production waitress entry point) on a free loopback port,
+* `live_server`: `python -m haven.web.serve` (the production waitress entry point) on a free loopback port,
   started once per session; `live_server.url` is its base URL. `start_live_server(build_dir, **env)` starts
   another one (the W3C suite serves its own data).
 * `oxigraph_server`: a real Oxigraph server (`tests/backends.py`) started once per session, with the tiny
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from haven.app import create_app
+from haven.web.app import create_app
 from haven.config import Settings
 from haven.store.embedded import EmbeddedStore
 
@@ -108,7 +108,7 @@ def start_live_server(build: Path, **env_overrides) -> LiveServer:
     env.update({"HAVEN_BUILD_DIR": str(build), "HAVEN_HOST": "127.0.0.1", "HAVEN_PORT": "0"})
     env.update({f"HAVEN_{k.upper()}": str(v) for k, v in env_overrides.items()})
     process = subprocess.Popen(
-        [sys.executable, "-m", "haven.serve"], stdout=subprocess.PIPE, env=env, bufsize=0
+        [sys.executable, "-m", "haven.web.serve"], stdout=subprocess.PIPE, env=env, bufsize=0
     )
     deadline = time.monotonic() + STARTUP_DEADLINE_S
     try:

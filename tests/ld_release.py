@@ -48,7 +48,7 @@ OTHER_BASE = "https://example.org/haven/"
 @pytest.fixture(scope="module")
 def ld_app(tmp_path_factory):
     """The app factory serving the tiny LD release under the default base."""
-    from haven.app import create_app
+    from haven.web.app import create_app
 
     build = tmp_path_factory.mktemp("ld-build")
     write_release(build)

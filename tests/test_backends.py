@@ -17,7 +17,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SKOS, VOID, Namespace
 from rdflib.query import Result
 
-from haven.app import create_app
+from haven.web.app import create_app
 from haven.config import Settings
 
 BASE = "https://w3id.org/haven/"

@@ -261,11 +261,11 @@ def test_query_without_a_build_says_so(build_dir):
 
 @pytest.fixture
 def fake_serve(monkeypatch):
-    """Stands in for haven.serve (another module's job): records the settings it was started with."""
+    """Stands in for haven.web.serve (another module's job): records the settings it was started with."""
     calls = []
-    module = types.ModuleType("haven.serve")
+    module = types.ModuleType("haven.web.serve")
     module.run = calls.append
-    monkeypatch.setitem(sys.modules, "haven.serve", module)
+    monkeypatch.setitem(sys.modules, "haven.web.serve", module)
     return calls
 
 

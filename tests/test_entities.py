@@ -195,7 +195,7 @@ def test_generic_data_document_negotiates(ld_client):
 
 def test_base_differs_from_host(tmp_path):
     """Canonical IRIs under another base: RDF keeps them, HTML links stay on the serving host."""
-    from haven.app import create_app
+    from haven.web.app import create_app
 
     other = "https://example.org/kb/"
     write_release(tmp_path, base=other)

@@ -30,8 +30,8 @@ from backends import load_release, start_oxigraph_server
 from conftest import report_line, start_live_server
 from test_load_smoke import load_module
 
-from haven.pipeline.publish import publish
-from haven.representation import etag_for
+from haven.publish import publish
+from haven.web.caching import etag_for
 from haven.store.remote import HTTP_MARGIN, POINTER_TIMEOUT
 from haven.urls import DATA_EXTENSIONS
 

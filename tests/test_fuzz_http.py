@@ -207,7 +207,7 @@ class Tally:
 
 @pytest.fixture(scope="module")
 def fuzz_app(build_dir, shared_store):
-    from haven.app import create_app
+    from haven.web.app import create_app
     from haven.config import Settings
 
     app = create_app(Settings(build_dir=build_dir).with_overrides(query_timeout=QUERY_TIMEOUT, result_limit=200),

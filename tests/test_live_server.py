@@ -1,4 +1,4 @@
-"""End to end against the real process (waitress, `python -m haven.serve`) over loopback, with the clients
+"""End to end against the real process (waitress, `python -m haven.web.serve`) over loopback, with the clients
 consumers use: SPARQLWrapper and rdflib's SPARQLStore. Also what only a real process can show: SERVICE and
 FROM never open a connection, limits hold over HTTP, and the latency of a small SELECT."""
 from __future__ import annotations

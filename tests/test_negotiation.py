@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from haven import negotiation as n
+from haven.web import negotiation as n
 
 RESULTS = n.RESULT_FORMATS
 GRAPHS = n.GRAPH_FORMATS

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from haven.app import create_app
+from haven.web.app import create_app
 from haven.cli import main
 from haven.config import Settings
 from ld_release import settings_for, write_release

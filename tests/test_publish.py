@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from backends import free_port, start_oxigraph_server
 from haven.cli import main
-from haven.pipeline.publish import (PublishError, StoreClient, triple_chunks, insert_request, publish,
+from haven.publish import (PublishError, StoreClient, triple_chunks, insert_request, publish,
                                     resolve_endpoints, split_graphs)
 from haven.store import releases
 
@@ -302,7 +302,7 @@ def test_insert_data_chunks_keep_blank_node_trees_whole(store, make_release):
 
 
 def test_graph_store_posts_in_chunks_keep_blank_node_trees_whole(store, make_release, monkeypatch):
-    import haven.pipeline.publish as publishing
+    import haven.publish as publishing
 
     def small_posts(*args, **kwargs):
         found = resolve_endpoints(*args, **kwargs)

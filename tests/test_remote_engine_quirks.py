@@ -12,7 +12,7 @@ import uuid
 import pyoxigraph as ox
 import pytest
 
-from haven.app import create_app
+from haven.web.app import create_app
 from haven.config import Settings
 from haven.store import releases
 from haven.store.remote import _VirtuosoBlankNodes
@@ -69,7 +69,7 @@ def test_from_clauses_leave_the_text_and_graph_names_map_separately():
 # -- live ------------------------------------------------------------------------------------------------
 
 def _client(name, request):
-    from haven.pipeline.publish import StoreClient
+    from haven.publish import StoreClient
 
     url = request.getfixturevalue("oxigraph_server").query_url if name == "oxigraph" else VIRTUOSO_URL
     client = StoreClient(url)

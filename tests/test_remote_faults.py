@@ -129,7 +129,7 @@ def test_published_switch_is_seen_within_a_second_and_pinned_per_request(build_d
     import json
     import shutil
 
-    from haven.app import create_app
+    from haven.web.app import create_app
     from haven.config import Settings
     from haven.store.remote import RemoteStore
 

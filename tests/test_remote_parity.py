@@ -23,9 +23,9 @@ from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
 from backends import start_oxigraph_server
-from haven.app import create_app
+from haven.web.app import create_app
 from haven.config import Settings
-from haven.pipeline.publish import PublishError, publish, split_graphs
+from haven.publish import PublishError, publish, split_graphs
 from haven.store import releases
 from haven.store.base import StoreError
 from haven.store.embedded import EmbeddedStore

@@ -10,7 +10,7 @@ Fixtures live in tests/resources/shapes/ (DASH style, one case per file):
   whose sh:focusNode is that node and whose sh:sourceShape is that shape. Marking the node in place (rather
   than naming it ``ex:bad``) also works for blank nodes such as evidence and selectors.
 
-Validation runs as the build runs it (server/pipeline/validate.py): ontology in the data graph, no RDFS
+Validation runs as the build runs it (server/haven/pipeline/validate.py): ontology in the data graph, no RDFS
 inference, SHACL-AF enabled.
 """
 from __future__ import annotations

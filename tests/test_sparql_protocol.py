@@ -10,8 +10,8 @@ import pytest
 import rdflib
 from rdflib.namespace import RDF
 
-from haven import safety
-from haven.sparql import CAPPED_HEADER
+from haven.web.sparql import safety
+from haven.web.sparql.routes import CAPPED_HEADER
 
 HID = "https://w3id.org/haven/id/"
 HAVEN = "https://w3id.org/haven/ontology#"

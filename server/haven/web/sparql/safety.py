@@ -18,10 +18,10 @@ FROM <remote> needs no check: pyoxigraph reads FROM graphs from the store only (
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from .store.base import QueryRefused
+from haven.sparqltext import keywords, tokens, unescape  # noqa: F401  (re-exported for callers)
+from haven.store.base import QueryRefused
 
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
@@ -33,57 +33,12 @@ SERVICE_MESSAGE = (
     "Federated queries are not accepted here: SERVICE would make this server fetch data from elsewhere."
 )
 
-_UNICODE_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
-
-# Order matters: the first alternative that matches at a position wins, as in the SPARQL terminals.
-_TOKEN = re.compile(
-    r"""
-      (?P<ws>\s+)
-    | (?P<comment>\#[^\n\r]*)
-    | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-    | (?P<string>'''(?:[^'\\]|\\.|'(?!''))*'''|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"
-                 |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
-    | (?P<var>[?$][\w\u00B7\u0300-\u036F\u203F-\u2040]+)
-    | (?P<bnode>_:[\w\-.]*)
-    | (?P<pname>(?:[^\W\d_][\w\-.]*)?:(?:[\w\-.:%]|\\.)*)
-    | (?P<word>[^\W\d][\w]*)
-    | (?P<other>.)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
 @dataclass(frozen=True)
 class QueryInfo:
     #: "SELECT", "ASK", "CONSTRUCT", "DESCRIBE", or None when the text is no recognisable query
     form: str | None
     #: the query names its own dataset with FROM or FROM NAMED
     has_dataset_clause: bool
-
-
-def unescape(text: str) -> str:
-    """Apply SPARQL's codepoint escapes (\\uXXXX, \\UXXXXXXXX), which precede tokenizing (SPARQL 1.1 §19.2)."""
-
-    def replace(match: re.Match) -> str:
-        code = int(match.group(1) or match.group(2), 16)
-        return chr(code) if code <= 0x10FFFF else match.group(0)
-
-    return _UNICODE_ESCAPE.sub(replace, text)
-
-
-def tokens(text: str):
-    """(kind, text, start, end) for every token, whitespace and comments included (kinds as in `_TOKEN`)."""
-    for match in _TOKEN.finditer(text):
-        yield match.lastgroup, match.group(), match.start(), match.end()
-
-
-def keywords(text: str) -> list[str]:
-    """The bare words of a SPARQL text, upper-cased, in order (not the contents of strings, IRIs or names)."""
-    words = []
-    for match in _TOKEN.finditer(text):
-        if match.lastgroup == "word":
-            words.append(match.group().upper())
-    return words
 
 
 def inspect(query: str) -> QueryInfo:

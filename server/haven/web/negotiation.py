@@ -1,4 +1,4 @@
-"""Content negotiation: the format tables and one Accept-matching function (pure functions, no Flask).
+"""Content negotiation: one Accept-matching function over the formats of `haven.formats` (pure, no Flask).
 
 Matching follows RFC 9110 §12.5.1 the way Oxigraph does it: each offer takes the q of the *most specific*
 media range that matches it (exact type with parameters > exact type > ``type/*`` > ``*/*``), ``q=0`` excludes
@@ -11,41 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-
-@dataclass(frozen=True)
-class Format:
-    #: short name accepted by the ``format=`` parameter
-    name: str
-    media_type: str
-    #: "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE, RDF documents) or "html"
-    kind: str
-    #: other ``format=`` values and file extensions that mean this format
-    aliases: tuple[str, ...] = ()
-    #: text formats carry an explicit charset so that browsers and curl never guess
-    charset: bool = False
-
-    @property
-    def content_type(self) -> str:
-        return f"{self.media_type}; charset=utf-8" if self.charset else self.media_type
-
-
-SPARQL_JSON = Format("json", "application/sparql-results+json", "results", ("srj",))
-SPARQL_XML = Format("xml", "application/sparql-results+xml", "results", ("srx",), charset=True)
-SPARQL_CSV = Format("csv", "text/csv", "results", (), charset=True)
-SPARQL_TSV = Format("tsv", "text/tab-separated-values", "results", (), charset=True)
-
-TURTLE = Format("turtle", "text/turtle", "graph", ("ttl",), charset=True)
-N_TRIPLES = Format("nt", "application/n-triples", "graph", ("ntriples", "n-triples"))
-RDF_XML = Format("rdfxml", "application/rdf+xml", "graph", ("rdf", "xml", "owl"), charset=True)
-JSON_LD = Format("jsonld", "application/ld+json", "graph", ("json-ld", "json"))
-N_QUADS = Format("nq", "application/n-quads", "dataset", ("nquads", "n-quads"))
-
-HTML = Format("html", "text/html", "html", ("htm",), charset=True)
-
-#: SELECT and ASK answers; the first is the default
-RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
-#: CONSTRUCT and DESCRIBE answers and every RDF document; Turtle is the default
-GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, N_TRIPLES, RDF_XML, JSON_LD)
+from haven.formats import (GRAPH_FORMATS, HTML, JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, RESULT_FORMATS,  # noqa: F401
+                           SPARQL_CSV, SPARQL_JSON, SPARQL_TSV, SPARQL_XML, TURTLE, Format, by_name)
 
 
 @dataclass(frozen=True)
@@ -123,17 +90,6 @@ def _quality(offer: Format, ranges: Iterable[MediaRange]) -> float:
         if rank > chosen_rank:
             chosen_q, chosen_rank = media_range.q, rank
     return chosen_q
-
-
-def by_name(name: str | None, offers: Sequence[Format]) -> Format | None:
-    """The offer a ``format=`` value names (short name, alias, or full media type); None if none does."""
-    if not name:
-        return None
-    wanted = name.strip().lower()
-    for offer in offers:
-        if wanted == offer.name or wanted in offer.aliases or wanted == offer.media_type:
-            return offer
-    return None
 
 
 def choose(accept: str | None, format_param: str | None, offers: Sequence[Format]) -> Format | None:

@@ -7,8 +7,6 @@ Blueprints read both from ``current_app`` and never open stores themselves.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import threading
 from dataclasses import fields
 from pathlib import Path
@@ -16,14 +14,14 @@ from pathlib import Path
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .config import Settings
-from .errors import register_error_handlers
-from .representation import cache_see_other
-from .store import open_store
-from .store.base import Store
-
-#: blueprints of the Linked Data pages, registered when their modules exist (they are built separately)
-OPTIONAL_BLUEPRINTS = ("haven.entities", "haven.views")
+from haven.config import Settings
+from haven.web.errors import register_error_handlers
+from haven.web.caching import cache_see_other
+from haven.store import open_store
+from haven.store.base import Store
+from haven.web.dataset import routes as dataset_routes
+from haven.web.entities import routes as entity_routes
+from haven.web.sparql import routes as sparql_routes
 
 CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
 CORS_ALLOW_HEADERS = "Content-Type, Accept"
@@ -36,7 +34,7 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     settings, flask_config = _settings_from(config)
     if settings.proxy_hops < 0:
         raise ValueError(f"proxy_hops must be 0 or more, not {settings.proxy_hops}")
-    # no Flask-level /static route: it would shadow views.static_file, which sends a lifetime (max_age)
+    # no Flask-level /static route: it would shadow the dataset blueprint's static_file, which sends a lifetime (max_age)
     app = Flask(__name__, static_folder=None)
     app.config.update(flask_config)
     app.config["HAVEN_SETTINGS"] = settings
@@ -50,14 +48,8 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
         app.config["HAVEN_RELEASE_DIR"] = store.release_dir
     app.extensions["haven.query_slots"] = threading.BoundedSemaphore(settings.max_concurrent_queries)
 
-    from . import sparql
-
-    app.register_blueprint(sparql.bp)
-    for module_name in OPTIONAL_BLUEPRINTS:
-        if importlib.util.find_spec(module_name) is not None:
-            module = importlib.import_module(module_name)
-            if hasattr(module, "bp"):
-                app.register_blueprint(module.bp)
+    for blueprint in (sparql_routes.bp, entity_routes.bp, dataset_routes.bp):
+        app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.after_request(cache_see_other)

@@ -13,8 +13,8 @@ import click
 
 from haven.config import Settings
 from haven.pipeline import BuildError, Progress
-from haven.pipeline.publish import DEFAULT_CHUNK_TRIPLES, DEFAULT_TIMEOUT, ENGINES
-from haven.pipeline.publish import publish as run_publish
+from haven.publish import DEFAULT_CHUNK_TRIPLES, DEFAULT_TIMEOUT, ENGINES
+from haven.publish import publish as run_publish
 
 
 class SettingOption(click.Option):
@@ -90,7 +90,7 @@ def query(query: str, fmt: str, root: Path, build_dir: Path, base: str):
     The default graph is the union of the release's named graphs; the Haven prefixes (haven:, hid:,
     hst:, ...) and the usual vocabulary prefixes are predeclared.
     """
-    from haven.pipeline.query import load_release, run_query
+    from haven.query import load_release, run_query
 
     settings = Settings.from_env(root=root, build_dir=build_dir, base=base)
     text = _query_text(query)
@@ -125,11 +125,11 @@ def serve(skip_reasoner: bool, **options):
         click.echo(f"no release for base {settings.base} in {settings.build_dir}; building first", err=True)
         _run(lambda progress: _build(settings, progress, skip_reasoner))
     try:
-        from haven.serve import run  # written separately, and pulls in the whole web stack
+        from haven.web.serve import run  # written separately, and pulls in the whole web stack
     except ModuleNotFoundError as exc:
-        if exc.name != "haven.serve":
+        if exc.name != "haven.web.serve":
             raise
-        raise click.ClickException("the web server module (haven.serve) is not installed in this checkout") from None
+        raise click.ClickException("the web server module (haven.web.serve) is not installed in this checkout") from None
     run(settings)
 
 

@@ -36,7 +36,7 @@ def haven_prefixes(base: str) -> dict[str, str]:
 def open_store(settings):
     """The store the settings ask for: "embedded" loads `<build_dir>/current`; a URL means a remote endpoint."""
     if settings.store == "embedded":
-        from .embedded import EmbeddedStore
+        from haven.store.embedded import EmbeddedStore
 
         # the cache folder beside the releases (as the dumps use): the on-disk store is built once per release
         store = EmbeddedStore(settings.current_release, workers=settings.max_concurrent_queries,
@@ -44,7 +44,7 @@ def open_store(settings):
         store.prefixes = haven_prefixes(store.manifest.get("base") or settings.base)
         return store
     if settings.store.startswith(("http://", "https://")) and importlib.util.find_spec("haven.store.remote"):
-        from .remote import RemoteStore
+        from haven.store.remote import RemoteStore
 
         return RemoteStore(settings.store, settings)
     raise ValueError(f"unknown store {settings.store!r}: use 'embedded' or the URL of a SPARQL endpoint")

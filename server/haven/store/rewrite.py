@@ -1,6 +1,6 @@
-"""Token-level rewriting of client SPARQL for a remote store (the text has already passed `haven.safety`).
+"""Token-level rewriting of client SPARQL for a remote store (the text has already passed `haven.web.sparql.safety`).
 
-Two jobs, both on the tokens of `haven.safety` (strings, IRIs and comments are single tokens, so nothing
+Two jobs, both on the tokens of `haven.sparqltext` (strings, IRIs and comments are single tokens, so nothing
 inside them is touched):
 
 * graph names: a remote store holds each release under its own graph names (`haven.store.releases`), while
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urljoin
 
-from ..safety import tokens, unescape
+from haven.sparqltext import tokens, unescape
 
 _SKIPPED = {"ws", "comment"}
 

@@ -21,7 +21,7 @@ Two paths, on purpose:
   query: a worker past its deadline is killed and replaced, and the client gets 503, never a truncated 200.
 
 Nothing here writes: the pyoxigraph store is private, no method adds, removes or updates, and client text
-reaches only `Store.query`, which rejects update syntax (and `haven.safety` refused it before that).
+reaches only `Store.query`, which rejects update syntax (and `haven.web.sparql.safety` refused it before that).
 """
 from __future__ import annotations
 
@@ -40,10 +40,10 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
-from .. import negotiation
-from ..safety import keywords, unescape
-from .base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreBusy, StoreError
-from .worker import disk_store_folder, is_complete, open_release
+from haven import formats
+from haven.sparqltext import keywords, unescape
+from haven.store.base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreBusy, StoreError
+from haven.store.worker import disk_store_folder, is_complete, open_release
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 #: a worker loading a release must say it is ready within this many seconds
 WORKER_START_TIMEOUT = 120.0
 
-_FORMATS_BY_MEDIA_TYPE = {f.media_type: f for f in negotiation.RESULT_FORMATS + negotiation.GRAPH_FORMATS}
+_FORMATS_BY_MEDIA_TYPE = {f.media_type: f for f in formats.RESULT_FORMATS + formats.GRAPH_FORMATS}
 
 
 class EmbeddedStore(Store):
@@ -145,8 +145,8 @@ class EmbeddedStore(Store):
         request = {
             "query": query,
             "base_iri": base_iri,
-            "results_format": chosen.name if chosen.kind == "results" else negotiation.RESULT_FORMATS[0].name,
-            "graph_format": chosen.name if chosen.kind == "graph" else negotiation.GRAPH_FORMATS[0].name,
+            "results_format": chosen.name if chosen.kind == "results" else formats.RESULT_FORMATS[0].name,
+            "graph_format": chosen.name if chosen.kind == "graph" else formats.GRAPH_FORMATS[0].name,
             "limit": result_limit,
             "cap_link": cap_link,
             "prefixes": self.prefixes,
@@ -162,8 +162,8 @@ class EmbeddedStore(Store):
             if header.get("error") == "syntax":
                 raise QuerySyntaxError(header.get("message", "syntax error"))
             raise StoreError(header.get("message", "the query failed"))
-        offers = negotiation.GRAPH_FORMATS if header["form"] == "GRAPH" else negotiation.RESULT_FORMATS
-        answered = negotiation.by_name(header["format"], offers)
+        offers = formats.GRAPH_FORMATS if header["form"] == "GRAPH" else formats.RESULT_FORMATS
+        answered = formats.by_name(header["format"], offers)
         form = header["form"] if header["form"] != "GRAPH" else _graph_form(query)
         return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=header["capped"])
 

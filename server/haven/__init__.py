@@ -13,7 +13,7 @@ except PackageNotFoundError:  # running from a checkout that was never installed
 def __getattr__(name):
     # create_app is imported on first use so that `import haven` (CLI, pipeline, query workers) stays light
     if name == "create_app":
-        from .app import create_app
+        from haven.web.app import create_app
 
         return create_app
     raise AttributeError(f"module 'haven' has no attribute {name!r}")

@@ -227,7 +227,7 @@ def dump_file(release: Path | None, settings: Settings, release_id: str, ext: st
             dataset.parse(source, format="nquads")
             ns = namespaces(settings.base)
             if ext == "jsonld":
-                from haven.linkeddata import context_document
+                from haven.web.context import context_document
 
                 text = _json_ld_dump(dataset, context_document(settings.base)["@context"])
             else:

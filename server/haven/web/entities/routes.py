@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template
 
-from haven.describe import describe, exists
-from haven.linkeddata import (
+from haven.web.entities.document import describe, exists
+from haven.web.context import (
     HTML, cached_body, current_store, negotiate, not_acceptable, release_modified, serialize, url_map, vocabulary,
 )
-from haven.pagemodel import entity_view
-from haven.representation import document_response
+from haven.web.entities.page import entity_view
+from haven.web.caching import document_response
 from haven.urls import DATA_EXTENSIONS, EXTENSION_OF, is_valid_slug
 
 bp = Blueprint("entities", __name__)

@@ -1,30 +1,30 @@
-"""The dataset-level pages and documents: landing page, query page, ontology, shapes, VoID, dumps, context.
+"""The dataset-level pages and documents: landing page, ontology, shapes, VoID, dumps, context.
 
 Everything here is a function of the published release, so each response carries the release's validators
-(see `haven.representation`) and anything expensive (counts, pyLODE, dumps) is computed once per release.
+(see `haven.web.caching`) and anything expensive (counts, pyLODE, dumps) is computed once per release.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from urllib.parse import urlencode
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, send_from_directory
 from rdflib import Graph, URIRef
 from rdflib.namespace import OWL
 
-from haven.catalogue import (
+from haven.web.dataset.catalogue import (
     dump_file, example_queries, landing_facts, ontology_graph, ontology_html, void_graph, void_view,
 )
-from haven.linkeddata import (
+from haven.web.context import (
     HTML, context_document, current_store, local_release, negotiate, not_acceptable, per_release, release_modified,
     serialize, settings, url_map,
 )
-from haven.representation import document_response, etag_for
+from haven.web.caching import document_response, etag_for
+from haven.web.sparql.routes import url_for_query
 
-bp = Blueprint("views", __name__, static_folder=None)
+bp = Blueprint("dataset", __name__, static_folder=None)
 
-STATIC_DIR = Path(__file__).parent / "static"
+STATIC_DIR = Path(__file__).parent.parent / "static"
 RDF_OFFERS = ["text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples"]
 #: ontology and VoID: a browser gets HTML; an explicit RDF type wins by q-value
 DOCUMENT_OFFERS = [HTML, *RDF_OFFERS]
@@ -64,24 +64,6 @@ def landing():
                                dumps=[(ext, mt) for ext, mt in DUMPS.items()])
 
     return document_response(body, HTML, release_id=store.release_id, modified=release_modified())
-
-
-def url_for_query(query: str) -> str:
-    """A link that runs `query` in one click: the query page, prefilled, which runs it on load."""
-    return f"{request.url_root}query?{urlencode({'query': query})}"
-
-
-@bp.route("/query", methods=["GET", "HEAD"])
-def query_page():
-    return render_query_page(request.args.get("query", ""))
-
-
-def render_query_page(query: str = ""):
-    """The query page (also what `GET /sparql` answers to a browser)."""
-    examples = example_queries(settings().base)
-    initial = query or examples[0]["query"]
-    return render_template("query.html", query=initial, autorun=bool(query), examples=examples,
-                           endpoint=request.url_root + "sparql", base=settings().base, root=request.url_root)
 
 
 # -- ontology, shapes, context -------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ from pathlib import Path
 from flask import Response, current_app, request
 from rdflib import Dataset, Graph
 
-from haven import negotiation
+from haven.web import negotiation
 from haven.config import DEFAULT_BASE, Settings
 from haven.namespaces import namespaces
-from haven.representation import parse_release_date
+from haven.web.caching import parse_release_date
 from haven.store.base import Store
 from haven.urls import UrlMap
 
@@ -146,7 +146,7 @@ def cached_body(key: tuple, build):
 
 
 def vocabulary():
-    from haven.pagemodel import load_vocabulary
+    from haven.web.entities.page import load_vocabulary
 
     return per_release("vocabulary", lambda: load_vocabulary(current_store(), settings().base))
 
@@ -156,7 +156,7 @@ def vocabulary():
 @lru_cache(maxsize=8)
 def context_document(base: str) -> dict:
     """Haven's @context, written against the default base and moved to the configured one."""
-    text = files("haven").joinpath(CONTEXT_PATH).read_text(encoding="utf-8")
+    text = files("haven.web").joinpath(CONTEXT_PATH).read_text(encoding="utf-8")
     return json.loads(text.replace(DEFAULT_BASE, base))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
 
-from .store.base import QueryTimeout, StoreBusy, StoreError
+from haven.store.base import QueryTimeout, StoreBusy, StoreError
 
 #: seconds a client should wait before retrying when every query slot is taken
 RETRY_AFTER_SECONDS = 1

@@ -2,7 +2,7 @@
 
 `run(settings)` is what `haven serve` calls. With ``port=0`` the OS picks a free port; the first line on
 stdout is always ``Serving on http://HOST:PORT/`` with the real port, so that tests and scripts can find it.
-``python -m haven.serve`` does the same from HAVEN_* environment variables alone.
+``python -m haven.web.serve`` does the same from HAVEN_* environment variables alone.
 """
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import sys
 
 from waitress import create_server
 
-from .app import create_app
-from .config import Settings
+from haven.web.app import create_app
+from haven.config import Settings
 
 #: bodies up to this many times max_query_bytes reach the app (which answers 413 past 1x); larger are cut off
 BODY_READ_FACTOR = 4
-from .store.base import StoreError
+from haven.store.base import StoreError
 
 
 def run(settings: Settings) -> None:
@@ -35,7 +35,7 @@ def run(settings: Settings) -> None:
     # waitress reads a whole body (spooling past 512 KiB to a temporary file) before the app sees it, up to
     # 1 GiB by default: clients announcing huge bodies would fill memory and disk. The app refuses anything
     # over max_query_bytes (with its own explanation and CORS headers); waitress stops what is far beyond.
-    # X-Forwarded-* are honoured by the app itself (ProxyFix, settings.proxy_hops, see haven.app._trust_proxies)
+    # X-Forwarded-* are honoured by the app itself (ProxyFix, settings.proxy_hops, see haven.web.app._trust_proxies)
     # so that every WSGI server and the test client agree, hence no trusted_proxy here: waitress doing it too
     # would apply the same headers twice. But waitress (3.x) deletes every X-Forwarded-* header from a peer it
     # does not trust before the app sees it, which would leave ProxyFix nothing to read: keep that only while

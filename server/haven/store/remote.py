@@ -18,7 +18,7 @@ What a client sees must not depend on the engine, so this backend absorbs the di
   embedded workers use (`haven.store.worker`), so JSON-LD, CSV, capping notes and prefixes are identical.
 * **DESCRIBE** is never forwarded (engines disagree): targets are selected, then described by a CONSTRUCT.
 * **safety whatever the engine allows.** Client text is parsed locally first (pyoxigraph on an empty store:
-  same syntax messages as embedded, and update syntax cannot pass); SERVICE was refused by `haven.safety`;
+  same syntax messages as embedded, and update syntax cannot pass); SERVICE was refused by `haven.web.sparql.safety`;
   FROM / GRAPH names only ever reach graphs of the release. Nothing here sends an update.
 * **faults.** Unreachable store → StoreError (HTTP 503) fast: the pointer read has a short timeout and a
   refused connection fails at once; every query has an HTTP timeout of the query timeout plus a margin and a
@@ -38,13 +38,13 @@ import rdflib
 from SPARQLWrapper import POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
-from .. import negotiation
-from ..safety import keywords, unescape
-from . import haven_prefixes, releases
-from .base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreError
-from .embedded import to_rdflib
-from .rewrite import description_query, describe_targets, rewrite_graph_names
-from .worker import serialize_solutions, serialize_triples
+from haven import formats
+from haven.sparqltext import keywords, unescape
+from haven.store import haven_prefixes, releases
+from haven.store.base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreError
+from haven.store.embedded import to_rdflib
+from haven.store.rewrite import description_query, describe_targets, rewrite_graph_names
+from haven.store.worker import serialize_solutions, serialize_triples
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ _GRAPH_PARSERS = {
     "text/turtle": ox.RdfFormat.TURTLE,
     "application/x-turtle": ox.RdfFormat.TURTLE,
 }
-_FORMATS_BY_MEDIA_TYPE = {f.media_type: f for f in negotiation.RESULT_FORMATS + negotiation.GRAPH_FORMATS}
+_FORMATS_BY_MEDIA_TYPE = {f.media_type: f for f in formats.RESULT_FORMATS + formats.GRAPH_FORMATS}
 _SYNTAX_CHECKER = ox.Store()
 
 
@@ -263,15 +263,15 @@ class RemoteStore(Store):
         form = _check_syntax(query, base_iri)
         timeout = timeout or self.query_timeout
         if form in {"CONSTRUCT", "DESCRIBE"}:
-            name = chosen.name if chosen.kind == "graph" else negotiation.GRAPH_FORMATS[0].name
+            name = chosen.name if chosen.kind == "graph" else formats.GRAPH_FORMATS[0].name
             cut: list[bool] = []
             triples = _until_cut(self._graph_triples(query, base_iri, default_graph_uris, named_graph_uris, timeout),
                                  result_limit, cut)
             body, capped = serialize_triples(triples, name, result_limit, self.prefixes)
             capped = capped or bool(cut)
-            answered = negotiation.by_name(name, negotiation.GRAPH_FORMATS)
+            answered = formats.by_name(name, formats.GRAPH_FORMATS)
             return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
-        name = chosen.name if chosen.kind == "results" else negotiation.RESULT_FORMATS[0].name
+        name = chosen.name if chosen.kind == "results" else formats.RESULT_FORMATS[0].name
         rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris)
         with self._send(rewritten.text, RESULTS_JSON, defaults, named, timeout) as response:
             result = ox.parse_query_results(_VirtuosoBlankNodes(response), format=ox.QueryResultsFormat.JSON)
@@ -283,7 +283,7 @@ class RemoteStore(Store):
                 solutions = _MappedSolutions(result, backward, time.monotonic() + timeout, cut is not None,
                                              hidden=set() if _STAR_FAKE in query else {_STAR_FAKE})
                 body, capped = serialize_solutions(solutions, name, _within(result_limit, cut), cap_link)
-        answered = negotiation.by_name(name, negotiation.RESULT_FORMATS)
+        answered = formats.by_name(name, formats.RESULT_FORMATS)
         return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
 
     # -- graphs ---------------------------------------------------------------------------------------

@@ -12,16 +12,18 @@ policy, before evaluation), 406 no acceptable format, 413 query too large, 415 w
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from urllib.parse import urlencode
 import threading
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from . import negotiation, safety, service_description
-from .errors import busy, plain, timed_out
-from .store.base import QueryRefused, QuerySyntaxError, QueryTimeout, StoreBusy
+from haven.web import negotiation
+from haven.web.sparql import safety, service_description
+from haven.web.context import settings
+from haven.web.dataset.catalogue import example_queries
+from haven.web.errors import busy, plain, timed_out
+from haven.store.base import QueryRefused, QuerySyntaxError, QueryTimeout, StoreBusy
 
 bp = Blueprint("sparql", __name__)
 
@@ -149,7 +151,7 @@ def _describe_service() -> Response:
     if chosen is None:
         return plain(406, "None of the requested formats can be produced. " + negotiation.describe_offers(DESCRIPTION_OFFERS))
     if chosen is negotiation.HTML:
-        return _query_page()
+        return current_app.make_response(render_query_page())
     settings = current_app.config["HAVEN_SETTINGS"]
     graph = service_description.build(
         current_app.extensions["haven"],
@@ -164,19 +166,24 @@ def _describe_service() -> Response:
 _RDFLIB_FORMATS = {"turtle": "turtle", "nt": "nt", "rdfxml": "xml", "jsonld": "json-ld"}
 
 
-def _query_page() -> Response:
-    """The LD pages' query page when they provide one; a bare form otherwise."""
-    if importlib.util.find_spec("haven.views") is not None:
-        views = importlib.import_module("haven.views")
-        if hasattr(views, "query_page"):
-            return current_app.make_response(views.query_page())
-    page = (
-        "<!doctype html><html lang=en><meta charset=utf-8><title>Haven SPARQL endpoint</title>"
-        "<h1>Haven SPARQL endpoint</h1><form method=get action=''>"
-        "<textarea name=query rows=12 cols=80>SELECT * WHERE { ?s ?p ?o } LIMIT 10</textarea><br>"
-        "<button>Run query</button></form></html>"
-    )
-    return Response(page, status=200, content_type=negotiation.HTML.content_type)
+def url_for_query(query: str) -> str:
+    """A link that runs `query` in one click: the query page, prefilled, which runs it on load."""
+    return f"{request.url_root}query?{urlencode({'query': query})}"
+
+
+@bp.route("/query", methods=["GET", "HEAD"])
+def query_page():
+    """The query page: a form and the example queries (also what `GET /sparql` answers to a browser)."""
+    return render_query_page(request.args.get("query", ""))
+
+
+def render_query_page(query: str = ""):
+    """The query page (also what `GET /sparql` answers to a browser)."""
+    examples = example_queries(settings().base)
+    initial = query or examples[0]["query"]
+    return render_template("query.html", query=initial, autorun=bool(query), examples=examples,
+                           endpoint=request.url_root + "sparql", base=settings().base, root=request.url_root)
+
 
 
 @bp.after_request
