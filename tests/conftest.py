@@ -102,13 +102,14 @@ class LiveServer:
         self.process.stdout.close()
 
 
-def start_live_server(build: Path, **env_overrides) -> LiveServer:
-    """Run the production entry point as a real process on a port the OS picks; wait until it is healthy."""
+def start_live_server(build: Path, stderr=None, **env_overrides) -> LiveServer:
+    """Run the production entry point as a real process on a port the OS picks; wait until it is healthy.
+    `stderr` (a file) receives the server's log; by default it goes to the test run's own stderr."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
     env.update({"HAVEN_BUILD_DIR": str(build), "HAVEN_HOST": "127.0.0.1", "HAVEN_PORT": "0"})
     env.update({f"HAVEN_{k.upper()}": str(v) for k, v in env_overrides.items()})
     process = subprocess.Popen(
-        [sys.executable, "-m", "haven.web.serve"], stdout=subprocess.PIPE, env=env, bufsize=0
+        [sys.executable, "-m", "haven.web.serve"], stdout=subprocess.PIPE, stderr=stderr, env=env, bufsize=0
     )
     deadline = time.monotonic() + STARTUP_DEADLINE_S
     try:

@@ -7,6 +7,7 @@ stdout is always ``Serving on http://HOST:PORT/`` with the real port, so that te
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import sys
 
@@ -25,6 +26,7 @@ BODY_READ_FACTOR = 4
 
 
 def run(settings: Settings) -> None:
+    configure_logging()
     try:
         app = create_app(settings)
     except StoreError as error:
@@ -104,8 +106,62 @@ def create_server(app, settings: Settings):
                              dispatcher, servers[-1].log_info)
 
 
+#: C0 and C1 controls (newline, carriage return, escape...) and the Unicode line and paragraph separators
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as a Python escape (``\\n``, ``\\x1b``, ``\\u2028``)."""
+    return _CONTROL_CHARACTERS.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
+
+
+class OneLineFormatter(logging.Formatter):
+    """Log records that a client cannot split or recolour.
+
+    Much of what the server logs carries client text: a request path (waitress's "Exception while serving
+    /…", rdflib's warnings about a malformed IRI), a query (the remote store's notes about cut answers), a
+    store's error message quoting either. A newline in it would start a line that looks like a record of its
+    own (``ERROR haven: …``); an escape sequence would rewrite the terminal. So the message is escaped, and
+    a traceback, the one thing that spans lines, has every line indented under its record.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        # logging caches a record's traceback text on the record, maybe formatted by another handler's
+        # formatter; this one must format (and indent) it itself
+        cached, record.exc_text = record.exc_text, None
+        try:
+            return super().format(record)
+        finally:
+            record.exc_text = cached
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().formatMessage(record))
+
+    def formatException(self, ei) -> str:
+        return self._indented(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return self._indented(super().formatStack(stack_info))
+
+    @staticmethod
+    def _indented(text: str) -> str:
+        return "\n".join("  | " + escape_controls(line) for line in text.split("\n"))
+
+
+def configure_logging() -> None:
+    """INFO and above to stderr, one record per line whatever a client sent (see OneLineFormatter).
+    Replaces the handlers of a previous call, so that `haven serve` and `python -m` configure the same way."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(OneLineFormatter(LOG_FORMAT))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     # SIGTERM (service managers, test fixtures) unwinds through run()'s finally, which stops the workers
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     try:

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, send_from_directory
-from rdflib import Graph, URIRef
+from rdflib import Graph
 from rdflib.namespace import OWL
 
 from haven.web.dataset.catalogue import (
@@ -87,8 +87,9 @@ def ontology_file(ext: str):
 def ontology_version(version: str):
     """The version IRI names this release's ontology only; older versions are not kept online."""
     graph = per_release("ontology", lambda: ontology_graph(current_store(), settings().base))
-    version_iri = URIRef(f"{settings().base}ontology/{version}")
-    if (None, OWL.versionIRI, version_iri) not in graph:
+    # compared as strings: a URIRef made of client text would have rdflib log it as "not a valid URI"
+    requested = f"{settings().base}ontology/{version}"
+    if not any(str(known) == requested for known in graph.objects(None, OWL.versionIRI)):
         abort(404)
     return ontology()
 
