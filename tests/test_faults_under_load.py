@@ -33,7 +33,7 @@ from test_load_smoke import load_module
 from haven.publish import publish
 from haven.web.caching import etag_for
 from haven.store.remote import HTTP_MARGIN, POINTER_TIMEOUT
-from haven.urls import DATA_EXTENSIONS
+from haven.formats import GRAPH_FORMATS, by_extension
 
 pytestmark = [pytest.mark.live, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
@@ -286,7 +286,8 @@ MARKER_QUERY = (f"SELECT ?label WHERE {{ VALUES ?s {{ {' '.join(f'<{HID}{s}>' fo
 
 
 def publish_planner(load):
-    paths = [f"/data/{slug}.{ext}" for slug in MARKED for ext in DATA_EXTENSIONS] + [f"/page/{s}" for s in MARKED]
+    paths = [f"/data/{slug}.{fmt.extension}" for slug in MARKED for fmt in GRAPH_FORMATS]
+    paths += [f"/page/{s}" for s in MARKED]
 
     def plan(rng):
         if rng.random() < 0.3:
@@ -321,7 +322,7 @@ def one_release_judge(load, seen: dict):
                 if (MARK in title) != (release == SECOND):
                     return f"title {title!r} is not from {release}, the page's data is"
             if planned.kind != "sparql":
-                media_type = "text/html" if planned.kind == "page" else DATA_EXTENSIONS[planned.path.rsplit(".", 1)[1]]
+                media_type = "text/html" if planned.kind == "page" else by_extension(planned.path.rsplit(".", 1)[1], GRAPH_FORMATS).media_type
                 tag = (headers.get("ETag") or "").removeprefix("W/").strip('"')
                 if tag != etag_for(release, planned.path, media_type):
                     return f"ETag {tag} is not release {release}'s, the body is"

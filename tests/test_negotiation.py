@@ -3,57 +3,58 @@ from __future__ import annotations
 
 import pytest
 
+from haven import formats
 from haven.web import negotiation as n
 
-RESULTS = n.RESULT_FORMATS
-GRAPHS = n.GRAPH_FORMATS
+RESULTS = formats.RESULT_FORMATS
+GRAPHS = formats.GRAPH_FORMATS
 
 
 @pytest.mark.parametrize(
     "accept, offers, expected",
     [
         # missing or empty header: the first offer (the server's default)
-        (None, RESULTS, n.SPARQL_JSON),
-        ("", RESULTS, n.SPARQL_JSON),
-        ("   ", GRAPHS, n.TURTLE),
+        (None, RESULTS, formats.SPARQL_JSON),
+        ("", RESULTS, formats.SPARQL_JSON),
+        ("   ", GRAPHS, formats.TURTLE),
         # Oxigraph get_query_accept_star / _good / _bad
-        ("*/*", RESULTS, n.SPARQL_JSON),
-        ("application/sparql-results+json;charset=utf-8", RESULTS, n.SPARQL_JSON),
+        ("*/*", RESULTS, formats.SPARQL_JSON),
+        ("application/sparql-results+json;charset=utf-8", RESULTS, formats.SPARQL_JSON),
         ("application/foo", RESULTS, None),
         # Oxigraph _explicit_priority, _implicit_priority, _implicit_and_explicit_priority (with real types)
-        ("text/foo;q=0.5 , application/sparql-results+json ; q = 0.7", RESULTS, n.SPARQL_JSON),
-        ("application/sparql-results+xml,text/foo", RESULTS, n.SPARQL_XML),
-        ("text/foo;q=0.9,text/csv", RESULTS, n.SPARQL_CSV),
+        ("text/foo;q=0.5 , application/sparql-results+json ; q = 0.7", RESULTS, formats.SPARQL_JSON),
+        ("application/sparql-results+xml,text/foo", RESULTS, formats.SPARQL_XML),
+        ("text/foo;q=0.9,text/csv", RESULTS, formats.SPARQL_CSV),
         # type/* matches only that type (Oxigraph answers JSON to text/*; RFC 9110 says a text/ type)
-        ("text/*", RESULTS, n.SPARQL_CSV),
-        ("application/*", GRAPHS, n.N_TRIPLES),
+        ("text/*", RESULTS, formats.SPARQL_CSV),
+        ("application/*", GRAPHS, formats.N_TRIPLES),
         # q-values decide, whatever the order in the header
-        ("application/sparql-results+xml;q=0.4, text/tab-separated-values;q=0.8", RESULTS, n.SPARQL_TSV),
-        ("application/rdf+xml;q=0.5, application/ld+json", GRAPHS, n.JSON_LD),
-        ("text/turtle;q=0.1, application/n-triples;q=0.2", GRAPHS, n.N_TRIPLES),
+        ("application/sparql-results+xml;q=0.4, text/tab-separated-values;q=0.8", RESULTS, formats.SPARQL_TSV),
+        ("application/rdf+xml;q=0.5, application/ld+json", GRAPHS, formats.JSON_LD),
+        ("text/turtle;q=0.1, application/n-triples;q=0.2", GRAPHS, formats.N_TRIPLES),
         # equal q: the server's order breaks the tie
-        ("application/n-triples, text/turtle", GRAPHS, n.TURTLE),
+        ("application/n-triples, text/turtle", GRAPHS, formats.TURTLE),
         # q=0 excludes, and the most specific range sets an offer's q
-        ("*/*, application/sparql-results+json;q=0", RESULTS, n.SPARQL_XML),
-        ("text/*;q=0, */*", RESULTS, n.SPARQL_JSON),
-        ("text/*;q=0, */*", GRAPHS, n.N_TRIPLES),
+        ("*/*, application/sparql-results+json;q=0", RESULTS, formats.SPARQL_XML),
+        ("text/*;q=0, */*", RESULTS, formats.SPARQL_JSON),
+        ("text/*;q=0, */*", GRAPHS, formats.N_TRIPLES),
         ("text/turtle;q=0", GRAPHS, None),
         ("*/*;q=0", RESULTS, None),
-        ("application/*;q=0.1, application/sparql-results+xml", RESULTS, n.SPARQL_XML),
+        ("application/*;q=0.1, application/sparql-results+xml", RESULTS, formats.SPARQL_XML),
         # a charset we cannot produce excludes that range; utf-8 is fine
         ("text/turtle;charset=iso-8859-1", GRAPHS, None),
-        ("text/turtle;charset=UTF-8", GRAPHS, n.TURTLE),
+        ("text/turtle;charset=UTF-8", GRAPHS, formats.TURTLE),
         # wrong kind of answer for the query form
         ("text/turtle", RESULTS, None),
         ("application/sparql-results+json", GRAPHS, None),
         # a browser's header: HTML offered → HTML; not offered → */* gives the default
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", GRAPHS + (n.HTML,), n.HTML),
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", RESULTS, n.SPARQL_JSON),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", GRAPHS + (formats.HTML,), formats.HTML),
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", RESULTS, formats.SPARQL_JSON),
         # case-insensitive types, junk items skipped, bad q treated as 0
-        ("Application/SPARQL-Results+XML", RESULTS, n.SPARQL_XML),
-        ("garbage, ;;, text/csv", RESULTS, n.SPARQL_CSV),
-        ("text/csv;q=high, text/tab-separated-values;q=0.1", RESULTS, n.SPARQL_TSV),
-        ("*/json", RESULTS, n.SPARQL_JSON),  # invalid range skipped → nothing usable left → default
+        ("Application/SPARQL-Results+XML", RESULTS, formats.SPARQL_XML),
+        ("garbage, ;;, text/csv", RESULTS, formats.SPARQL_CSV),
+        ("text/csv;q=high, text/tab-separated-values;q=0.1", RESULTS, formats.SPARQL_TSV),
+        ("*/json", RESULTS, formats.SPARQL_JSON),  # invalid range skipped → nothing usable left → default
     ],
 )
 def test_negotiate(accept, offers, expected):
@@ -63,20 +64,20 @@ def test_negotiate(accept, offers, expected):
 @pytest.mark.parametrize(
     "format_param, offers, expected",
     [
-        ("json", RESULTS, n.SPARQL_JSON),
-        ("xml", RESULTS, n.SPARQL_XML),
-        ("csv", RESULTS, n.SPARQL_CSV),
-        ("tsv", RESULTS, n.SPARQL_TSV),
-        ("turtle", GRAPHS, n.TURTLE),
-        ("ttl", GRAPHS, n.TURTLE),
-        ("nt", GRAPHS, n.N_TRIPLES),
-        ("rdfxml", GRAPHS, n.RDF_XML),
-        ("jsonld", GRAPHS, n.JSON_LD),
+        ("json", RESULTS, formats.SPARQL_JSON),
+        ("xml", RESULTS, formats.SPARQL_XML),
+        ("csv", RESULTS, formats.SPARQL_CSV),
+        ("tsv", RESULTS, formats.SPARQL_TSV),
+        ("turtle", GRAPHS, formats.TURTLE),
+        ("ttl", GRAPHS, formats.TURTLE),
+        ("nt", GRAPHS, formats.N_TRIPLES),
+        ("rdfxml", GRAPHS, formats.RDF_XML),
+        ("jsonld", GRAPHS, formats.JSON_LD),
         # the same short name means the answer of the right kind for the query form
-        ("json", GRAPHS, n.JSON_LD),
-        ("xml", GRAPHS, n.RDF_XML),
-        ("application/sparql-results+xml", RESULTS, n.SPARQL_XML),
-        ("TTL", GRAPHS, n.TURTLE),
+        ("json", GRAPHS, formats.JSON_LD),
+        ("xml", GRAPHS, formats.RDF_XML),
+        ("application/sparql-results+xml", RESULTS, formats.SPARQL_XML),
+        ("TTL", GRAPHS, formats.TURTLE),
         # a format that is not offered is refused, not silently replaced
         ("turtle", RESULTS, None),
         ("pdf", GRAPHS, None),
@@ -87,7 +88,7 @@ def test_by_name(format_param, offers, expected):
 
 
 def test_format_parameter_overrides_accept():
-    assert n.choose("application/sparql-results+xml", "csv", RESULTS) is n.SPARQL_CSV
+    assert n.choose("application/sparql-results+xml", "csv", RESULTS) is formats.SPARQL_CSV
 
 
 def test_unknown_format_parameter_is_not_acceptable_even_with_accept():
@@ -95,8 +96,8 @@ def test_unknown_format_parameter_is_not_acceptable_even_with_accept():
 
 
 def test_accept_decides_without_format_parameter():
-    assert n.choose("text/csv", None, RESULTS) is n.SPARQL_CSV
-    assert n.choose("text/csv", "", RESULTS) is n.SPARQL_CSV
+    assert n.choose("text/csv", None, RESULTS) is formats.SPARQL_CSV
+    assert n.choose("text/csv", "", RESULTS) is formats.SPARQL_CSV
 
 
 def test_parse_accept_reads_q_and_params():
@@ -113,9 +114,9 @@ def test_q_is_clamped_to_the_http_range():
 
 
 def test_content_types_declare_utf8_for_text_formats():
-    assert n.TURTLE.content_type == "text/turtle; charset=utf-8"
-    assert n.SPARQL_CSV.content_type == "text/csv; charset=utf-8"
-    assert n.SPARQL_JSON.content_type == "application/sparql-results+json"
+    assert formats.TURTLE.content_type == "text/turtle; charset=utf-8"
+    assert formats.SPARQL_CSV.content_type == "text/csv; charset=utf-8"
+    assert formats.SPARQL_JSON.content_type == "application/sparql-results+json"
 
 
 def test_describe_offers_lists_media_types_and_names():

@@ -1,7 +1,9 @@
-"""The formats Haven reads and writes: one table of media types, `format=` names and file extensions.
+"""The formats Haven reads and writes: the one table of media types, file extensions, `format=` names, and
+the names rdflib and pyoxigraph give them.
 
-A leaf module (no rdflib, no Flask): the web layer negotiates over these objects, the stores serialise to
-them and the query worker names them across its pipe.
+A leaf module (no rdflib, no pyoxigraph, no Flask): the web layer negotiates over these objects, the stores
+serialise to them (`haven.store.answers.oxigraph_format` turns a name below into pyoxigraph's constant), the
+build describes its dumps with them and the query worker names them across its pipe.
 """
 from __future__ import annotations
 
@@ -14,35 +16,61 @@ class Format:
     #: short name accepted by the ``format=`` parameter
     name: str
     media_type: str
-    #: "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE, RDF documents) or "html"
+    #: "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE, RDF documents), "dataset" (named graphs) or "html"
     kind: str
+    #: the file extension of a document in this format (``/data/{slug}.ttl``, ``/dumps/haven.nq``)
+    extension: str
+    #: what people call it (dump titles, 406 answers)
+    label: str
     #: other ``format=`` values and file extensions that mean this format
     aliases: tuple[str, ...] = ()
+    #: other media types a store may answer with for this format (read, never sent)
+    media_aliases: tuple[str, ...] = ()
     #: text formats carry an explicit charset so that browsers and curl never guess
     charset: bool = False
+    #: rdflib's serialiser/parser name; None where rdflib is not used for it
+    rdflib: str | None = None
+    #: the member of pyoxigraph's ``RdfFormat`` or ``QueryResultsFormat``; None where pyoxigraph has none
+    oxigraph: str | None = None
+    #: its writer declares prefixes (so a store passes Haven's prefix table to it)
+    prefixed: bool = False
+    #: its name in the W3C registry of formats, ``http://www.w3.org/ns/formats/{w3c}`` (service descriptions)
+    w3c: str | None = None
 
     @property
     def content_type(self) -> str:
         return f"{self.media_type}; charset=utf-8" if self.charset else self.media_type
 
 
-SPARQL_JSON = Format("json", "application/sparql-results+json", "results", ("srj",))
-SPARQL_XML = Format("xml", "application/sparql-results+xml", "results", ("srx",), charset=True)
-SPARQL_CSV = Format("csv", "text/csv", "results", (), charset=True)
-SPARQL_TSV = Format("tsv", "text/tab-separated-values", "results", (), charset=True)
+SPARQL_JSON = Format("json", "application/sparql-results+json", "results", "srj", "SPARQL JSON results",
+                     ("srj",), oxigraph="JSON", w3c="SPARQL_Results_JSON")
+SPARQL_XML = Format("xml", "application/sparql-results+xml", "results", "srx", "SPARQL XML results", ("srx",),
+                    charset=True, oxigraph="XML", w3c="SPARQL_Results_XML")
+SPARQL_CSV = Format("csv", "text/csv", "results", "csv", "SPARQL CSV results", charset=True, oxigraph="CSV",
+                    w3c="SPARQL_Results_CSV")
+SPARQL_TSV = Format("tsv", "text/tab-separated-values", "results", "tsv", "SPARQL TSV results", charset=True,
+                    oxigraph="TSV", w3c="SPARQL_Results_TSV")
 
-TURTLE = Format("turtle", "text/turtle", "graph", ("ttl",), charset=True)
-N_TRIPLES = Format("nt", "application/n-triples", "graph", ("ntriples", "n-triples"))
-RDF_XML = Format("rdfxml", "application/rdf+xml", "graph", ("rdf", "xml", "owl"), charset=True)
-JSON_LD = Format("jsonld", "application/ld+json", "graph", ("json-ld", "json"))
-N_QUADS = Format("nq", "application/n-quads", "dataset", ("nquads", "n-quads"))
+TURTLE = Format("turtle", "text/turtle", "graph", "ttl", "Turtle", ("ttl",), ("application/x-turtle",),
+                charset=True, rdflib="turtle", oxigraph="TURTLE", prefixed=True, w3c="Turtle")
+N_TRIPLES = Format("nt", "application/n-triples", "graph", "nt", "N-Triples", ("ntriples", "n-triples"),
+                   ("text/plain",), rdflib="nt", oxigraph="N_TRIPLES", w3c="N-Triples")
+RDF_XML = Format("rdfxml", "application/rdf+xml", "graph", "rdf", "RDF/XML", ("rdf", "xml", "owl"), charset=True,
+                 rdflib="xml", oxigraph="RDF_XML", prefixed=True, w3c="RDF_XML")
+JSON_LD = Format("jsonld", "application/ld+json", "graph", "jsonld", "JSON-LD", ("json-ld", "json"),
+                 rdflib="json-ld", oxigraph="JSON_LD", w3c="JSON-LD")
+N_QUADS = Format("nq", "application/n-quads", "dataset", "nq", "N-Quads", ("nquads", "n-quads"),
+                 rdflib="nquads", oxigraph="N_QUADS", w3c="N-Quads")
 
-HTML = Format("html", "text/html", "html", ("htm",), charset=True)
+HTML = Format("html", "text/html", "html", "html", "HTML", ("htm",), charset=True)
 
 #: SELECT and ASK answers; the first is the default
 RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
-#: CONSTRUCT and DESCRIBE answers and every RDF document; Turtle is the default
+#: CONSTRUCT and DESCRIBE answers and every RDF document (an entity's `/data/{slug}.{ext}`); Turtle is the default
 GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, N_TRIPLES, RDF_XML, JSON_LD)
+#: the dumps of a release (`/dumps/haven.{ext}`), in the order the dataset description lists them
+DUMP_FORMATS: tuple[Format, ...] = (TURTLE, N_TRIPLES, N_QUADS, JSON_LD)
+ALL: tuple[Format, ...] = (*RESULT_FORMATS, *GRAPH_FORMATS, N_QUADS, HTML)
 
 
 def by_name(name: str | None, offers: Sequence[Format]) -> Format | None:
@@ -54,3 +82,17 @@ def by_name(name: str | None, offers: Sequence[Format]) -> Format | None:
         if wanted == offer.name or wanted in offer.aliases or wanted == offer.media_type:
             return offer
     return None
+
+
+def by_media_type(media_type: str | None, offers: Sequence[Format] = ALL) -> Format | None:
+    """The offer a Content-Type names (parameters ignored, the aliases a store may send included)."""
+    wanted = (media_type or "").split(";")[0].strip().lower()
+    for offer in offers:
+        if wanted == offer.media_type or wanted in offer.media_aliases:
+            return offer
+    return None
+
+
+def by_extension(extension: str, offers: Sequence[Format]) -> Format | None:
+    """The offer whose documents end in ``.{extension}`` (exactly: a URL's extension has one spelling)."""
+    return next((offer for offer in offers if offer.extension == extension), None)

@@ -34,6 +34,7 @@ import pyoxigraph as ox
 import requests
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
+from haven import formats
 from haven.pipeline import BuildError, Progress
 from haven.store import releases
 
@@ -48,8 +49,6 @@ BNODE_CHUNK_TRIPLES = 500
 #: seconds to wait for any one request (a big graph PUT included)
 DEFAULT_TIMEOUT = 600.0
 CONNECT_TIMEOUT = 10.0
-N_TRIPLES = "application/n-triples"
-SPARQL_JSON = "application/sparql-results+json"
 _BNODE_LABEL = re.compile(r"_:[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_\-])?")
 
 
@@ -163,7 +162,7 @@ class StoreClient:
     def connect(self, engine: str, update_url: str | None, store_url: str | None) -> Endpoints:
         """Checks that the store answers a query and works out its endpoints."""
         response = self._send("GET", self.url, "the first query", params={"query": "ASK {}"},
-                              headers={"Accept": SPARQL_JSON})
+                              headers={"Accept": formats.SPARQL_JSON.media_type})
         endpoints = resolve_endpoints(self.url, engine, update_url, store_url, response.headers.get("Server", ""))
         if endpoints.engine == "virtuoso":
             # Virtuoso writes only through its authenticated endpoints, with HTTP digest
@@ -181,7 +180,7 @@ class StoreClient:
     def select(self, query: str) -> list[dict[str, str]]:
         """Rows of a SELECT as {variable: lexical value or IRI} (what `haven.store.releases` reads)."""
         response = self._send("POST", self.endpoints.query, "a query", data={"query": query},
-                              headers={"Accept": SPARQL_JSON})
+                              headers={"Accept": formats.SPARQL_JSON.media_type})
         try:
             bindings = response.json()["results"]["bindings"]
         except (ValueError, KeyError, TypeError):
@@ -196,21 +195,21 @@ class StoreClient:
     def update(self, text: str, what: str) -> None:
         self.writes += 1
         self._send("POST", self.endpoints.update, what, data={"update": text}, auth=self.auth,
-                   headers={"Accept": f"{SPARQL_JSON}, */*;q=0.1"})
+                   headers={"Accept": f"{formats.SPARQL_JSON.media_type}, */*;q=0.1"})
 
     def put_graph(self, graph: str, path: Path) -> None:
         self.writes += 1
         with open(path, "rb") as body:
             self._send("PUT", self.endpoints.graph_store, f"the load of <{graph}>", data=body, auth=self.auth,
                        params={self.endpoints.graph_param: graph, **self.endpoints.graph_store_params},
-                       headers={"Content-Type": N_TRIPLES})
+                       headers={"Content-Type": formats.N_TRIPLES.media_type})
 
     def post_triples(self, graph: str, lines: list[str], what: str) -> None:
         """Adds N-Triples lines to a graph (GSP POST); blank-node labels are scoped to this one request."""
         self.writes += 1
         self._send("POST", self.endpoints.graph_store, what, data="".join(lines).encode("utf-8"), auth=self.auth,
                    params={self.endpoints.graph_param: graph, **self.endpoints.graph_store_params},
-                   headers={"Content-Type": N_TRIPLES})
+                   headers={"Content-Type": formats.N_TRIPLES.media_type})
 
     def _send(self, method: str, url: str, what: str, **kwargs) -> requests.Response:
         try:

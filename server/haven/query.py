@@ -10,14 +10,20 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from haven import formats
 from haven.namespaces import compact, namespaces
 from haven.pipeline import BuildError
+from haven.store.answers import oxigraph_format
 
 #: widest cell of the table view; longer values are cut with an ellipsis
 MAX_CELL = 80
 
-_SOLUTION_FORMATS = {"csv": ox.QueryResultsFormat.CSV, "json": ox.QueryResultsFormat.JSON}
-_GRAPH_FORMATS = {"table": ox.RdfFormat.TURTLE, "csv": ox.RdfFormat.N_TRIPLES, "json": ox.RdfFormat.JSON_LD}
+#: `haven query --format` → (the format of SELECT answers, of graph answers); the table view is drawn here
+VIEWS = {
+    "table": (None, formats.TURTLE),
+    "csv": (formats.SPARQL_CSV, formats.N_TRIPLES),
+    "json": (formats.SPARQL_JSON, formats.JSON_LD),
+}
 
 
 def load_release(current: Path) -> tuple[ox.Store, str]:
@@ -41,10 +47,11 @@ def run_query(store: ox.Store, text: str, fmt: str, base: str) -> str:
     if isinstance(result, ox.QuerySolutions):
         if fmt == "table":
             return table(result, prefixes)
-        return result.serialize(format=_SOLUTION_FORMATS[fmt]).decode("utf-8")
-    graph_format = _GRAPH_FORMATS[fmt]
-    kwargs = {"prefixes": prefixes} if graph_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.JSON_LD) else {}
-    return ox.serialize(result, format=graph_format, **kwargs).decode("utf-8")
+        return result.serialize(format=oxigraph_format(VIEWS[fmt][0])).decode("utf-8")
+    graph_format = VIEWS[fmt][1]
+    # a person reads this: JSON-LD is compacted with the prefixes too
+    kwargs = {"prefixes": prefixes} if graph_format.prefixed or graph_format is formats.JSON_LD else {}
+    return ox.serialize(result, format=oxigraph_format(graph_format), **kwargs).decode("utf-8")
 
 
 def table(solutions: ox.QuerySolutions, prefixes: dict[str, str]) -> str:

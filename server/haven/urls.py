@@ -22,15 +22,6 @@ MAX_SLUG_LENGTH = 200
 # illegal in SPARQL's IRIREF production would end the IRI early, so such IRIs are never embedded.
 _SAFE_IRI = re.compile(r"[^\s<>\"{}|^`\\]+")
 
-#: document formats of an entity, by file extension → media type
-DATA_EXTENSIONS = {
-    "ttl": "text/turtle",
-    "nt": "application/n-triples",
-    "rdf": "application/rdf+xml",
-    "jsonld": "application/ld+json",
-}
-EXTENSION_OF = {media_type: ext for ext, media_type in DATA_EXTENSIONS.items()}
-
 
 def is_valid_slug(slug: str) -> bool:
     return len(slug) <= MAX_SLUG_LENGTH and SLUG_PATTERN.fullmatch(slug) is not None

@@ -12,6 +12,7 @@ from rdflib import Graph
 
 from haven import __version__
 from haven.config import DEFAULT_BASE, Settings
+from haven.formats import TURTLE
 from haven.namespaces import namespaces
 from haven.pipeline import Progress, graphs
 from haven.pipeline.consistency import check_consistency, check_consistency_at_scale
@@ -186,7 +187,7 @@ def turtle(sources: Sources, part: str) -> bytes:
     files = sources.part(part)
     if len(files) == 1 and sources.base == DEFAULT_BASE:
         return files[0].text.encode("utf-8")
-    return sources.merged(part).serialize(format="turtle", encoding="utf-8")
+    return sources.merged(part).serialize(format=TURTLE.rdflib, encoding="utf-8")
 
 
 def _merge(body: bytes, small: bytes) -> bytes:

@@ -24,7 +24,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from haven.namespaces import compact, namespaces
 from haven.pipeline import BuildError, graphs
-from haven.pipeline.graphs import to_rdflib
+from haven.store.answers import to_rdflib
 
 
 @dataclass

@@ -29,7 +29,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import XSD
 
 from haven.pipeline import BuildError
-from haven.pipeline.graphs import to_rdflib
+from haven.store.answers import to_rdflib
 from haven.pipeline.release import OxTerms
 from haven.namespaces import namespaces
 from haven.pipeline.validate import Finding, Report, format_findings, format_warnings

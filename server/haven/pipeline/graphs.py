@@ -13,9 +13,11 @@ from contextlib import contextmanager
 from typing import Iterator
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph
 
 from haven.namespaces import namespaces
+from haven.formats import N_TRIPLES
+from haven.store.answers import oxigraph_format, to_rdflib
 
 #: where each source part lives in the build's store (data under its published name, so the derive and
 #: validate queries read the same graph names as the release)
@@ -25,23 +27,6 @@ PARTS = ("ontology", "data", "shapes")
 def graph_name(base: str, part: str) -> ox.NamedNode:
     ns = namespaces(base)
     return ox.NamedNode(str(ns.shapes_iri if part == "shapes" else ns.graphs[part]))
-
-
-def to_rdflib(node):
-    if node is None:
-        return None
-    if isinstance(node, ox.NamedNode):
-        return URIRef(node.value)
-    if isinstance(node, ox.BlankNode):
-        return BNode(node.value)
-    if node.language:
-        return Literal(node.value, lang=node.language)
-    if node.datatype.value == _XSD_STRING:  # rdflib's plain literal, as its own parser gives it
-        return Literal(node.value)
-    return Literal(node.value, datatype=URIRef(node.datatype.value))
-
-
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def view(store: ox.Store, name: ox.NamedNode, base: str) -> Graph:
@@ -73,7 +58,7 @@ def store_of(named: dict[ox.NamedNode, Graph]) -> ox.Store:
     """A store of rdflib graphs (tests, and callers holding small rdflib graphs), by way of N-Triples."""
     store = ox.Store()
     for name, graph in named.items():
-        store.load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=name)
+        store.load(graph.serialize(format=N_TRIPLES.rdflib, encoding="utf-8"), format=oxigraph_format(N_TRIPLES), to_graph=name)
     return store
 
 

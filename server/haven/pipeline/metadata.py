@@ -16,19 +16,13 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
+from haven.formats import DUMP_FORMATS
 from haven.namespaces import EXTERNAL, SD, compact, namespaces
 from haven.pipeline.release import ntriples
 
 SOURCE_SLUG = "the-al-qaeda-afghan-taliban-connections"
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 ENGLISH = URIRef("http://id.loc.gov/vocabulary/iso639-1/en")
-#: dump formats the server offers under {base}dumps/, by file extension
-DUMPS = {
-    "ttl": ("text/turtle", "Turtle"),
-    "nt": ("application/n-triples", "N-Triples"),
-    "nq": ("application/n-quads", "N-Quads (with the named graphs)"),
-    "jsonld": ("application/ld+json", "JSON-LD"),
-}
 #: shown as void:exampleResource when present (well-known, well-connected entities)
 EXAMPLES = ("al-qaeda", "taliban", "osama-bin-laden")
 
@@ -100,15 +94,17 @@ def describe_dataset(base: str, content: ox.Store | dict[str, Graph], release_id
         if any(term.startswith(vocabulary) for term in used):
             g.add((dataset, VOID.vocabulary, URIRef(vocabulary)))
 
-    for extension, (media_type, label) in DUMPS.items():
-        dump = URIRef(f"{base}dumps/haven.{extension}")
+    for fmt in DUMP_FORMATS:
+        dump = URIRef(f"{base}dumps/haven.{fmt.extension}")
+        # only N-Quads keeps the named graphs; the other dumps are their union
+        label = f"{fmt.label} (with the named graphs)" if fmt.kind == "dataset" else fmt.label
         g.add((dataset, VOID.dataDump, dump))
         g.add((dataset, DCAT.distribution, dump))
         g.add((dump, RDF.type, DCAT.Distribution))
         g.add((dump, DCTERMS.title, Literal(f"Haven as {label}", lang="en")))
         g.add((dump, DCAT.downloadURL, dump))
         g.add((dump, DCAT.accessURL, dump))
-        g.add((dump, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{media_type}")))
+        g.add((dump, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{fmt.media_type}")))
         g.add((dump, DCTERMS.license, LICENSE))
 
     service = URIRef(f"{base}sparql")

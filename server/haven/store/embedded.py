@@ -42,17 +42,14 @@ import rdflib
 
 from haven import formats
 from haven.sparqltext import keywords, unescape
+from haven.store.answers import to_rdflib
 from haven.store.base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreBusy, StoreError
 from haven.store.worker import disk_store_folder, is_complete, open_release
 
 log = logging.getLogger(__name__)
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 #: a worker loading a release must say it is ready within this many seconds
 WORKER_START_TIMEOUT = 120.0
-
-_FORMATS_BY_MEDIA_TYPE = {f.media_type: f for f in formats.RESULT_FORMATS + formats.GRAPH_FORMATS}
 
 
 class EmbeddedStore(Store):
@@ -138,7 +135,7 @@ class EmbeddedStore(Store):
         base_iri: str | None = None,
         cap_link: str | None = None,
     ):
-        chosen = _FORMATS_BY_MEDIA_TYPE.get(accept_media_type.split(";")[0].strip())
+        chosen = formats.by_media_type(accept_media_type, formats.RESULT_FORMATS + formats.GRAPH_FORMATS)
         if chosen is None:
             raise ValueError(f"cannot serialise query answers as {accept_media_type}")
         protocol_dataset = bool(default_graph_uris) or bool(named_graph_uris)
@@ -222,22 +219,6 @@ def _deadline(timeout: float | None) -> float | None:
 def _check(deadline: float | None) -> None:
     if deadline is not None and time.monotonic() > deadline:
         raise QueryTimeout("the query ran past its time limit")
-
-
-def to_rdflib(term):
-    """A pyoxigraph term as the equal rdflib term (simple literals without datatype, as rdflib parses them)."""
-    if isinstance(term, ox.NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return rdflib.BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return rdflib.Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype in (XSD_STRING, RDF_LANG_STRING):
-            return rdflib.Literal(term.value)
-        return rdflib.Literal(term.value, datatype=rdflib.URIRef(datatype))
-    raise TypeError(f"no rdflib equivalent for {term!r}")
 
 
 class _Worker:

@@ -40,11 +40,12 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperExceptio
 
 from haven import formats
 from haven.sparqltext import keywords, unescape
+from haven.terms import XSD_STRING
 from haven.store import haven_prefixes, releases
+from haven.store.answers import (oxigraph_format, serialize_boolean, serialize_solutions, serialize_triples,
+                                 to_rdflib)
 from haven.store.base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreError
-from haven.store.embedded import to_rdflib
 from haven.store.rewrite import description_query, describe_targets, rewrite_graph_names
-from haven.store.worker import serialize_solutions, serialize_triples
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +59,10 @@ DOCUMENT_TIMEOUT = 600.0
 #: HTTP timeout beyond the query timeout, so that the store's own timeout (or ours) fires first
 HTTP_MARGIN = 2.0
 
-RESULTS_JSON = "application/sparql-results+json"
-GRAPH_ACCEPT = "application/n-triples, text/turtle;q=0.9"
-_GRAPH_PARSERS = {
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "text/plain": ox.RdfFormat.N_TRIPLES,
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/x-turtle": ox.RdfFormat.TURTLE,
-}
-_FORMATS_BY_MEDIA_TYPE = {f.media_type: f for f in formats.RESULT_FORMATS + formats.GRAPH_FORMATS}
+RESULTS_JSON = formats.SPARQL_JSON.media_type
+#: what graph answers are fetched as: formats every engine writes and pyoxigraph parses as a stream
+GRAPH_ANSWERS = (formats.N_TRIPLES, formats.TURTLE)
+GRAPH_ACCEPT = f"{formats.N_TRIPLES.media_type}, {formats.TURTLE.media_type};q=0.9"
 _SYNTAX_CHECKER = ox.Store()
 
 
@@ -257,33 +253,31 @@ class RemoteStore(Store):
     # -- client queries -------------------------------------------------------------------------------
     def execute(self, query, accept_media_type, *, default_graph_uris=None, named_graph_uris=None, timeout=None,
                 result_limit=None, base_iri=None, cap_link=None):
-        chosen = _FORMATS_BY_MEDIA_TYPE.get(accept_media_type.split(";")[0].strip())
+        chosen = formats.by_media_type(accept_media_type, formats.RESULT_FORMATS + formats.GRAPH_FORMATS)
         if chosen is None:
             raise ValueError(f"cannot serialise query answers as {accept_media_type}")
         form = _check_syntax(query, base_iri)
         timeout = timeout or self.query_timeout
         if form in {"CONSTRUCT", "DESCRIBE"}:
-            name = chosen.name if chosen.kind == "graph" else formats.GRAPH_FORMATS[0].name
+            answered = chosen if chosen.kind == "graph" else formats.GRAPH_FORMATS[0]
             cut: list[bool] = []
             triples = _until_cut(self._graph_triples(query, base_iri, default_graph_uris, named_graph_uris, timeout),
                                  result_limit, cut)
-            body, capped = serialize_triples(triples, name, result_limit, self.prefixes)
+            body, capped = serialize_triples(triples, answered, result_limit, self.prefixes)
             capped = capped or bool(cut)
-            answered = formats.by_name(name, formats.GRAPH_FORMATS)
             return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
-        name = chosen.name if chosen.kind == "results" else formats.RESULT_FORMATS[0].name
+        answered = chosen if chosen.kind == "results" else formats.RESULT_FORMATS[0]
         rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris)
         with self._send(rewritten.text, RESULTS_JSON, defaults, named, timeout) as response:
             result = ox.parse_query_results(_VirtuosoBlankNodes(response), format=ox.QueryResultsFormat.JSON)
             if isinstance(result, ox.QueryBoolean):
-                body = result.serialize(format=_RESULT_WRITERS[name])
+                body = serialize_boolean(result, answered)
                 capped = False
             else:
                 cut = _store_row_limit(response)
                 solutions = _MappedSolutions(result, backward, time.monotonic() + timeout, cut is not None,
                                              hidden=set() if _STAR_FAKE in query else {_STAR_FAKE})
-                body, capped = serialize_solutions(solutions, name, _within(result_limit, cut), cap_link)
-        answered = formats.by_name(name, formats.RESULT_FORMATS)
+                body, capped = serialize_solutions(solutions, answered, _within(result_limit, cut), cap_link)
         return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
 
     # -- graphs ---------------------------------------------------------------------------------------
@@ -301,10 +295,11 @@ class RemoteStore(Store):
     def _fetch_triples(self, text, defaults, named, backward, deadline) -> Iterator[ox.Triple]:
         """The triples of a CONSTRUCT, mapped back; `_CUT` last when the store cut the answer."""
         with self._send(text, GRAPH_ACCEPT, defaults, named, _remaining(deadline)) as response:
-            media_type = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
-            fmt = _GRAPH_PARSERS.get(media_type)
-            if fmt is None:
-                raise StoreError(f"the store answered a graph query as {media_type or 'nothing'}")
+            media_type = response.headers.get("Content-Type", "")
+            answered = formats.by_media_type(media_type, GRAPH_ANSWERS)
+            if answered is None:
+                raise StoreError(f"the store answered a graph query as {media_type.split(';')[0] or 'nothing'}")
+            fmt = oxigraph_format(answered)
             cut = _store_row_limit(response)
             silent_cap = self._silent_row_cap(response.headers.get("Server", ""))
             count = 0
@@ -408,14 +403,6 @@ class RemoteStore(Store):
         return response
 
 
-_RESULT_WRITERS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-
-
 #: marks the end of an answer the store cut at its own row limit: read as "more rows exist", never kept
 _CUT = object()
 _UNKNOWN = object()
@@ -511,7 +498,7 @@ class _VirtuosoBlankNodes:
         return out if out else self.read(size)
 
 
-_XSD_STRING = ox.NamedNode("http://www.w3.org/2001/XMLSchema#string")
+_XSD_STRING = ox.NamedNode(XSD_STRING)
 
 
 def _map_term(term, backward: dict[str, str]):

@@ -4,8 +4,8 @@ pyoxigraph 0.5 has no way to cancel a running query (no timeout argument, no int
 inside the Rust engine cannot be stopped from Python. So untrusted queries run here, in a process the server
 can kill when the deadline passes. Run as ``python -m haven.store.worker <haven.nq | store folder>``: a
 folder is the release's on-disk store, opened read-only in a fraction of a second; a file is loaded into
-memory. ``python -m haven.store.worker --prepare <haven.nq> <folder>`` builds that folder (once per release). It imports nothing but pyoxigraph so that a replacement
-starts quickly.
+memory. ``python -m haven.store.worker --prepare <haven.nq> <folder>`` builds that folder (once per release). It imports nothing heavier than pyoxigraph (no rdflib, no Flask: see
+`haven.terms`) so that a replacement starts quickly.
 
 Wire protocol on stdin/stdout: the parent writes one JSON object per line; the worker answers with one JSON
 header line, then ``length`` bytes of body. The first line the worker writes is ``{"ready": true}``.
@@ -21,24 +21,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-
-RESULT_FORMATS = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
-GRAPH_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "nt": ox.RdfFormat.N_TRIPLES,
-    "rdfxml": ox.RdfFormat.RDF_XML,
-    "jsonld": ox.RdfFormat.JSON_LD,
-}
-#: formats whose serializer writes prefix declarations
-PREFIXED_FORMATS = {"turtle", "rdfxml"}
-
+from haven import formats
+from haven.store.answers import serialize_boolean, serialize_solutions, serialize_triples
 
 #: written into an on-disk store folder once its load is complete; a folder without it is never opened
 STORE_MARKER = "haven-loaded"
@@ -111,93 +95,21 @@ def answer(store: ox.Store, request: dict) -> tuple[dict, bytes]:
     limit = request.get("limit")
     if isinstance(result, ox.QueryBoolean):
         name = request["results_format"]
-        return {"form": "ASK", "format": name, "capped": False}, result.serialize(format=RESULT_FORMATS[name])
+        return {"form": "ASK", "format": name, "capped": False}, serialize_boolean(result, _format(name))
     if isinstance(result, ox.QuerySolutions):
         name = request["results_format"]
-        body, capped = serialize_solutions(result, name, limit, request.get("cap_link"))
+        body, capped = serialize_solutions(result, _format(name), limit, request.get("cap_link"))
         return {"form": "SELECT", "format": name, "capped": capped}, body
     name = request["graph_format"]
-    body, capped = serialize_triples(result, name, limit, request.get("prefixes") or {})
+    body, capped = serialize_triples(result, _format(name), limit, request.get("prefixes") or {})
     return {"form": "GRAPH", "format": name, "capped": capped}, body
 
 
-def take(iterator, limit: int | None) -> tuple[list, bool]:
-    """At most `limit` items, and whether more were available (one extra item is read to know)."""
-    items = []
-    for item in iterator:
-        if limit is not None and len(items) >= limit:
-            return items, True
-        items.append(item)
-    return items, False
-
-
-def serialize_solutions(solutions: ox.QuerySolutions, name: str, limit: int | None, cap_link: str | None):
-    variables = list(solutions.variables)
-    rows, capped = take(solutions, limit)
-    head: dict = {"vars": [v.value for v in variables]}
-    if capped and cap_link:
-        # SPARQL JSON/XML results allow links to metadata in the head; it points at the limit's description
-        head["link"] = [cap_link]
-    bindings = []
-    for row in rows:
-        binding = {}
-        for variable in variables:
-            term = row[variable]
-            if term is not None:
-                binding[variable.value] = term_json(term)
-        bindings.append(binding)
-    body = json.dumps({"head": head, "results": {"bindings": bindings}}, ensure_ascii=False).encode("utf-8")
-    if name == "json":
-        return body, capped
-    # pyoxigraph's own writers for the other formats, fed from the capped rows
-    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
-    out = parsed.serialize(format=RESULT_FORMATS[name])
-    if name == "xml" and capped and cap_link:
-        out = out.replace(b"</head>", b'<link href="' + xml_attr(cap_link) + b'"/></head>', 1)
-    return out, capped
-
-
-def serialize_triples(triples, name: str, limit: int | None, prefixes: dict) -> tuple[bytes, bool]:
-    kept, capped = take(triples, limit)
-    options = {"prefixes": prefixes} if name in PREFIXED_FORMATS and prefixes else {}
-    body = ox.serialize(kept, format=GRAPH_FORMATS[name], **options) or b""
-    if capped:
-        note = f"Haven: result capped at {limit} triples (see the Haven-Result-Capped header)"
-        if name in {"turtle", "nt"}:
-            body = f"# {note}\n".encode() + body
-        elif name == "rdfxml":
-            head, sep, rest = body.partition(b"?>")
-            body = head + sep + f"\n<!-- {note} -->".encode() + rest if sep else body
-    return body, capped
-
-
-def term_json(term) -> dict:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value not in (XSD_STRING, RDF_LANG_STRING):
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.Triple):
-        return {
-            "type": "triple",
-            "value": {
-                "subject": term_json(term.subject),
-                "predicate": term_json(term.predicate),
-                "object": term_json(term.object),
-            },
-        }
-    raise TypeError(f"unexpected term {term!r}")
-
-
-def xml_attr(value: str) -> bytes:
-    escaped = value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;").replace(">", "&gt;")
-    return escaped.encode("utf-8")
+def _format(name: str) -> formats.Format:
+    found = formats.by_name(name, formats.RESULT_FORMATS + formats.GRAPH_FORMATS)
+    if found is None:
+        raise ValueError(f"no such answer format: {name!r}")
+    return found
 
 
 def write(out, header: dict, body: bytes = b"") -> None:

@@ -9,10 +9,12 @@ from collections import OrderedDict
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Sequence
 
 from flask import Response, current_app, request
 from rdflib import Dataset, Graph
 
+from haven.formats import JSON_LD, TURTLE, Format
 from haven.web import negotiation
 from haven.config import DEFAULT_BASE, Settings
 from haven.namespaces import namespaces
@@ -20,34 +22,18 @@ from haven.web.caching import parse_release_date
 from haven.store.base import Store
 from haven.urls import UrlMap
 
-HTML = "text/html"
-#: rdflib serialiser names for the RDF media types Haven serves
-RDF_SERIALIZERS = {
-    "text/turtle": "turtle",
-    "application/n-triples": "nt",
-    "application/rdf+xml": "xml",
-    "application/ld+json": "json-ld",
-    "application/n-quads": "nquads",
-}
 CONTEXT_PATH = "context.jsonld"
 
 
 # -- negotiation: the core's one function, over the formats Haven's documents come in ---------------------
 
-_FORMATS = {f.media_type: f for f in (negotiation.HTML, negotiation.TURTLE, negotiation.N_TRIPLES,
-                                      negotiation.RDF_XML, negotiation.JSON_LD)}
+def negotiate(offers: Sequence[Format]) -> Format | None:
+    """The format among `offers` the request prefers (Accept, or `?format=` for browsers), None → 406."""
+    return negotiation.choose(request.headers.get("Accept"), request.args.get("format"), offers)
 
 
-def negotiate(offers: list[str]) -> str | None:
-    """The media type among `offers` the request prefers (Accept, or `?format=` for browsers), None → 406."""
-    chosen = negotiation.choose(request.headers.get("Accept"), request.args.get("format"),
-                                [_FORMATS[o] for o in offers])
-    return chosen.media_type if chosen is not None else None
-
-
-def not_acceptable(offers: list[str]) -> Response:
-    response = Response(negotiation.describe_offers([_FORMATS[o] for o in offers]) + "\n", status=406,
-                        mimetype="text/plain")
+def not_acceptable(offers: Sequence[Format]) -> Response:
+    response = Response(negotiation.describe_offers(offers) + "\n", status=406, mimetype="text/plain")
     response.headers["Vary"] = "Accept"
     return response
 
@@ -165,20 +151,19 @@ def context_url() -> str:
     return request.url_root + CONTEXT_PATH
 
 
-def serialize(graph: Graph | Dataset, media_type: str) -> str:
-    fmt = RDF_SERIALIZERS[media_type]
-    if fmt == "json-ld":
+def serialize(graph: Graph | Dataset, fmt: Format) -> str:
+    if fmt is JSON_LD:
         return to_json_ld(graph)
-    if fmt == "turtle":
+    if fmt is TURTLE:  # a document read by people: Haven's prefixes make it legible
         namespaces(settings().base).bind(graph)
-    return graph.serialize(format=fmt)
+    return graph.serialize(format=fmt.rdflib)
 
 
 def to_json_ld(graph: Graph | Dataset) -> str:
     """Compact JSON-LD against the published context, which the document then names by URL rather than
     inlining it, so that every Haven JSON-LD document reads the same way."""
     context = context_document(settings().base)["@context"]
-    doc = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
+    doc = json.loads(graph.serialize(format=JSON_LD.rdflib, context=context, auto_compact=True))
     if isinstance(doc, dict):
         doc["@context"] = context_url()
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from haven.formats import (GRAPH_FORMATS, HTML, JSON_LD, N_QUADS, N_TRIPLES, RDF_XML, RESULT_FORMATS,  # noqa: F401
-                           SPARQL_CSV, SPARQL_JSON, SPARQL_TSV, SPARQL_XML, TURTLE, Format, by_name)
+from haven.formats import Format, by_name
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,9 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS, VOID
 
 from haven.config import Settings
+from haven.formats import DUMP_FORMATS, JSON_LD, N_QUADS, Format
 from haven.namespaces import namespaces
+from haven.store.answers import oxigraph_format
 from haven.store.base import Store
 from haven.urls import UrlMap
 
@@ -155,8 +157,8 @@ def void_graph(store: Store, base: str) -> Graph:
         if graph.value(dataset, prop) is None:
             graph.add((dataset, prop, value))
     if graph.value(dataset, VOID.dataDump) is None:
-        for ext in ("ttl", "nt", "nq", "jsonld"):
-            graph.add((dataset, VOID.dataDump, URIRef(f"{base}dumps/haven.{ext}")))
+        for fmt in DUMP_FORMATS:
+            graph.add((dataset, VOID.dataDump, URIRef(f"{base}dumps/haven.{fmt.extension}")))
     return graph
 
 
@@ -198,12 +200,11 @@ def void_view(graph: Graph, urls: UrlMap) -> dict:
 # -- dumps ---------------------------------------------------------------------------------------------------
 
 _dump_lock = threading.Lock()
-_FORMATS = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}
 
 
-def dump_file(release: Path | None, settings: Settings, release_id: str, ext: str,
+def dump_file(release: Path | None, settings: Settings, release_id: str, fmt: Format,
               store: Store | None = None) -> Path | None:
-    """The dump in format `ext`: N-Quads is the release's own file; the others are written once per release
+    """The dump in format `fmt` (one of `haven.formats.DUMP_FORMATS`): N-Quads is the release's own file; the others are written once per release
     into a cache folder next to the releases (never into the release, which is immutable once published).
 
     Without the release folder (`release` None or lacking haven.nq), a store that can list its quads (a
@@ -217,16 +218,16 @@ def dump_file(release: Path | None, settings: Settings, release_id: str, ext: st
         with _dump_lock:
             if not source.is_file():
                 _write_once(source, lambda path: ox.serialize(store.dump_quads(), output=path,
-                                                              format=ox.RdfFormat.N_QUADS))
-    if ext == "nq":
+                                                              format=oxigraph_format(N_QUADS)))
+    if fmt is N_QUADS:
         return source
-    target = cache / f"haven.{ext}"
+    target = cache / f"haven.{fmt.extension}"
     with _dump_lock:
         if not target.is_file():
             dataset = Dataset()
-            dataset.parse(source, format="nquads")
+            dataset.parse(source, format=N_QUADS.rdflib)
             ns = namespaces(settings.base)
-            if ext == "jsonld":
+            if fmt is JSON_LD:
                 from haven.web.context import context_document
 
                 text = _json_ld_dump(dataset, context_document(settings.base)["@context"])
@@ -235,7 +236,7 @@ def dump_file(release: Path | None, settings: Settings, release_id: str, ext: st
                 merged = ns.bind(Graph())
                 for quad in dataset.quads((None, None, None, None)):
                     merged.add(quad[:3])
-                text = merged.serialize(format=_FORMATS[ext])
+                text = merged.serialize(format=fmt.rdflib)
             _write_once(target, lambda path: Path(path).write_text(text, encoding="utf-8"))
     return target
 
@@ -256,5 +257,5 @@ def _write_once(target: Path, write) -> None:
 
 def _json_ld_dump(dataset: Dataset, context: dict) -> str:
     """JSON-LD keeps the named graphs; the context is inlined because a dump is read offline."""
-    return dataset.serialize(format="json-ld", context=context, auto_compact=True)
+    return dataset.serialize(format=JSON_LD.rdflib, context=context, auto_compact=True)
 

@@ -15,8 +15,9 @@ from rdflib.namespace import OWL
 from haven.web.dataset.catalogue import (
     dump_file, example_queries, landing_facts, ontology_graph, ontology_html, void_graph, void_view,
 )
+from haven.formats import DUMP_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_extension
 from haven.web.context import (
-    HTML, context_document, current_store, local_release, negotiate, not_acceptable, per_release, release_modified,
+    context_document, current_store, local_release, negotiate, not_acceptable, per_release, release_modified,
     serialize, settings, url_map,
 )
 from haven.web.caching import document_response, etag_for
@@ -25,29 +26,25 @@ from haven.web.sparql.routes import url_for_query
 bp = Blueprint("dataset", __name__, static_folder=None)
 
 STATIC_DIR = Path(__file__).parent.parent / "static"
-RDF_OFFERS = ["text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples"]
-#: ontology and VoID: a browser gets HTML; an explicit RDF type wins by q-value
-DOCUMENT_OFFERS = [HTML, *RDF_OFFERS]
-ONTOLOGY_EXTENSIONS = {"ttl": "text/turtle", "rdf": "application/rdf+xml", "jsonld": "application/ld+json",
-                       "nt": "application/n-triples", "html": HTML}
-DUMPS = {"ttl": "text/turtle", "nt": "application/n-triples", "nq": "application/n-quads",
-         "jsonld": "application/ld+json"}
+#: ontology, shapes and VoID, in the server's order of preference: a browser gets HTML; an explicit RDF type
+#: wins by q-value; the ontology is also a file in each of these formats (`/ontology.{extension}`)
+DOCUMENT_OFFERS = (HTML, TURTLE, RDF_XML, JSON_LD, N_TRIPLES)
 
 
 def _negotiated(offers):
-    media_type = negotiate(offers)
-    if media_type is None:
+    chosen = negotiate(offers)
+    if chosen is None:
         return None, not_acceptable(offers)
-    return media_type, None
+    return chosen, None
 
 
-def _rdf_or_html(graph_fn, html_fn, media_type, links=(), negotiated=True):
+def _rdf_or_html(graph_fn, html_fn, fmt, links=(), negotiated=True):
     store = current_store()
 
     def body():
-        return html_fn() if media_type == HTML else serialize(graph_fn(), media_type)
+        return html_fn() if fmt is HTML else serialize(graph_fn(), fmt)
 
-    return document_response(body, media_type, release_id=store.release_id, modified=release_modified(),
+    return document_response(body, fmt.media_type, release_id=store.release_id, modified=release_modified(),
                              links=links, negotiated=negotiated)
 
 
@@ -61,26 +58,27 @@ def landing():
         facts = per_release("landing", lambda: landing_facts(store, settings().base))
         examples = [dict(q, href=url_for_query(q["query"])) for q in example_queries(settings().base)]
         return render_template("landing.html", facts=facts, examples=examples, urls=urls,
-                               dumps=[(ext, mt) for ext, mt in DUMPS.items()])
+                               dumps=[(f.extension, f.media_type) for f in DUMP_FORMATS])
 
-    return document_response(body, HTML, release_id=store.release_id, modified=release_modified())
+    return document_response(body, HTML.media_type, release_id=store.release_id, modified=release_modified())
 
 
 # -- ontology, shapes, context -------------------------------------------------------------------------------
 
 @bp.route("/ontology", methods=["GET", "HEAD"])
 def ontology():
-    media_type, refusal = _negotiated(DOCUMENT_OFFERS)
+    fmt, refusal = _negotiated(DOCUMENT_OFFERS)
     if refusal:
         return refusal
-    return _ontology_document(media_type, negotiated=True)
+    return _ontology_document(fmt, negotiated=True)
 
 
 @bp.route("/ontology.<ext>", methods=["GET", "HEAD"])
 def ontology_file(ext: str):
-    if ext not in ONTOLOGY_EXTENSIONS:
+    fmt = by_extension(ext, DOCUMENT_OFFERS)
+    if fmt is None:
         abort(404)
-    return _ontology_document(ONTOLOGY_EXTENSIONS[ext], negotiated=False)
+    return _ontology_document(fmt, negotiated=False)
 
 
 @bp.route("/ontology/<version>", methods=["GET", "HEAD"])
@@ -94,7 +92,7 @@ def ontology_version(version: str):
     return ontology()
 
 
-def _ontology_document(media_type: str, negotiated: bool):
+def _ontology_document(fmt, negotiated: bool):
     base = settings().base
     graph = lambda: per_release("ontology", lambda: ontology_graph(current_store(), base))  # noqa: E731
 
@@ -103,22 +101,22 @@ def _ontology_document(media_type: str, negotiated: bool):
         # pyLODE links our terms by their canonical IRIs; on this host they must stay browsable here
         return generic.replace(f'href="{base}', f'href="{request.url_root}')
 
-    links = [(f"{request.url_root}ontology.{ext}", "alternate", mt)
-             for ext, mt in ONTOLOGY_EXTENSIONS.items() if mt != media_type]
+    links = [(f"{request.url_root}ontology.{f.extension}", "alternate", f.media_type)
+             for f in DOCUMENT_OFFERS if f is not fmt]
     links.append((f"{base}ontology", "canonical", None))
-    return _rdf_or_html(graph, html, media_type, links=links, negotiated=negotiated)
+    return _rdf_or_html(graph, html, fmt, links=links, negotiated=negotiated)
 
 
 @bp.route("/shapes", methods=["GET", "HEAD"])
 def shapes():
-    media_type, refusal = _negotiated(DOCUMENT_OFFERS)
+    fmt, refusal = _negotiated(DOCUMENT_OFFERS)
     if refusal:
         return refusal
     local = local_release()
     path = local / "shapes.ttl" if local is not None else None
     if path is not None and path.is_file():
         def graph():
-            return per_release("shapes", lambda: Graph().parse(path, format="turtle"))
+            return per_release("shapes", lambda: Graph().parse(path, format=TURTLE.rdflib))
 
         def html():
             return render_template("shapes.html", turtle=path.read_text(encoding="utf-8"))
@@ -135,23 +133,23 @@ def shapes():
             return stored
 
         def html():
-            return render_template("shapes.html", turtle=serialize(stored, "text/turtle"))
+            return render_template("shapes.html", turtle=serialize(stored, TURTLE))
 
-    return _rdf_or_html(graph, html, media_type)
+    return _rdf_or_html(graph, html, fmt)
 
 
 @bp.route("/context.jsonld", methods=["GET", "HEAD"])
 def context():
     store = current_store()
     return document_response(lambda: json.dumps(context_document(settings().base), indent=2),
-                             "application/ld+json", release_id=store.release_id, modified=release_modified())
+                             JSON_LD.media_type, release_id=store.release_id, modified=release_modified())
 
 
 # -- dataset description and dumps ---------------------------------------------------------------------------
 
 @bp.route("/.well-known/void", methods=["GET", "HEAD"])
 def void():
-    media_type, refusal = _negotiated(DOCUMENT_OFFERS)
+    fmt, refusal = _negotiated(DOCUMENT_OFFERS)
     if refusal:
         return refusal
     graph = lambda: per_release("void", lambda: void_graph(current_store(), settings().base))  # noqa: E731
@@ -159,7 +157,7 @@ def void():
     def html():
         return render_template("void.html", void=void_view(graph(), url_map()))
 
-    return _rdf_or_html(graph, html, media_type)
+    return _rdf_or_html(graph, html, fmt)
 
 
 @bp.route("/dataset", methods=["GET", "HEAD"])
@@ -171,15 +169,15 @@ def dataset():
 
 @bp.route("/dumps/haven.<ext>", methods=["GET", "HEAD"])
 def dump(ext: str):
-    if ext not in DUMPS:
+    fmt = by_extension(ext, DUMP_FORMATS)
+    if fmt is None:
         abort(404)
-    media_type = DUMPS[ext]
     store = current_store()
-    path = dump_file(local_release(), settings(), store.release_id, ext, store)
+    path = dump_file(local_release(), settings(), store.release_id, fmt, store)
     if path is None:
         abort(404)
-    response = send_file(path, mimetype=media_type, conditional=True,
-                         etag=etag_for(store.release_id, request.path, media_type),
+    response = send_file(path, mimetype=fmt.media_type, conditional=True,
+                         etag=etag_for(store.release_id, request.path, fmt.media_type),
                          last_modified=release_modified(), download_name=f"haven.{ext}", as_attachment=False)
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

@@ -9,17 +9,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template
 
 from haven.web.entities.document import describe, exists
+from haven.formats import GRAPH_FORMATS, HTML, JSON_LD, Format, by_extension
 from haven.web.context import (
-    HTML, cached_body, current_store, negotiate, not_acceptable, release_modified, serialize, url_map, vocabulary,
+    cached_body, current_store, negotiate, not_acceptable, release_modified, serialize, url_map, vocabulary,
 )
 from haven.web.entities.page import entity_view
 from haven.web.caching import document_response
-from haven.urls import DATA_EXTENSIONS, EXTENSION_OF, is_valid_slug
+from haven.urls import is_valid_slug
 
 bp = Blueprint("entities", __name__)
 
 #: what `/id/{slug}` can redirect to, most preferred first: a browser's `*/*` gets the page
-ENTITY_OFFERS = [HTML, *DATA_EXTENSIONS.values()]
+ENTITY_OFFERS = (HTML, *GRAPH_FORMATS)
 
 
 def _known_entity(slug: str):
@@ -35,12 +36,12 @@ def _known_entity(slug: str):
 @bp.route("/id/<path:slug>", methods=["GET", "HEAD"])
 def thing(slug: str):
     _known_entity(slug)
-    media_type = negotiate(ENTITY_OFFERS)
-    if media_type is None:
+    chosen = negotiate(ENTITY_OFFERS)
+    if chosen is None:
         response = not_acceptable(ENTITY_OFFERS)
     else:
         urls = url_map()
-        target = urls.page_url(slug) if media_type == HTML else urls.data_url(slug, EXTENSION_OF[media_type])
+        target = urls.page_url(slug) if chosen is HTML else urls.data_url(slug, chosen.extension)
         response = redirect(target, code=303)
     response.headers["Vary"] = "Accept"
     return response
@@ -52,25 +53,25 @@ def data(name: str):
     if not dot:
         # the generic document: the client's Accept picks one of the concrete formats
         _known_entity(name)
-        media_type = negotiate(list(DATA_EXTENSIONS.values()))
-        if media_type is None:
-            response = not_acceptable(list(DATA_EXTENSIONS.values()))
+        chosen = negotiate(GRAPH_FORMATS)
+        if chosen is None:
+            response = not_acceptable(GRAPH_FORMATS)
         else:
-            response = redirect(url_map().data_url(name, EXTENSION_OF[media_type]), code=303)
+            response = redirect(url_map().data_url(name, chosen.extension), code=303)
         response.headers["Vary"] = "Accept"
         return response
-    if ext not in DATA_EXTENSIONS:
+    fmt = by_extension(ext, GRAPH_FORMATS)
+    if fmt is None:
         abort(404)
     iri = _known_entity(slug)
-    media_type = DATA_EXTENSIONS[ext]
     store, urls = current_store(), url_map()
 
     def body():
-        return cached_body(("data", slug, media_type, urls.host_root),
-                           lambda: serialize(describe(store, urls, iri, slug).graph, media_type))
+        return cached_body(("data", slug, fmt.media_type, urls.host_root),
+                           lambda: serialize(describe(store, urls, iri, slug).graph, fmt))
 
-    return document_response(body, media_type, release_id=store.release_id, modified=release_modified(),
-                             links=_alternates(slug, exclude=media_type))
+    return document_response(body, fmt.media_type, release_id=store.release_id, modified=release_modified(),
+                             links=_alternates(slug, exclude=fmt))
 
 
 @bp.route("/page/<path:slug>", methods=["GET", "HEAD"])
@@ -85,19 +86,19 @@ def page(slug: str):
         doc = describe(store, urls, iri, slug)
         view = entity_view(doc.graph, iri, vocabulary(), urls, doc.statements)
         # "</" inside the JSON would end the <script> element early; "<\/" is the same JSON string
-        json_ld = serialize(doc.graph, "application/ld+json").replace("</", "<\\/")
-        formats = [(ext, urls.data_url(slug, ext), mt) for ext, mt in DATA_EXTENSIONS.items()]
+        json_ld = serialize(doc.graph, JSON_LD).replace("</", "<\\/")
+        formats = [(f.extension, urls.data_url(slug, f.extension), f.media_type) for f in GRAPH_FORMATS]
         return render_template("entity.html", entity=view, json_ld=json_ld, formats=formats,
                                capped=doc.capped, served_iri=urls.served(str(iri)))
 
-    return document_response(body, HTML, release_id=store.release_id, modified=release_modified(),
+    return document_response(body, HTML.media_type, release_id=store.release_id, modified=release_modified(),
                              links=_alternates(slug, exclude=HTML))
 
 
-def _alternates(slug: str, exclude: str):
+def _alternates(slug: str, exclude: Format):
     urls = url_map()
-    links = [(urls.page_url(slug), "alternate", HTML)] if exclude != HTML else []
-    links += [(urls.data_url(slug, ext), "alternate", mt) for ext, mt in DATA_EXTENSIONS.items() if mt != exclude]
+    links = [(urls.page_url(slug), "alternate", HTML.media_type)] if exclude is not HTML else []
+    links += [(urls.data_url(slug, f.extension), "alternate", f.media_type) for f in GRAPH_FORMATS if f is not exclude]
     links.append((str(urls.entity_iri(slug)), "canonical", None))
     return links
 

@@ -18,6 +18,7 @@ import threading
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
+from haven.formats import GRAPH_FORMATS, HTML, RESULT_FORMATS
 from haven.web import negotiation
 from haven.web.sparql import safety, service_description
 from haven.web.context import settings
@@ -35,7 +36,7 @@ UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
 CAPPED_HEADER = "Haven-Result-Capped"
 
 #: Service Description formats, then HTML for people; Turtle first so that */* gets Turtle
-DESCRIPTION_OFFERS = negotiation.GRAPH_FORMATS + (negotiation.HTML,)
+DESCRIPTION_OFFERS = GRAPH_FORMATS + (HTML,)
 
 
 class ProtocolError(Exception):
@@ -107,7 +108,7 @@ def _answer(query: str, params: MultiDict) -> Response:
         info = safety.inspect(query)
     except QueryRefused as refusal:
         return plain(403, str(refusal))
-    offers = negotiation.GRAPH_FORMATS if info.form in {"CONSTRUCT", "DESCRIBE"} else negotiation.RESULT_FORMATS
+    offers = GRAPH_FORMATS if info.form in {"CONSTRUCT", "DESCRIBE"} else RESULT_FORMATS
     chosen = negotiation.choose(request.headers.get("Accept"), params.get("format"), offers)
     if chosen is None:
         return plain(406, "None of the requested formats can be produced. " + negotiation.describe_offers(offers))
@@ -150,7 +151,7 @@ def _describe_service() -> Response:
     chosen = negotiation.choose(request.headers.get("Accept"), request.args.get("format"), DESCRIPTION_OFFERS)
     if chosen is None:
         return plain(406, "None of the requested formats can be produced. " + negotiation.describe_offers(DESCRIPTION_OFFERS))
-    if chosen is negotiation.HTML:
+    if chosen is HTML:
         return current_app.make_response(render_query_page())
     settings = current_app.config["HAVEN_SETTINGS"]
     graph = service_description.build(
@@ -159,11 +160,8 @@ def _describe_service() -> Response:
         result_limit=settings.result_limit,
         query_timeout=settings.query_timeout,
     )
-    body = graph.serialize(format=_RDFLIB_FORMATS[chosen.name], encoding="utf-8")
+    body = graph.serialize(format=chosen.rdflib, encoding="utf-8")
     return Response(body, status=200, content_type=chosen.content_type)
-
-
-_RDFLIB_FORMATS = {"turtle": "turtle", "nt": "nt", "rdfxml": "xml", "jsonld": "json-ld"}
 
 
 def url_for_query(query: str) -> str:

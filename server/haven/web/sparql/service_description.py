@@ -9,23 +9,14 @@ from __future__ import annotations
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, VOID, XSD
 
-from haven.web import negotiation
+from haven.formats import GRAPH_FORMATS, RESULT_FORMATS
 from haven.store.base import Store
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FORMATS = Namespace("http://www.w3.org/ns/formats/")
 
-#: the W3C "formats" IRI of each format the endpoint can answer in
-FORMAT_IRIS = {
-    negotiation.SPARQL_JSON: FORMATS.SPARQL_Results_JSON,
-    negotiation.SPARQL_XML: FORMATS.SPARQL_Results_XML,
-    negotiation.SPARQL_CSV: FORMATS.SPARQL_Results_CSV,
-    negotiation.SPARQL_TSV: FORMATS.SPARQL_Results_TSV,
-    negotiation.TURTLE: FORMATS.Turtle,
-    negotiation.N_TRIPLES: FORMATS["N-Triples"],
-    negotiation.RDF_XML: FORMATS.RDF_XML,
-    negotiation.JSON_LD: FORMATS["JSON-LD"],
-}
+#: the formats the endpoint can answer in (what /sparql negotiates over)
+ANSWER_FORMATS = RESULT_FORMATS + GRAPH_FORMATS
 
 GRAPH_SIZES_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 UNION_SIZE_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
@@ -48,8 +39,8 @@ def build(store: Store, endpoint: str, *, result_limit: int, query_timeout: floa
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
     graph.add((service, SD.feature, SD.UnionDefaultGraph))
     graph.add((service, SD.defaultEntailmentRegime, URIRef("http://www.w3.org/ns/entailment/Simple")))
-    for iri in FORMAT_IRIS.values():
-        graph.add((service, SD.resultFormat, iri))
+    for fmt in ANSWER_FORMATS:
+        graph.add((service, SD.resultFormat, FORMATS[fmt.w3c]))
     graph.add((service, DCTERMS.title, Literal("Haven SPARQL endpoint (read-only)", lang="en")))
     graph.add((
         service,
