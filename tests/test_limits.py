@@ -114,7 +114,7 @@ def status_of(answer: bytes) -> int:
 
 def post_head(content_type: bytes, length: int | None) -> bytes:
     framing = b"Content-Length: %d" % length if length is not None else b"Transfer-Encoding: chunked"
-    return (b"POST /sparql HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: " + content_type + b"\r\n"
+    return (b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: " + content_type + b"\r\n"
             + framing + b"\r\n\r\n")
 
 

@@ -40,7 +40,7 @@ def client_for(build, **overrides):
 
 @pytest.fixture(scope="module")
 def behind_proxy(build):
-    return client_for(build, proxy_hops=1)
+    return client_for(build, proxy_hops=1, allowed_hosts="haven.example.org, localhost")
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +140,52 @@ def test_spoofed_headers_change_no_html_link(exposed):
     assert "haven.example.org" not in response.get_data(as_text=True)
 
 
+# -- the Host header: only the hosts the server is for (issue 14, finding 13) ------------------------------------
+
+@pytest.mark.parametrize("path", ["/id/al-qaeda", "/page/al-qaeda", "/dataset", "/"])
+def test_a_foreign_host_is_refused_not_linked_to(exposed, path):
+    """Links and 303 targets name the request's host and are cached for an hour: a client choosing the Host
+    header would choose where a shared cache sends everyone else."""
+    response = exposed.get(path, headers={"Host": "evil.example", "Accept": "text/html"})
+    assert response.status_code == 400 and "evil.example" in response.get_data(as_text=True)
+    assert "Location" not in response.headers and "public" not in response.headers.get("Cache-Control", "")
+
+
+def test_a_forwarded_host_outside_the_allowed_ones_is_refused(behind_proxy):
+    """nginx forwards whatever Host its client sent (server_name _): the list applies after the proxy too."""
+    response = behind_proxy.get("/id/al-qaeda", headers={"X-Forwarded-Host": "evil.example", "Accept": "text/html"})
+    assert response.status_code == 400 and "Location" not in response.headers
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8080", "localhost:8080", "localhost"])
+def test_loopback_names_work_by_default(exposed, host):
+    """`make serve`: the browser may say 127.0.0.1 or localhost, and the links follow it."""
+    response = exposed.get("/id/al-qaeda", headers={"Host": host, "Accept": "text/html"})
+    assert response.status_code == 303 and response.headers["Location"] == f"http://{host}/page/al-qaeda"
+
+
+@pytest.mark.parametrize("host, allowed, expected", [
+    ("127.0.0.1", "", ["127.0.0.1", "localhost"]),
+    ("10.0.0.11", "", ["127.0.0.1", "localhost", "10.0.0.11"]),
+    ("0.0.0.0", "", ["127.0.0.1", "localhost"]),
+    ("10.0.0.11", "haven.example.org, .mirror.example", ["haven.example.org", ".mirror.example"]),
+])
+def test_trusted_hosts(host, allowed, expected):
+    assert Settings(host=host, allowed_hosts=allowed).trusted_hosts == expected
+
+
+def test_a_subdomain_entry_admits_its_subdomains(build):
+    client = client_for(build, allowed_hosts=".example.org")
+    assert client.get("/id/al-qaeda", headers={"Host": "haven.example.org"}).status_code == 303
+    assert client.get("/id/al-qaeda", headers={"Host": "example.org.evil"}).status_code == 400
+
+
+def test_serve_passes_allowed_hosts_on(build, fake_serve, monkeypatch):
+    monkeypatch.delenv("HAVEN_ALLOWED_HOSTS", raising=False)
+    result = CliRunner().invoke(main, ["serve", "--build-dir", str(build), "--allowed-hosts", "haven.example.org"])
+    assert result.exit_code == 0 and [s.trusted_hosts for s in fake_serve] == [["haven.example.org"]]
+
+
 def test_negative_hops_are_refused(build):
     with pytest.raises(ValueError, match="proxy_hops"):
         create_app(settings_for(build).with_overrides(proxy_hops=-1))
@@ -181,8 +227,17 @@ def test_nginx_forwards_the_client_url_and_replicas_believe_only_it(replicas):  
     link = _get(nginx, "/data/al-qaeda.ttl", FORWARDED).headers["Link"]
     assert f"<{nginx}page/al-qaeda>" in link and "haven.example.org" not in link
     # the replica itself does trust one hop: that is what makes the headers nginx sets take effect
-    replica = _get(replicas.replica_urls[0], "/id/al-qaeda", {**FORWARDED, "Accept": "text/html"})
-    assert replica.headers["Location"] == PUBLIC + "page/al-qaeda"
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "localhost:8443", "Accept": "text/html"}
+    replica = _get(replicas.replica_urls[0], "/id/al-qaeda", forwarded)
+    assert replica.headers["Location"] == "https://localhost:8443/page/al-qaeda"
+    # but only for a host it serves: replicas.sh starts them for loopback names alone
+    assert _get(replicas.replica_urls[0], "/id/al-qaeda", {**FORWARDED, "Accept": "text/html"}).status == 400
+
+
+def test_the_real_server_refuses_a_foreign_host(live_server):
+    """The issue's reproduction: `Host: evil.example` gave `Location: http://evil.example/…` for an hour."""
+    response = _get(live_server.url, "/id/al-qaeda", {"Host": "evil.example", "Accept": "text/html"})
+    assert response.status == 400 and response.headers["Location"] is None
 
 
 def test_a_server_trusting_no_proxy_ignores_spoofed_headers(live_server):

@@ -116,6 +116,9 @@ def query(query: str, fmt: str, root: Path, build_dir: Path, base: str):
 @setting("--cors/--no-cors", setting="cors", help="Send CORS headers.")
 @setting("--proxy-hops", setting="proxy_hops", type=click.IntRange(min=0),
          help="Reverse proxies in front whose X-Forwarded-Proto/-Host/-For to trust (nginx: 1); 0 ignores them.")
+@setting("--allowed-hosts", setting="allowed_hosts",
+         help="Host names clients use to reach the server, comma-separated (links and redirects name them); "
+              "empty: loopback and the --host address.")
 @skip_reasoner_option
 def serve(skip_reasoner: bool, **options):
     """Serve the current release (building it first when there is none, or it has another base)."""

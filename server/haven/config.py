@@ -10,6 +10,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 DEFAULT_BASE = "https://w3id.org/haven/"
+#: host names a server answers for when `allowed_hosts` is not set: this machine's own names
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+#: bind addresses that name every interface, not one host a client could use
+_WILDCARD_ADDRESSES = {"", "0.0.0.0", "::"}
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -49,6 +53,10 @@ class Settings:
     #: reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are believed; 0 ignores
     #: them, because from a client that reaches the server directly they are lies about scheme and host
     proxy_hops: int = 0
+    #: host names (comma-separated, port ignored, ".example.org" for every subdomain) that clients may use to
+    #: reach the server; links and redirects are built from the request's host, so any other is refused
+    #: with 400. Empty: the loopback names and the address the server is bound to.
+    allowed_hosts: str = ""
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -67,6 +75,17 @@ class Settings:
         if "base" in clean and not clean["base"].endswith("/"):
             clean["base"] = clean["base"] + "/"
         return replace(self, **clean)
+
+    @property
+    def trusted_hosts(self) -> list[str]:
+        """`allowed_hosts` as a list (Flask's TRUSTED_HOSTS), or the default for a server on `host`."""
+        named = [name.strip() for name in self.allowed_hosts.split(",") if name.strip()]
+        if named:
+            return named
+        hosts = list(LOOPBACK_HOSTS)
+        if self.host not in _WILDCARD_ADDRESSES and self.host not in hosts:
+            hosts.append(self.host)  # e.g. 10.0.0.11: reachable, and named, by that address
+        return hosts
 
     @property
     def current_release(self) -> Path:

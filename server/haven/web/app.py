@@ -36,6 +36,10 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
         raise ValueError(f"proxy_hops must be 0 or more, not {settings.proxy_hops}")
     # no Flask-level /static route: it would shadow the dataset blueprint's static_file, which sends a lifetime (max_age)
     app = Flask(__name__, static_folder=None)
+    # Links, Link headers and 303 targets name the host the request arrived at (or, with proxy_hops, the one
+    # nginx forwards), so the Host header is client input that ends up in cached answers: Flask refuses (400)
+    # any request whose host is not one of these, before it reaches a view
+    app.config["TRUSTED_HOSTS"] = settings.trusted_hosts
     app.config.update(flask_config)
     app.config["HAVEN_SETTINGS"] = settings
     # Werkzeug enforces it while reading a body: larger requests are answered 413 before any parsing
