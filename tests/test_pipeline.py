@@ -1,6 +1,8 @@
 """The build stages one by one, on the fixture trees of tests/resources/pipeline/."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import time
@@ -362,15 +364,26 @@ def test_prune_takes_a_removed_release_cache_and_stale_store_loads_and_nothing_e
     assert sorted(p.name for p in (cache / "r2").iterdir()) == [".loading-fresh", "oxigraph"]
 
 
-def test_build_leaves_the_on_disk_store_the_server_opens(tmp_path):
+def test_build_leaves_the_on_disk_store_and_the_dumps_the_server_serves(tmp_path):
+    from haven.dumps import DERIVED
     from haven.store.worker import disk_store_folder, is_complete
     result = CliRunner().invoke(cli, ["build", "--build-dir", str(tmp_path), "--skip-reasoner"])
     assert result.exit_code == 0, result.output
     release = (tmp_path / "current").readlink().name
     folder = disk_store_folder(tmp_path / "cache", release)
     assert is_complete(folder) and "[store] loaded" in result.output
+    # the dumps are part of the release, listed with their digests like every other file
+    path = tmp_path / "releases" / release
+    digests = json.loads((path / "manifest.json").read_text())["sha256"]
+    for ext in DERIVED:
+        body = (path / f"haven.{ext}").read_bytes()
+        assert body and digests[f"haven.{ext}"] == hashlib.sha256(body).hexdigest(), ext
+    # a release built before releases held dumps gets them beside its store when built again
+    for ext in DERIVED:
+        (path / f"haven.{ext}").unlink()
     again = CliRunner().invoke(cli, ["build", "--build-dir", str(tmp_path), "--skip-reasoner"])
     assert again.exit_code == 0 and "[store] kept" in again.output
+    assert all((tmp_path / "cache" / release / f"haven.{ext}").stat().st_size > 0 for ext in DERIVED)
 
 
 def test_prune_never_removes_the_current_release(tmp_path):

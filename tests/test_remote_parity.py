@@ -23,6 +23,7 @@ from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
 from backends import start_oxigraph_server
+from pending import when_ready
 from haven.web.app import create_app
 from haven.config import Settings
 from haven.publish import PublishError, publish, split_graphs
@@ -264,12 +265,12 @@ def test_documents_from_the_store_with_an_empty_build_folder(world, remote):
     html = client.get("/shapes", headers={"Accept": "text/html"})
     assert html.status_code == 200 and "MilitantOrganizationShape" in html.get_data(as_text=True)
     for ext, fmt in (("ttl", "turtle"), ("nt", "nt")):
-        got, expected = client.get(f"/dumps/haven.{ext}"), reference.get(f"/dumps/haven.{ext}")
+        got, expected = (when_ready(c, f"/dumps/haven.{ext}") for c in (client, reference))
         assert got.status_code == expected.status_code == 200, (name, ext)
         assert isomorphic(Graph().parse(data=got.data.decode(), format=fmt),
                           Graph().parse(data=expected.data.decode(), format=fmt)), (name, ext)
     for ext, fmt in (("nq", "nquads"), ("jsonld", "json-ld")):
-        got, expected = client.get(f"/dumps/haven.{ext}"), reference.get(f"/dumps/haven.{ext}")
+        got, expected = (when_ready(c, f"/dumps/haven.{ext}") for c in (client, reference))
         assert got.status_code == expected.status_code == 200, (name, ext)
         mine, theirs = _graphs(_dataset(got, fmt)), _graphs(_dataset(expected, fmt))
         assert set(mine) == set(theirs) == set(releases.canonical_graphs(base).values()), (name, ext)
@@ -280,7 +281,7 @@ def test_documents_from_the_store_with_an_empty_build_folder(world, remote):
 def test_dump_cached_per_release_in_the_build_folder(world, remote):
     _, _, client = remote
     settings = client.application.config["HAVEN_SETTINGS"]
-    client.get("/dumps/haven.nq")
+    assert when_ready(client, "/dumps/haven.nq").status_code == 200
     cached = Path(settings.build_dir) / "cache" / "parity-0001" / "haven.nq"
     assert cached.is_file() and cached.stat().st_size > 0
     assert not list(cached.parent.glob("*.part"))
@@ -331,7 +332,7 @@ def test_another_local_release_is_not_served_as_this_one(tmp_path, oxigraph):
     other.joinpath("haven.nq").write_text(other.joinpath("haven.nq").read_text().splitlines()[0] + "\n")
     publish(served, oxigraph.url)
     client = _app(build_folder(tmp_path / "b", other), base, oxigraph.query_url)
-    dump = Dataset().parse(data=client.get("/dumps/haven.nq").data.decode(), format="nquads")
+    dump = Dataset().parse(data=when_ready(client, "/dumps/haven.nq").data.decode(), format="nquads")
     assert len(dump) == json.loads((served / "manifest.json").read_text())["triples"]
     assert client.get("/shapes", headers={"Accept": "text/turtle"}).status_code == 200
 
@@ -397,7 +398,7 @@ def test_the_local_folder_of_the_served_release_is_used_as_it_is(tmp_path, oxigr
     release = make_release(tmp_path / "r", base, "local-1")
     publish(release, oxigraph.url)
     client = _app(build_folder(tmp_path / "b", release), base, oxigraph.query_url)
-    assert client.get("/dumps/haven.nq").data == (release / "haven.nq").read_bytes()
+    assert when_ready(client, "/dumps/haven.nq").data == (release / "haven.nq").read_bytes()
     shapes = client.get("/shapes", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "@prefix hsh:" in shapes.replace("&#64;", "@")  # the source file's text, prefixes as written
     assert not (tmp_path / "b" / "build" / "cache" / "local-1" / "haven.nq").exists()

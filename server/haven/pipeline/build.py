@@ -13,6 +13,7 @@ from rdflib import Graph
 from haven import __version__
 from haven.config import DEFAULT_BASE, Settings
 from haven.formats import TURTLE
+from haven.dumps import DERIVED, file_name as dump_name, write_dumps
 from haven.namespaces import namespaces
 from haven.pipeline import Progress, graphs
 from haven.pipeline.consistency import check_consistency, check_consistency_at_scale
@@ -137,6 +138,9 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
         with progress.stage("release") as notes:
             if reuse:
                 path = reuse
+                if not all((path / dump_name(ext)).is_file() for ext in DERIVED):
+                    # built before releases held their dumps: write them beside its on-disk store instead
+                    write_dumps(path / "haven.nq", settings.build_dir / "cache" / release_id, ns.prefixes())
             else:
                 nquads = _merge(body, canonical_nquads({ns.graphs["metadata"]: metadata}))
                 del body, shapes_body
@@ -147,7 +151,9 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
                 }
                 files = {"haven.nq": nquads, "ontology.ttl": turtle(sources, "ontology"),
                          "shapes.ttl": turtle(sources, "shapes")}
-                path = write_release(settings.build_dir, release_id, files, manifest)
+                prefixes = ns.prefixes()
+                path = write_release(settings.build_dir, release_id, files, manifest,
+                                     derive=lambda folder: write_dumps(folder / "haven.nq", folder, prefixes))
                 built.graphs = counts
             notes.append(f"{'kept' if reuse else 'wrote'} {path}")
         del checked, sources, store, exact  # the build's store and texts: the largest objects of a build

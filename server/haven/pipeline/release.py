@@ -29,6 +29,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 
+from haven.dumps import sha256_of
 from haven.pipeline import BuildError
 
 #: releases kept besides the current one, newest first
@@ -288,19 +289,24 @@ def existing_release(build_dir: Path, release_id: str) -> Path | None:
     return path if (path / "manifest.json").is_file() else None
 
 
-def write_release(build_dir: Path, release_id: str, files: dict[str, bytes], manifest: dict) -> Path:
+def write_release(build_dir: Path, release_id: str, files: dict[str, bytes], manifest: dict,
+                  derive=None) -> Path:
+    """`files` and `manifest.json` (with every file's sha256) into the release folder. `derive(folder)`, if
+    given, writes more files there from those (the dumps, from haven.nq) and returns their names."""
     releases = build_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
     final = releases / release_id
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{release_id}-", dir=releases))
     try:
-        manifest = {**manifest, "sha256": {name: hashlib.sha256(body).hexdigest() for name, body in files.items()}}
-        files = {**files, "manifest.json": (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode()}
+        digests = {name: hashlib.sha256(body).hexdigest() for name, body in files.items()}
         for name, body in files.items():
-            with open(tmp / name, "wb") as handle:
-                handle.write(body)
-                handle.flush()
+            _write_synced(tmp / name, body)
+        for name in derive(tmp) if derive is not None else ():
+            with open(tmp / name, "rb") as handle:
                 os.fsync(handle.fileno())
+            digests[name] = sha256_of(tmp / name)
+        manifest = {**manifest, "sha256": digests}
+        _write_synced(tmp / "manifest.json", (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode())
         os.chmod(tmp, 0o755)
         _fsync_dir(tmp)
         if final.exists():  # an incomplete folder of that id, left by a crash before manifest.json
@@ -311,6 +317,13 @@ def write_release(build_dir: Path, release_id: str, files: dict[str, bytes], man
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _write_synced(path: Path, body: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(body)
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def switch_current(build_dir: Path, release_id: str) -> None:

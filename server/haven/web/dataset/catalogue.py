@@ -4,24 +4,28 @@ description and the dumps. Computed from the store or the release folder; the ca
 from __future__ import annotations
 
 import importlib.metadata
-import os
+import logging
 import re
+import subprocess
 import sys
-import tempfile
 import threading
+import time
 import types
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS, VOID
 
+from haven import dumps
 from haven.config import Settings
-from haven.formats import DUMP_FORMATS, JSON_LD, N_QUADS, Format
+from haven.formats import DUMP_FORMATS, N_QUADS, Format
 from haven.namespaces import namespaces
 from haven.store.answers import oxigraph_format
 from haven.store.base import Store
 from haven.urls import UrlMap
+
+log = logging.getLogger(__name__)
 
 SOURCE_SLUG = "the-al-qaeda-afghan-taliban-connections"
 #: entry points of the landing page: heading → the haven class whose instances (and subclasses') it lists
@@ -198,64 +202,73 @@ def void_view(graph: Graph, urls: UrlMap) -> dict:
 
 
 # -- dumps ---------------------------------------------------------------------------------------------------
+#
+# The build writes every dump into the release folder. A release without them (built before the build did,
+# or served from a remote store, whose quads have to be fetched first) gets them in the background: a
+# thread per release fetches the quads if needed and runs `python -m haven.dumps` as a child process, so no
+# request thread waits for a dump and the server's memory never holds one; meanwhile the route answers 503
+# with Retry-After.
 
+#: seconds a client is asked to wait while a release's dumps are being written
+DUMP_RETRY_AFTER = 10
+#: seconds after a failed attempt before a request starts another (the failure is in the log)
+DUMP_RETRY_FAILED = 60
+
+
+class DumpPending(Exception):
+    """The release's dumps are being written; ask again in `retry_after` seconds."""
+
+    retry_after = DUMP_RETRY_AFTER
+
+
+_dump_jobs: dict[str, threading.Thread] = {}
+_dump_failed: dict[str, float] = {}
 _dump_lock = threading.Lock()
 
 
 def dump_file(release: Path | None, settings: Settings, release_id: str, fmt: Format,
               store: Store | None = None) -> Path | None:
-    """The dump in format `fmt` (one of `haven.formats.DUMP_FORMATS`): N-Quads is the release's own file; the others are written once per release
-    into a cache folder next to the releases (never into the release, which is immutable once published).
-
-    Without the release folder (`release` None or lacking haven.nq), a store that can list its quads (a
-    remote store: `dump_quads`) gives the N-Quads, written once per release into the same cache folder."""
-    source = release / "haven.nq" if release is not None else None
+    """The dump in format `fmt` (one of `haven.formats.DUMP_FORMATS`): the release's own file, or the one written
+    for it into the cache folder next to the releases (a release folder is immutable once published).
+    None when there is none to be had (no release folder here and a store that cannot list its quads);
+    raises DumpPending while it is being written."""
+    name = dumps.file_name(fmt.extension)
+    if release is not None and (release / name).is_file():
+        return release / name
     cache = Path(settings.build_dir) / "cache" / (release_id or "unversioned")
-    if source is None or not source.is_file():
-        if not hasattr(store, "dump_quads"):
-            return None
-        source = cache / "haven.nq"
-        with _dump_lock:
-            if not source.is_file():
-                _write_once(source, lambda path: ox.serialize(store.dump_quads(), output=path,
-                                                              format=oxigraph_format(N_QUADS)))
-    if fmt is N_QUADS:
-        return source
-    target = cache / f"haven.{fmt.extension}"
+    if (cache / name).is_file():
+        return cache / name
+    local = release / "haven.nq" if release is not None and (release / "haven.nq").is_file() else None
+    if local is None and not hasattr(store, "dump_quads"):
+        return None
     with _dump_lock:
-        if not target.is_file():
-            dataset = Dataset()
-            dataset.parse(source, format=N_QUADS.rdflib)
-            ns = namespaces(settings.base)
-            if fmt is JSON_LD:
-                from haven.web.context import context_document
-
-                text = _json_ld_dump(dataset, context_document(settings.base)["@context"])
-            else:
-                # Turtle and N-Triples cannot carry named graphs: the dump is their union
-                merged = ns.bind(Graph())
-                for quad in dataset.quads((None, None, None, None)):
-                    merged.add(quad[:3])
-                text = merged.serialize(format=fmt.rdflib)
-            _write_once(target, lambda path: Path(path).write_text(text, encoding="utf-8"))
-    return target
+        failed = _dump_failed.get(release_id)
+        running = _dump_jobs.get(release_id)
+        if (running is None or not running.is_alive()) and (failed is None
+                                                            or time.monotonic() - failed > DUMP_RETRY_FAILED):
+            job = threading.Thread(target=_write_dumps, args=(release_id, cache, local, store, settings.base),
+                                   name=f"haven-dumps-{release_id}", daemon=True)
+            _dump_jobs[release_id] = job
+            job.start()
+    raise DumpPending()
 
 
-def _write_once(target: Path, write) -> None:
-    """`write(path)` into a temporary file beside `target`, then renamed: a concurrent reader sees the whole
-    file or none, and a failed write leaves nothing behind."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    os.close(fd)
+def _write_dumps(release_id: str, cache: Path, nquads: Path | None, store: Store | None, base: str) -> None:
     try:
-        write(tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _json_ld_dump(dataset: Dataset, context: dict) -> str:
-    """JSON-LD keeps the named graphs; the context is inlined because a dump is read offline."""
-    return dataset.serialize(format=JSON_LD.rdflib, context=context, auto_compact=True)
-
+        if nquads is None:
+            nquads = cache / dumps.file_name(N_QUADS.extension)
+            if not nquads.is_file():
+                if store.release_id != release_id:  # the store moved on; the next request asks for the new one
+                    return
+                dumps.write_once(nquads, lambda path: ox.serialize(store.dump_quads(), output=path,
+                                                                   format=oxigraph_format(N_QUADS)))
+        done = subprocess.run([sys.executable, "-m", "haven.dumps", str(nquads), str(cache), base],
+                              stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if done.returncode != 0:
+            raise RuntimeError(done.stderr.decode("utf-8", "replace")[-2000:])
+        with _dump_lock:
+            _dump_failed.pop(release_id, None)
+    except Exception:
+        log.exception("could not write the dumps of release %s", release_id)
+        with _dump_lock:
+            _dump_failed[release_id] = time.monotonic()

@@ -13,7 +13,7 @@ from rdflib import Graph
 from rdflib.namespace import OWL
 
 from haven.web.dataset.catalogue import (
-    dump_file, example_queries, landing_facts, ontology_graph, ontology_html, void_graph, void_view,
+    DumpPending, dump_file, example_queries, landing_facts, ontology_graph, ontology_html, void_graph, void_view,
 )
 from haven.formats import DUMP_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_extension
 from haven.web.context import (
@@ -21,6 +21,7 @@ from haven.web.context import (
     serialize, settings, url_map,
 )
 from haven.web.caching import document_response, etag_for
+from haven.web.errors import plain
 from haven.web.sparql.routes import url_for_query
 
 bp = Blueprint("dataset", __name__, static_folder=None)
@@ -173,7 +174,11 @@ def dump(ext: str):
     if fmt is None:
         abort(404)
     store = current_store()
-    path = dump_file(local_release(), settings(), store.release_id, fmt, store)
+    try:
+        path = dump_file(local_release(), settings(), store.release_id, fmt, store)
+    except DumpPending as pending:
+        return plain(503, f"The dumps of this release are being written; retry in {pending.retry_after} s.",
+                     {"Retry-After": str(pending.retry_after), "Cache-Control": "no-store"})
     if path is None:
         abort(404)
     response = send_file(path, mimetype=fmt.media_type, conditional=True,

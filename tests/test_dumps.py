@@ -1,0 +1,169 @@
+"""The dumps (issue 14.7): written by the build into the release, or in the background for a release that
+has none, never in a request thread that other requests wait for.
+
+* `write_dumps` keeps the release's content: the Turtle and N-Triples dumps hold the union, the JSON-LD dump
+  every quad in its graph, literals as written.
+* A live server on a release without dump files (built before the build wrote them), 20 clients asking for
+  dumps at once: they get 503 with Retry-After at once, cheap entity requests are answered while the dumps
+  are pending, and the dumps arrive whole later. The entity requests' latencies are reported.
+* Over a remote store (a real Oxigraph server) the same holds for every dump, N-Quads included.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import shutil
+import statistics
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+from conftest import make_build_dir, report_line, start_live_server
+from haven.namespaces import namespaces
+from pending import when_ready
+
+#: the dumps made from haven.nq (haven.dumps.DERIVED, spelled out so that this file runs on a tree without it)
+DERIVED = ("ttl", "nt", "jsonld")
+FIXTURE = Path(__file__).parent / "resources" / "release"
+BASE = "https://w3id.org/haven/"
+#: triples added to the fixture for the live test: the size at which the request-thread dumps held /id/ for 45 s
+FILLER_TRIPLES = 200_000
+CONCURRENT_DUMP_REQUESTS = 20
+ENTITY_REQUESTS = 20
+
+
+def _quads(dataset: Dataset) -> set:
+    return {(s, p, o, g) for s, p, o, g in dataset.quads((None, None, None, None))}
+
+
+def _ground(dataset: Dataset) -> set:
+    """The quads without blank nodes (whose labels each parse chooses), graph names as text."""
+    return {(s, p, o, str(g)) for s, p, o, g in _quads(dataset) if not isinstance(s, BNode) and not isinstance(o, BNode)}
+
+
+def test_write_dumps_keeps_every_quad_and_literal_as_written(tmp_path):
+    from haven.dumps import DERIVED as derived, write_dumps
+
+    assert set(derived) == set(DERIVED)
+    nq = tmp_path / "haven.nq"
+    extra = (f'<{BASE}id/al-qaeda> <{BASE}ontology#footnote> "7"^^<{XSD.nonNegativeInteger}> <{BASE}graph/data> .\n'
+             f'<{BASE}id/al-qaeda> <{BASE}ontology#footnote> "7"^^<{XSD.nonNegativeInteger}> <{BASE}graph/derived> .\n')
+    nq.write_text(FIXTURE.joinpath("haven.nq").read_text("utf-8") + extra, encoding="utf-8")
+    names = write_dumps(nq, tmp_path / "out", namespaces(BASE).prefixes())
+    assert sorted(names) == sorted(f"haven.{ext}" for ext in DERIVED)
+    source = Dataset()
+    source.parse(nq, format="nquads")
+    union = {q[:3] for q in _quads(source)}
+    for ext, fmt in (("ttl", "turtle"), ("nt", "nt")):
+        graph = Graph().parse(tmp_path / "out" / f"haven.{ext}", format=fmt)
+        assert len(graph) == len(union), ext
+        assert (URIRef(f"{BASE}id/al-qaeda"), URIRef(f"{BASE}ontology#footnote"),
+                Literal("7", datatype=XSD.nonNegativeInteger)) in graph, ext
+    jsonld = Dataset()
+    jsonld.parse(tmp_path / "out" / "haven.jsonld", format="json-ld")
+    assert len(_quads(jsonld)) == len(_quads(source))
+    assert _ground(jsonld) == _ground(source)
+    assert not list((tmp_path / "out").glob(".*"))  # no scratch or partial file left
+
+
+def _release_without_dumps(root: Path) -> Path:
+    """The fixture plus FILLER_TRIPLES labels, as a release folder the build wrote before it wrote dumps."""
+    release = root / "releases" / "old-200k"
+    release.mkdir(parents=True)
+    for name in ("manifest.json", "shapes.ttl", "ontology.ttl"):
+        shutil.copy(FIXTURE / name, release / name)
+    manifest = (release / "manifest.json").read_text("utf-8")
+    (release / "manifest.json").write_text(manifest.replace('"id": "', '"id": "old-200k-', 1), encoding="utf-8")
+    with open(release / "haven.nq", "w", encoding="utf-8") as out:
+        out.write(FIXTURE.joinpath("haven.nq").read_text("utf-8"))
+        label = "http://www.w3.org/2004/02/skos/core#altLabel"
+        for i in range(FILLER_TRIPLES):
+            out.write(f'<{BASE}id/filler-{i}> <{label}> "filler {i}"@en <{BASE}graph/data> .\n')
+    return release
+
+
+def _fetch(url: str, accept: str | None = None) -> tuple[int, dict, bytes, float, float]:
+    """(status, headers, body, started, finished), redirects not followed."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    started = time.monotonic()
+    try:
+        with opener.open(request, timeout=300) as response:
+            return response.status, dict(response.headers), response.read(), started, time.monotonic()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read(), started, time.monotonic()
+
+
+@pytest.mark.live
+@pytest.mark.slow
+def test_first_dump_requests_of_a_release_do_not_hold_up_other_requests(tmp_path, pytestconfig):
+    release = _release_without_dumps(tmp_path)
+    build = make_build_dir(tmp_path, release)
+    server = start_live_server(build)
+    try:
+        exts = [DERIVED[i % len(DERIVED)] for i in range(CONCURRENT_DUMP_REQUESTS)]
+        with concurrent.futures.ThreadPoolExecutor(CONCURRENT_DUMP_REQUESTS) as pool:
+            dumps = [pool.submit(_fetch, f"{server.url}dumps/haven.{ext}") for ext in exts]
+            # cheap requests while the dump requests are in flight: the entity answers a 303
+            entities = [_fetch(f"{server.url}id/al-qaeda", "text/turtle") for _ in range(ENTITY_REQUESTS)]
+            first = [future.result() for future in dumps]
+        waits = [finished - started for *_, started, finished in entities]
+        report_line(pytestconfig, (
+            f"dumps (14.7): {CONCURRENT_DUMP_REQUESTS} first dump requests on a {FILLER_TRIPLES:,}-triple release "
+            f"without dump files answered {sorted({status for status, *_ in first})} in max "
+            f"{max(f - s for *_, s, f in first):.3f} s; {ENTITY_REQUESTS} /id/ requests meanwhile: "
+            f"median {statistics.median(waits):.3f} s, max {max(waits):.3f} s"))
+        assert [status for status, *_ in entities] == [303] * ENTITY_REQUESTS
+        # the dumps were not written in the request threads: each was told to come back
+        assert {status for status, *_ in first} == {503}
+        assert all(headers.get("Retry-After") for _, headers, *_ in first)
+
+        ready_at = {}
+        deadline = time.monotonic() + 300
+        while len(ready_at) < len(DERIVED):
+            assert time.monotonic() < deadline, f"dumps not written after 300 s: {sorted(ready_at)}"
+            for ext in DERIVED:
+                if ext not in ready_at:
+                    status, _, body, _, finished = _fetch(f"{server.url}dumps/haven.{ext}")
+                    assert status in (200, 503), (ext, status, body[:200])
+                    if status == 200:
+                        ready_at[ext] = (finished, body)
+            time.sleep(0.2)
+        # every entity request was answered before the first dump was ready: none waited for a dump
+        assert max(finished for *_, finished in entities) < min(at for at, _ in ready_at.values())
+        union = Graph().parse(data=ready_at["nt"][1], format="nt")
+        assert len(union) >= FILLER_TRIPLES
+        report_line(pytestconfig, f"dumps (14.7): written in the background after "
+                                  f"{min(at for at, _ in ready_at.values()) - min(s for *_, s, _ in first):.1f} s")
+    finally:
+        server.stop()
+
+
+@pytest.mark.live
+def test_dumps_over_a_remote_store_are_written_in_the_background(tmp_path, oxigraph_server, release_dir):
+    from haven.config import Settings
+    from haven.store.remote import RemoteStore
+    from haven.web.app import create_app
+
+    settings = Settings(build_dir=tmp_path / "build", store=oxigraph_server.query_url)
+    app = create_app(settings, store=RemoteStore(oxigraph_server.query_url, settings))
+    client = app.test_client()
+    pending = client.get("/dumps/haven.nq")
+    assert pending.status_code == 503 and pending.headers["Retry-After"]
+    assert pending.headers["Cache-Control"] == "no-store"
+    ready = when_ready(client, "/dumps/haven.nq")
+    assert ready.status_code == 200
+    expected, got = Dataset(), Dataset()
+    expected.parse(release_dir / "haven.nq", format="nquads")
+    got.parse(data=ready.data.decode(), format="nquads")
+    assert len(_quads(got)) == len(_quads(expected))
+    for ext in DERIVED:
+        assert when_ready(client, f"/dumps/haven.{ext}").status_code == 200, ext
