@@ -16,9 +16,12 @@ RELEASE_ID = "ld-test-1"
 CREATED = "2026-11-25T10:00:00+00:00"
 
 
-def write_release(build_dir: Path, base: str = DEFAULT_BASE) -> Path:
+def write_release(build_dir: Path, base: str = DEFAULT_BASE, extra_trig: str = "") -> Path:
+    """The release, with `extra_trig` (TriG using the release file's prefixes) added: data no build would
+    accept, as a store published by other means could still hold it."""
     dataset = Dataset()
-    dataset.parse(RESOURCES / "release.trig", format="trig")
+    text = (RESOURCES / "release.trig").read_text(encoding="utf-8")
+    dataset.parse(data=text + "\n" + extra_trig, format="trig")
     rebased = Dataset()
     for s, p, o, g in dataset.quads((None, None, None, None)):
         graph = rebased.graph(rebase_term(g.identifier if hasattr(g, "identifier") else g, DEFAULT_BASE, base))

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 import threading
+from urllib.parse import urlencode
 
 import pytest
 from werkzeug.serving import make_server
 
 from ld_release import ld_app  # noqa: F401  (fixture)
+from test_hardening import hostile_client  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -16,15 +18,32 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-@pytest.fixture(scope="module")
-def ld_live(ld_app):
-    """The LD test app on a free loopback port, in a thread (no fixed port, no sleep)."""
-    server = make_server("127.0.0.1", 0, ld_app, threaded=True)
+def serve_in_thread(app):
+    """`app` on a free loopback port, in a thread (no fixed port, no sleep): (base URL, stop)."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+
+    def stop():
+        server.shutdown()
+        thread.join(timeout=5)
+
+    return f"http://127.0.0.1:{server.server_port}", stop
+
+
+@pytest.fixture(scope="module")
+def ld_live(ld_app):
+    url, stop = serve_in_thread(ld_app)
+    yield url
+    stop()
+
+
+@pytest.fixture(scope="module")
+def hostile_live(hostile_client):
+    """The release with hostile data (tests/test_hardening.py), served the same way."""
+    url, stop = serve_in_thread(hostile_client.application)
+    yield url
+    stop()
 
 
 @pytest.fixture(scope="module")
@@ -37,13 +56,34 @@ def browser():
         chromium.close()
 
 
+#: recorded in the page, before any of its own scripts: every Content-Security-Policy violation it reports
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation",
+    function (e) { window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI); });
+"""
+
+
 @pytest.fixture
 def page(browser):
+    """A fresh page that records any dialog (alert, confirm: what an injected script would open) and any
+    CSP violation; a test that ends with either fails."""
     context = browser.new_context()
     page = context.new_page()
     page.set_default_timeout(10_000)
+    dialogs = []
+
+    def on_dialog(dialog):
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
     yield page
+    violations = page.evaluate("window.__cspViolations || []") if not page.is_closed() else []
     context.close()
+    assert dialogs == [], f"a script ran: {dialogs}"
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 def test_landing_to_entity_page(page, ld_live):
@@ -99,3 +139,45 @@ def test_query_page_shows_the_error_of_a_malformed_query(page, ld_live):
     error.wait_for(state="visible")
     assert "400" in error.inner_text()
     assert page.locator("table.results-table").count() == 0
+
+
+# -- hostile clients and data (issue 14, findings 9 and 10) ----------------------------------------------------
+
+XSS_QUERY = 'SELECT (IRI("javascript:alert(document.domain)") AS ?x) (IRI("https://example.org/ok") AS ?y) {}'
+
+
+def test_a_query_link_cannot_run_a_javascript_iri(page, ld_live):
+    """The issue's one-click XSS: the query runs on load and its javascript: IRI was a link. Now it is text,
+    and clicking it does nothing (the page fixture fails the test on any dialog)."""
+    page.goto(ld_live + "/query?" + urlencode({"query": XSS_QUERY}))
+    cells = page.locator("table.results-table tbody td")
+    cells.first.wait_for()
+    assert cells.nth(0).inner_text() == "javascript:alert(document.domain)"
+    assert cells.nth(0).locator("a").count() == 0
+    cells.nth(0).click()
+    assert cells.nth(1).locator("a").get_attribute("href") == "https://example.org/ok"
+    # a javascript: navigation forced into the page is still refused by the policy (script-src 'self')
+    page.evaluate("""() => { const a = document.createElement("a"); a.href = "javascript:alert(1)";
+                              document.body.appendChild(a); a.click(); }""")
+    blocked = page.evaluate("window.__cspViolations.splice(0)")
+    assert blocked and all(v.startswith("script-src") for v in blocked), blocked
+
+
+def test_hostile_data_neither_runs_nor_blanks_the_entity_page(page, hostile_live):
+    page.goto(hostile_live + "/page/al-qaeda")
+    assert page.locator("h1").inner_text() == "al-Qaeda"
+    assert page.locator("footer.site").is_visible()  # the JSON-LD block no longer swallows the page
+    assert page.get_by_text("<!--<script>").is_visible()
+    assert page.locator('a[href^="javascript:" i], a[href^="data:" i]').count() == 0
+    doc = json.loads(page.locator('script[type="application/ld+json"]').text_content())
+    assert "</script><script>alert(4)</script>" in json.dumps(doc, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("path", ["/", "/page/al-qaeda", "/ontology.html", "/shapes", "/.well-known/void",
+                                  "/id/osama-bin-laden"])
+def test_pages_keep_their_look_under_the_policy(page, ld_live, path):
+    """No CSP violation on the ordinary pages (the fixture checks); the stylesheet, including pyLODE's
+    inlined one, is applied."""
+    page.goto(ld_live + path)
+    page.locator("footer, body").first.wait_for()
+    assert page.evaluate("document.styleSheets.length") >= 1

@@ -23,6 +23,13 @@ MAX_SLUG_LENGTH = 200
 _SAFE_IRI = re.compile(r"[^\s<>\"{}|^`\\]+")
 
 
+def is_web_url(iri: str) -> bool:
+    """True for an absolute http(s) IRI, the only kind a page may make clickable: a browser runs a
+    ``javascript:`` link and renders a ``data:`` one as a page of the attacker's making. Matched on the raw
+    text, so leading blanks or a tab inside the scheme (which browsers strip) cannot slip one past."""
+    return iri[:8].lower().startswith(("http://", "https://"))
+
+
 def is_valid_slug(slug: str) -> bool:
     return len(slug) <= MAX_SLUG_LENGTH and SLUG_PATTERN.fullmatch(slug) is not None
 
@@ -85,11 +92,12 @@ class UrlMap:
 
     # -- served URLs (what HTML links to) ------------------------------------------------------------
 
-    def served(self, iri: str) -> str:
-        """Where a browser on this host finds `iri`: ours → this host, anyone else's → unchanged."""
+    def served(self, iri: str) -> str | None:
+        """Where a browser on this host finds `iri`: ours → this host, anyone else's → unchanged, and None
+        for an IRI that is not http(s), which a page shows as text, never as a link."""
         if iri.startswith(self.base):
             return self.host_root + iri[len(self.base):]
-        return iri
+        return iri if is_web_url(iri) else None
 
     def page_url(self, slug: str) -> str:
         return f"{self.host_root}page/{slug}"
@@ -97,7 +105,7 @@ class UrlMap:
     def data_url(self, slug: str, ext: str) -> str:
         return f"{self.host_root}data/{slug}.{ext}"
 
-    def link(self, iri: str) -> str:
+    def link(self, iri: str) -> str | None:
         """The HTML link for a resource: an entity's page directly (skipping the 303), else `served`."""
         slug = self.slug_of(iri)
         if slug is not None:

@@ -22,6 +22,7 @@ from haven.config import DEFAULT_BASE
 from haven.namespaces import compact, namespaces, rebase_ox
 from haven.pipeline import BuildError, graphs
 from haven.pipeline.graphs import PARTS
+from haven.urls import is_web_url
 
 #: a hand-written Turtle file beyond this is a mistake (a generated dump dropped in the wrong folder)
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
@@ -234,6 +235,9 @@ class _SourceChecks:
         for iri in sorted(iris):
             if iri.startswith("file:"):
                 self.problems.append(f"{rel}: relative IRI <{iri[iri.rfind('/') + 1:]}> (write full IRIs or prefixed names)")
+            elif not is_web_url(iri):
+                self.problems.append(f"{rel}: <{iri}> (on {self._users(iri, triples)}) is not an http(s) IRI; pages "
+                                     "link every IRI, and a browser runs a javascript: or data: link")
             elif _HAVEN_LIKE.search(iri) and not iri.startswith(ns.base):
                 self.problems.append(f"{rel}: <{iri}> looks like a Haven IRI but is not under {ns.base}")
             elif part == "data" and iri.startswith(ns.base) and not _under(iri, self.data_allowed):
@@ -254,6 +258,13 @@ class _SourceChecks:
                 self.defined_in[s.value].add(rel)
             if p == _PREF_LABEL and isinstance(s, ox.NamedNode) and isinstance(o, ox.Literal):
                 self.labels[o.value.casefold()].add(s.value)
+
+    def _users(self, iri: str, triples: list[ox.Triple]) -> str:
+        """The subjects of the triples that mention `iri`, for a message that says where to look."""
+        subjects = sorted({s.value for s, p, o in triples if iri in (getattr(s, "value", None), p.value,
+                                                                    getattr(o, "value", None))
+                           and isinstance(s, ox.NamedNode)})
+        return ", ".join(compact(s, self.prefixes) for s in subjects[:3]) or "a blank node"
 
     def finish(self) -> list[str]:
         for subject, rels in sorted(self.defined_in.items()):

@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from haven.config import Settings
 from haven.web.errors import register_error_handlers
 from haven.web.caching import cache_see_other
+from haven.web.hardening import add_security_headers, script_json
 from haven.store import open_store
 from haven.store.base import Store
 from haven.web.dataset import routes as dataset_routes
@@ -57,6 +58,8 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     register_error_handlers(app)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.after_request(cache_see_other)
+    app.after_request(add_security_headers)
+    app.add_template_filter(script_json)
     if settings.cors:
         app.after_request(_cors)
     if settings.proxy_hops:

@@ -187,17 +187,19 @@ def void_view(graph: Graph, urls: UrlMap) -> dict:
         "title": one(DCTERMS.title) or "Haven",
         "description": one(DCTERMS.description),
         "license": one(DCTERMS.license),
+        "license_href": urls.served(one(DCTERMS.license) or ""),
         "triples": one(VOID.triples),
         "entities": one(VOID.entities),
         "issued": one(DCTERMS.issued),
         "endpoint": urls.served(one(VOID.sparqlEndpoint) or ""),
         "uri_space": one(VOID.uriSpace),
-        "dumps": sorted(urls.served(str(d)) for d in graph.objects(dataset, VOID.dataDump)),
+        # a link that is not http(s) is left out rather than shown (UrlMap.served gives None)
+        "dumps": sorted(filter(None, (urls.served(str(d)) for d in graph.objects(dataset, VOID.dataDump)))),
         "vocabularies": sorted(str(v) for v in graph.objects(dataset, VOID.vocabulary)),
-        "examples": sorted(urls.link(str(v)) for v in graph.objects(dataset, VOID.exampleResource)),
+        "examples": sorted(filter(None, (urls.link(str(v)) for v in graph.objects(dataset, VOID.exampleResource)))),
         "classes": partitions(VOID.classPartition, VOID["class"], VOID.entities),
         "properties": partitions(VOID.propertyPartition, VOID.property, VOID.triples),
-        "distributions": [urls.served(str(d)) for d in graph.objects(dataset, DCAT.distribution)],
+        "distributions": list(filter(None, (urls.served(str(d)) for d in graph.objects(dataset, DCAT.distribution)))),
     }
 
 

@@ -22,6 +22,7 @@ from haven.web.context import (
 )
 from haven.web.caching import document_response, etag_for
 from haven.web.errors import plain
+from haven.web.hardening import content_security_policy, inline_styles
 from haven.web.sparql.routes import url_for_query
 
 bp = Blueprint("dataset", __name__, static_folder=None)
@@ -97,15 +98,22 @@ def _ontology_document(fmt, negotiated: bool):
     base = settings().base
     graph = lambda: per_release("ontology", lambda: ontology_graph(current_store(), base))  # noqa: E731
 
+    def generic():
+        return per_release("ontology.html", lambda: ontology_html(graph(), f"{base}ontology#"))
+
     def html():
-        generic = per_release("ontology.html", lambda: ontology_html(graph(), f"{base}ontology#"))
         # pyLODE links our terms by their canonical IRIs; on this host they must stay browsable here
-        return generic.replace(f'href="{base}', f'href="{request.url_root}')
+        return generic().replace(f'href="{base}', f'href="{request.url_root}')
 
     links = [(f"{request.url_root}ontology.{f.extension}", "alternate", f.media_type)
              for f in DOCUMENT_OFFERS if f is not fmt]
     links.append((f"{base}ontology", "canonical", None))
-    return _rdf_or_html(graph, html, fmt, links=links, negotiated=negotiated)
+    response = _rdf_or_html(graph, html, fmt, links=links, negotiated=negotiated)
+    if fmt is HTML and response.status_code == 200:
+        # pyLODE inlines its stylesheet: the policy allows exactly that text, and still no script
+        styles = per_release("ontology.styles", lambda: inline_styles(generic()))
+        response.headers["Content-Security-Policy"] = content_security_policy(styles)
+    return response
 
 
 @bp.route("/shapes", methods=["GET", "HEAD"])

@@ -172,10 +172,10 @@ def entity_view(graph: Graph, iri: URIRef, vocab: Vocabulary, urls: UrlMap, stat
     external = []
     for prop, site in ((haven.wikidata, "Wikidata"), (haven.dbpedia, "DBpedia")):
         for target in sorted(graph.objects(iri, prop)):
-            external.append({"site": site, "href": str(target)})
+            external.append({"site": site, "iri": str(target), "href": urls.served(str(target))})
     for target in sorted(graph.objects(iri, SKOS.exactMatch)):
-        if not any(e["href"] == str(target) for e in external):
-            external.append({"site": local_name(str(target)), "href": str(target)})
+        if not any(e["iri"] == str(target) for e in external):
+            external.append({"site": local_name(str(target)), "iri": str(target), "href": urls.served(str(target))})
 
     types = [namer.ref(t) for t in sorted(graph.objects(iri, RDF.type))]
     title = namer.name(iri)

@@ -15,6 +15,7 @@ from haven.web.context import (
 )
 from haven.web.entities.page import entity_view
 from haven.web.caching import document_response
+from haven.web.hardening import json_for_script
 from haven.urls import is_valid_slug
 
 bp = Blueprint("entities", __name__)
@@ -85,8 +86,7 @@ def page(slug: str):
     def render():
         doc = describe(store, urls, iri, slug)
         view = entity_view(doc.graph, iri, vocabulary(), urls, doc.statements)
-        # "</" inside the JSON would end the <script> element early; "<\/" is the same JSON string
-        json_ld = serialize(doc.graph, JSON_LD).replace("</", "<\\/")
+        json_ld = json_for_script(serialize(doc.graph, JSON_LD))
         formats = [(f.extension, urls.data_url(slug, f.extension), f.media_type) for f in GRAPH_FORMATS]
         return render_template("entity.html", entity=view, json_ld=json_ld, formats=formats,
                                capped=doc.capped, served_iri=urls.served(str(iri)))

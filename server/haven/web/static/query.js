@@ -11,6 +11,8 @@
   var endpoint = form.dataset.endpoint;
   var base = form.dataset.base;
   var root = form.dataset.root;
+  // the only IRIs made clickable: the same test as haven.urls.is_web_url on the server
+  var WEB_URL = /^https?:\/\//i;
 
   function showError(message) {
     errorBox.textContent = message;
@@ -21,13 +23,15 @@
   function cell(term) {
     var td = document.createElement("td");
     if (!term) { return td; }
-    if (term.type === "uri") {
+    if (term.type === "uri" && WEB_URL.test(term.value)) {
       var a = document.createElement("a");
       // our IRIs browse on this host; everyone else's stay as they are
       a.href = base && term.value.indexOf(base) === 0 ? root + term.value.slice(base.length) : term.value;
       a.textContent = term.value;
       td.appendChild(a);
     } else {
+      // literals, and IRIs a browser would not just fetch (javascript:, data:, urn:…), are shown as text:
+      // a query is chosen by whoever wrote the link to this page, and IRI("javascript:…") is one
       td.textContent = term.value;
       if (term["xml:lang"]) { td.title = "@" + term["xml:lang"]; }
     }
