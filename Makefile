@@ -40,7 +40,8 @@ clean:
 
 # A throw-away Virtuoso (installed from Debian if missing) on free loopback ports: publish the current build
 # into it, run the backend tests against it (the Virtuoso cases of every test file that reads
-# HAVEN_TEST_VIRTUOSO_URL; VIRTUOSO_PYTEST_ARGS= runs their other backends too), stop it.
+# HAVEN_TEST_VIRTUOSO_URL; VIRTUOSO_PYTEST_ARGS= runs their other backends too), stop it. Writes go as the
+# throw-away database's factory account, given explicitly: haven publish never assumes one.
 VIRTUOSO_PYTEST_ARGS ?= -k virtuoso
 .PHONY: test-virtuoso publish
 test-virtuoso: install
@@ -50,10 +51,12 @@ test-virtuoso: install
 	trap 'scripts/virtuoso.sh stop "'"$$dir"'"' EXIT; \
 	. "$$dir/urls.env"; \
 	echo "virtuoso at $$VIRTUOSO_SPARQL_URL"; \
+	export HAVEN_STORE_USER=dba HAVEN_STORE_PASSWORD=dba; \
 	$(BIN)/haven publish --to "$$VIRTUOSO_SPARQL_URL" && \
 	HAVEN_TEST_VIRTUOSO_URL="$$VIRTUOSO_SPARQL_URL" $(BIN)/pytest -q $(VIRTUOSO_PYTEST_ARGS) $$(grep -l HAVEN_TEST_VIRTUOSO_URL tests/test_*.py)
 
 # make publish TO=http://127.0.0.1:7878/query [RELEASE=build/releases/<id>] [ARGS="--engine generic ..."]
+# An account for the writes comes from HAVEN_STORE_USER and HAVEN_STORE_PASSWORD (or ARGS="--password-file F").
 publish: install
 	@test -n "$(TO)" || { echo "usage: make publish TO=<SPARQL query endpoint> [RELEASE=dir] [ARGS=...]" >&2; exit 2; }
 	$(BIN)/haven publish --to "$(TO)" $(if $(RELEASE),--release "$(RELEASE)") $(ARGS)

@@ -176,7 +176,8 @@ def _load_by_graph_store_protocol(release_dir: Path, manifest: dict, server: Oxi
 
 
 def publish_to(release_dir: Path, url: str) -> None:
-    """Publish with Haven's publisher into any store (Virtuoso: its defaults know the dba account)."""
+    """Publish with Haven's publisher into any store (Virtuoso: as HAVEN_STORE_USER / HAVEN_STORE_PASSWORD, which
+    `make test-virtuoso` sets to the throw-away database's account)."""
     from haven.publish import publish
 
     publish(Path(release_dir), url)

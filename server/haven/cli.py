@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from haven.config import Settings
+from haven.credentials import redact
 from haven.pipeline import BuildError, Progress
 from haven.publish import DEFAULT_CHUNK_TRIPLES, DEFAULT_TIMEOUT, ENGINES
 from haven.publish import publish as run_publish
@@ -119,6 +120,8 @@ def query(query: str, fmt: str, root: Path, build_dir: Path, base: str):
 @setting("--allowed-hosts", setting="allowed_hosts",
          help="Host names clients use to reach the server, comma-separated (links and redirects name them); "
               "empty: loopback and the --host address.")
+@setting("--allow-plain-http-auth/--no-allow-plain-http-auth", setting="allow_plain_http_auth",
+         help="With --store http://user:secret@host/..., send that password over plain http to another host.")
 @skip_reasoner_option
 def serve(skip_reasoner: bool, **options):
     """Serve the current release (building it first when there is none, or it has another base)."""
@@ -136,6 +139,12 @@ def serve(skip_reasoner: bool, **options):
     run(settings)
 
 
+def _refuse_password_argument(ctx, param, value):
+    if value is not None:
+        raise click.BadParameter("a password on the command line is visible to every user of the machine (ps); "
+                                 "set HAVEN_STORE_PASSWORD or give --password-file", ctx=ctx, param=param)
+
+
 @main.command()
 @click.option("--to", "url", required=True, metavar="URL",
               help="The store's SPARQL query endpoint (or its root), e.g. http://127.0.0.1:7878/query.")
@@ -150,9 +159,14 @@ def serve(skip_reasoner: bool, **options):
 @click.option("--no-graph-store", is_flag=True, help="Load with SPARQL Update INSERT DATA in chunks instead of the GSP.")
 @click.option("--chunk", "chunk_triples", type=click.IntRange(min=1), default=DEFAULT_CHUNK_TRIPLES,
               show_default=True, help="Triples per INSERT DATA request.")
-@click.option("--user", envvar="HAVEN_STORE_USER", help="Account for writes [env HAVEN_STORE_USER; Virtuoso: dba].")
-@click.option("--password", envvar="HAVEN_STORE_PASSWORD", help="Its password [env HAVEN_STORE_PASSWORD].")
+@click.option("--user", envvar="HAVEN_STORE_USER", help="Account for writes [env HAVEN_STORE_USER].")
+@click.option("--password-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="File whose first line is the account's password (else env HAVEN_STORE_PASSWORD).")
+@click.option("--password", callback=_refuse_password_argument, expose_value=False, hidden=True,
+              help="Refused: a password on the command line is visible to every user in `ps`.")
 @click.option("--auth", type=click.Choice(["basic", "digest"]), help="HTTP auth scheme (Virtuoso: digest).")
+@click.option("--allow-plain-http-auth", is_flag=True,
+              help="Send a basic-auth password over plain http to a host other than this machine.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT,
               show_default=True, help="Seconds to wait for any one request.")
 @click.option("--force", is_flag=True, help="Reload the served release in place when its graphs do not match.")
@@ -175,7 +189,7 @@ def _run(step):
     try:
         return step(progress)
     except BuildError as exc:
-        click.echo(str(exc), err=True)
+        click.echo(redact(str(exc)), err=True)
         total = sum(progress.timings.values())
         click.echo(f"failed after {total:.2f} s", err=True)
         sys.exit(1)

@@ -35,12 +35,12 @@ import requests
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
 from haven import formats
+from haven.credentials import Account, CredentialsError, PASSWORD_ENV, USER_ENV, account, check_basic_transport
+from haven.credentials import split_userinfo
 from haven.pipeline import BuildError, Progress
 from haven.store import releases
 
 ENGINES = ("auto", "oxigraph", "virtuoso", "generic")
-#: Virtuoso's factory account; a fresh database has this password (scripts/virtuoso.sh starts one)
-VIRTUOSO_DEFAULT_CREDENTIALS = ("dba", "dba")
 #: triples per INSERT DATA request when the store has no Graph Store Protocol (bounded request bodies)
 DEFAULT_CHUNK_TRIPLES = 20_000
 #: most triples in one chunk with blank nodes: Virtuoso turns such a template into SQL and refuses SQL over
@@ -149,13 +149,14 @@ def resolve_endpoints(url: str, engine: str, update_url: str | None = None, stor
 class StoreClient:
     """The few requests publishing needs, each answering a clean PublishError; counts the writes it sends."""
 
-    def __init__(self, url: str, *, user: str | None = None, password: str | None = None, auth: str | None = None,
-                 timeout: float = DEFAULT_TIMEOUT):
+    def __init__(self, url: str, *, account: Account | None = None, auth: str | None = None,
+                 allow_plain_http_auth: bool = False, timeout: float = DEFAULT_TIMEOUT):
         self.url = url
         self.timeout = (CONNECT_TIMEOUT, timeout)
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "haven-publish"
-        self.user, self.password, self.auth_scheme = user, password, auth
+        self.session.trust_env = False  # no ~/.netrc password sent where the operator gave none
+        self.account, self.auth_scheme, self.allow_plain_http_auth = account, auth, allow_plain_http_auth
         self.writes = 0
         self.endpoints: Endpoints | None = None
 
@@ -167,13 +168,19 @@ class StoreClient:
         if endpoints.engine == "virtuoso":
             # Virtuoso writes only through its authenticated endpoints, with HTTP digest
             self.auth_scheme = self.auth_scheme or "digest"
-            if self.user is None:
-                self.user, self.password = VIRTUOSO_DEFAULT_CREDENTIALS
-        if self.user is not None:
+            if self.account is None:
+                raise PublishError(f"the store at {self.url} is Virtuoso, which takes writes only from an account: "
+                                   f"set {USER_ENV} and {PASSWORD_ENV} (or --password-file); no account is assumed")
+        self.auth = None
+        if self.account is not None:
+            if self.auth_scheme != "digest":
+                try:
+                    check_basic_transport([u for u in (endpoints.update, endpoints.graph_store) if u],
+                                          self.allow_plain_http_auth)
+                except CredentialsError as exc:
+                    raise PublishError(str(exc)) from None
             scheme = HTTPDigestAuth if self.auth_scheme == "digest" else HTTPBasicAuth
-            self.auth = scheme(self.user, self.password or "")
-        else:
-            self.auth = None
+            self.auth = scheme(self.account.user, self.account.password)
         self.endpoints = endpoints
         return endpoints
 
@@ -221,8 +228,8 @@ class StoreClient:
         except requests.RequestException as exc:
             raise PublishError(f"request to {url} failed ({what}): {_reason(exc)}") from None
         if response.status_code == 401:
-            raise PublishError(f"the store at {url} refused the credentials for {what} (HTTP 401); give "
-                               "--user/--password (or HAVEN_STORE_USER/HAVEN_STORE_PASSWORD)")
+            raise PublishError(f"the store at {url} refused the credentials for {what} (HTTP 401); give an "
+                               f"account: --user (or {USER_ENV}) with {PASSWORD_ENV} or --password-file")
         if response.status_code >= 400:
             raise PublishError(f"the store at {url} answered HTTP {response.status_code} to {what}: "
                                f"{_snippet(response.text)}")
@@ -394,7 +401,8 @@ def _bnode_labels(line: str) -> list[str]:
 
 def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_url: str | None = None,
             store_url: str | None = None, user: str | None = None, password: str | None = None,
-            auth: str | None = None, use_graph_store: bool = True, chunk_triples: int = DEFAULT_CHUNK_TRIPLES,
+            password_file: Path | str | None = None, auth: str | None = None, allow_plain_http_auth: bool = False,
+            use_graph_store: bool = True, chunk_triples: int = DEFAULT_CHUNK_TRIPLES,
             timeout: float = DEFAULT_TIMEOUT, force: bool = False,
             progress: Progress | Callable[[str], None] | None = None) -> PublishResult:
     """Publish the release in `release_dir` (a `haven build` output folder) to the store at `url`.
@@ -402,8 +410,11 @@ def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_u
     `url` is the store's query endpoint (or its root); `engine` "auto" tells Oxigraph server and Virtuoso
     from their Server header, anything else is "generic". `update_url`/`store_url` override the derived
     update and Graph Store Protocol endpoints; `use_graph_store=False` loads with INSERT DATA in chunks of
-    `chunk_triples`. `user`/`password` authenticate the writes (`auth` "basic" or "digest"; Virtuoso defaults
-    to digest dba/dba). `force` reloads a release that is being served but whose graphs no longer match
+    `chunk_triples`. The writes are authenticated (`auth` "basic" or "digest"; Virtuoso: digest) as
+    `user` with `password`, or `password_file`'s first line, or $HAVEN_STORE_PASSWORD; without `user`, as
+    $HAVEN_STORE_USER, or the userinfo of a URL (removed from it); without any, not at all
+    (`haven.credentials`). Basic auth over plain http goes to loopback hosts only, unless
+    `allow_plain_http_auth`. `force` reloads a release that is being served but whose graphs no longer match
     (not atomic: readers may see the reload). `progress` is a Progress, a callable taking one line, or None.
     Raises PublishError; on error before the switch, the store serves what it served before."""
     started = time.perf_counter()
@@ -412,7 +423,15 @@ def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_u
     manifest = read_manifest(release_dir)
     release_id, base = str(manifest["id"]), str(manifest["base"])
     declared = {iri: int(manifest["graphs"].get(iri, 0)) for iri in releases.canonical_graphs(base).values()}
-    client = StoreClient(url, user=user, password=password, auth=auth, timeout=timeout)
+    try:
+        found = Account(user, password) if user and password is not None else \
+            account(user, password_file, [url, update_url, store_url])
+    except CredentialsError as exc:
+        raise PublishError(str(exc)) from None
+    # the URLs without their userinfo from here on: every message and note quotes them
+    url, update_url, store_url = (split_userinfo(u)[0] if u else u for u in (url, update_url, store_url))
+    client = StoreClient(url, account=found, auth=auth, allow_plain_http_auth=allow_plain_http_auth,
+                         timeout=timeout)
 
     with progress.stage("store") as notes:
         endpoints = client.connect(engine, update_url, store_url)

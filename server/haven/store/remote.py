@@ -35,10 +35,11 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 import rdflib
-from SPARQLWrapper import POST, SPARQLWrapper
+from SPARQLWrapper import BASIC, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
 from haven import formats
+from haven.credentials import CredentialsError, check_basic_transport, split_userinfo
 from haven.sparqltext import keywords, unescape
 from haven.terms import XSD_STRING
 from haven.store import haven_prefixes, releases
@@ -68,7 +69,13 @@ _SYNTAX_CHECKER = ox.Store()
 
 class RemoteStore(Store):
     def __init__(self, url: str, settings, *, pointer_ttl: float = POINTER_TTL):
-        self.url = url
+        # an account in the URL is used as such and never shown: every message quotes self.url
+        self.url, self._account = split_userinfo(url)
+        if self._account is not None:
+            try:
+                check_basic_transport([self.url], getattr(settings, "allow_plain_http_auth", False))
+            except CredentialsError as exc:
+                raise StoreError(str(exc)) from None
         self.base = settings.base
         self.query_timeout = settings.query_timeout
         self.prefixes = haven_prefixes(self.base)
@@ -371,6 +378,9 @@ class RemoteStore(Store):
     def _send(self, query: str, accept: str, defaults: list[str], named: list[str], timeout: float):
         """POST the query with SPARQLWrapper; returns the open HTTP response (a context manager)."""
         client = SPARQLWrapper(self.url)
+        if self._account is not None:
+            client.setHTTPAuth(BASIC)
+            client.setCredentials(self._account.user, self._account.password)
         client.setMethod(POST)
         client.setOnlyConneg(True)  # no format=/output= parameters: Accept alone, as every engine honours
         client.setTimeout(max(0.5, timeout + HTTP_MARGIN))

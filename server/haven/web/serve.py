@@ -19,6 +19,7 @@ from waitress.task import ThreadedTaskDispatcher
 
 from haven.web.app import create_app
 from haven.config import Settings
+from haven.credentials import redact
 from haven.store.base import StoreError
 
 #: bodies up to this many times max_query_bytes reach the app (which answers 413 past 1x); larger are cut off
@@ -31,7 +32,7 @@ def run(settings: Settings) -> None:
         app = create_app(settings)
     except StoreError as error:
         # a store that cannot be reached or holds no release: say so and exit non-zero, no traceback
-        raise SystemExit(f"haven serve: cannot open the store {settings.store}: {error}") from None
+        raise SystemExit(redact(f"haven serve: cannot open the store {settings.store}: {error}")) from None
     store = app.extensions["haven"]
     # start the query workers now, not during the first client's request; in the background, so that the
     # server answers (pages, documents, /healthz) while they load their copies of a large release
