@@ -5,7 +5,7 @@ BIN     = $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
 
-.PHONY: install install-test system-deps build serve test test-fast clean
+.PHONY: install install-test system-deps build serve test test-fast test-slow clean
 
 $(BIN)/haven: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,14 @@ test: install system-deps
 	$(BIN)/pytest
 	$(MAKE) test-virtuoso
 
+# Tiers (tests/plugins/tiers.py): the fast tier is every test without a tier marker (unit and Flask test-client
+# tests, in-process); the slow tier is the rest (real server processes, nginx, Oxigraph, Chromium, builds).
+FAST_TIER = not live and not browser and not slow
 test-fast: install
-	$(BIN)/pytest -m "not slow and not browser"
+	$(BIN)/pytest -m "$(FAST_TIER)"
+
+test-slow: install system-deps
+	$(BIN)/pytest -m "not ($(FAST_TIER))"
 
 clean:
 	rm -rf build .pytest_cache

@@ -24,6 +24,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from haven.store import releases
+from plugins.tiers import require_marker
 
 #: how long an Oxigraph server may take to open its folder and answer
 READY_DEADLINE_S = 30.0
@@ -64,6 +65,7 @@ class OxigraphServer:
         return f"{self.url}/update"
 
     def start(self) -> "OxigraphServer":
+        require_marker("live", "starts an Oxigraph server")
         self.process = subprocess.Popen(
             [oxigraph_command(), "serve", "--location", str(self.location), "--bind", f"127.0.0.1:{self.port}"],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -1,5 +1,10 @@
 """Shared fixtures: the tiny release, apps on it, and the real server as a separate process.
 
+Tiers (tests/plugins/tiers.py): a test with none of the markers `live`, `browser`, `slow` is in the fast tier
+(`make test-fast`: unit and Flask test-client tests, each under ~2 s); a test that starts a server process,
+nginx, an Oxigraph server or Chromium must be marked `live`/`browser` (the helpers below refuse otherwise),
+and one that takes longer in-process `slow`. `make test` runs everything.
+
 * `release_dir` / `build_dir`: the hand-made release in tests/resources/release, exposed as `build/current`.
 * `make_app(**settings)`: a fresh app per test (flaskr style) over ONE store loaded once per session, so that
   tests can change limits without reloading data or restarting query workers. `app` and `client` use the
@@ -27,6 +32,9 @@ import pytest
 from haven.web.app import create_app
 from haven.config import Settings
 from haven.store.embedded import EmbeddedStore
+from plugins.tiers import require_marker
+
+pytest_plugins = ["plugins.tiers"]
 
 RESOURCES = Path(__file__).parent / "resources"
 RELEASE_FIXTURE = RESOURCES / "release"
@@ -105,6 +113,7 @@ class LiveServer:
 def start_live_server(build: Path, stderr=None, **env_overrides) -> LiveServer:
     """Run the production entry point as a real process on a port the OS picks; wait until it is healthy.
     `stderr` (a file) receives the server's log; by default it goes to the test run's own stderr."""
+    require_marker("live", "starts a server process")
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
     env.update({"HAVEN_BUILD_DIR": str(build), "HAVEN_HOST": "127.0.0.1", "HAVEN_PORT": "0"})
     env.update({f"HAVEN_{k.upper()}": str(v) for k, v in env_overrides.items()})

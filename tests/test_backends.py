@@ -28,7 +28,9 @@ PREFIXES = f"PREFIX skos: <{SKOS}> PREFIX hid: <{HID}> PREFIX hg: <{BASE}graph/>
 RESULT_LIMIT = 20
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 
-BACKENDS = ["embedded", "oxigraph"] + (["virtuoso"] if os.environ.get("HAVEN_TEST_VIRTUOSO_URL") else [])
+# the remote stores are real servers: live tier
+BACKENDS = ["embedded", pytest.param("oxigraph", marks=pytest.mark.live)] + (
+    [pytest.param("virtuoso", marks=pytest.mark.live)] if os.environ.get("HAVEN_TEST_VIRTUOSO_URL") else [])
 RESULT_PARSERS = {"application/sparql-results+json": "json", "application/sparql-results+xml": "xml",
                   "text/csv": "csv", "text/tab-separated-values": "tsv"}
 GRAPH_PARSERS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/n-triples": "nt",

@@ -34,6 +34,7 @@ def tree_digest(root: Path) -> dict[str, str]:
             for p in sorted((root / "data").rglob("*.ttl"))}
 
 
+@pytest.mark.slow  # a build in a child process
 def test_generated_tree_builds_with_no_violation(generate, tmp_path):
     info = generate(2000, 7, tmp_path / "src")
     assert 2000 <= info["data_triples"] < 2100
@@ -61,6 +62,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(generate, tmp_path):
     assert (tmp_path / "a" / "bench.json").read_bytes() == (tmp_path / "b" / "bench.json").read_bytes()
 
 
+@pytest.mark.slow  # a 20k tree, parsed
 def test_every_statement_class_of_the_generator_appears_at_modest_size(generate, tmp_path):
     """At 20k triples each concrete statement class is drawn at least once (the mix covers all families)."""
     from rdflib import Graph, Namespace
@@ -154,6 +156,7 @@ def test_targets_below_their_size_are_not_judged_and_a_failed_build_is_not_a_fig
     assert build["verdict"] == "not measured"
 
 
+@pytest.mark.slow  # two child processes that sleep 1.5 s
 def test_timed_run_parses_stages_and_kills_past_its_memory_limit():
     run = load_run()
     script = ("import sys, time\nprint('[alpha] 3 things (0.25 s)', flush=True)\n"
@@ -167,6 +170,7 @@ def test_timed_run_parses_stages_and_kills_past_its_memory_limit():
     assert not killed["ok"] and "limit 150 MiB" in killed["error"] and "beta" not in killed["stages"]
 
 
+@pytest.mark.live  # builds, publishes to an Oxigraph server and serves over it
 def test_publish_step_by_haven_build_and_by_the_fallback_merged_into_one_report(tmp_path):
     """The 10M step's code path at a tiny size: haven build, publish to a fresh Oxigraph, serve over it; then
     the fallback release in a second run merged into the same report, each row naming its own command."""

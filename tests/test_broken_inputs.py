@@ -26,6 +26,8 @@ CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and not p.name.sta
 ACCEPTED = sorted(p.name for p in (CORPUS / "_accepted").iterdir() if p.is_dir())
 HID = "https://w3id.org/haven/id/"
 
+pytestmark = pytest.mark.slow  # every case is a whole build (the published tree with the reasoner)
+
 
 @dataclass
 class Workspace:

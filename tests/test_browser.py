@@ -10,6 +10,7 @@ from werkzeug.serving import make_server
 
 from ld_release import ld_app  # noqa: F401  (fixture)
 from test_hardening import hostile_client  # noqa: F401  (fixture)
+from plugins.tiers import require_marker
 
 pytestmark = pytest.mark.browser
 
@@ -49,6 +50,8 @@ def hostile_live(hostile_client):
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
+
+    require_marker("browser", "starts Chromium")
 
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

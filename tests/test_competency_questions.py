@@ -53,6 +53,7 @@ def test_there_are_at_least_twelve_questions_each_with_an_answer():
     assert not missing, f"competency questions without an expected answer: {missing}"
 
 
+@pytest.mark.slow  # builds the real data first
 @pytest.mark.parametrize("question", QUESTIONS, ids=[q.stem for q in QUESTIONS])
 def test_competency_question_returns_expected_answer(question: Path, published_store):
     expected_path = question.with_suffix(".expected.tsv")

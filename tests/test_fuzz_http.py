@@ -216,6 +216,7 @@ def fuzz_app(build_dir, shared_store):
     return app
 
 
+@pytest.mark.slow
 def test_fuzz_flask_client(fuzz_app, pytestconfig):
     client = fuzz_app.test_client()
     tally = Tally()
@@ -279,6 +280,7 @@ RAW_TARGETS = [b"/id/\x01", b"/id/\x00", b"/page/..\x7f", b"/data/al-qaeda\x1b.t
                b"*", b"http://evil.example/id/al-qaeda", b"/sparql?" + b"&".join(b"a=%d" % i for i in range(3000))]
 
 
+@pytest.mark.live
 def test_fuzz_live_server(fuzz_server, pytestconfig):
     tally = Tally()
 

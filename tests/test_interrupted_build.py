@@ -26,6 +26,8 @@ import pytest
 from conftest import report_line
 from test_broken_inputs import CORPUS, build, make_tree, overlay
 
+pytestmark = pytest.mark.slow  # builds in child processes, killed and run again
+
 #: the CLI with os.fsync wrapped: before flushing the file or folder HAVEN_TEST_PAUSE_AT names, it says so and waits
 WRAPPER = r"""
 import os, sys, time

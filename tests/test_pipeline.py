@@ -364,6 +364,7 @@ def test_prune_takes_a_removed_release_cache_and_stale_store_loads_and_nothing_e
     assert sorted(p.name for p in (cache / "r2").iterdir()) == [".loading-fresh", "oxigraph"]
 
 
+@pytest.mark.slow  # two builds of the real data
 def test_build_leaves_the_on_disk_store_and_the_dumps_the_server_serves(tmp_path):
     from haven.dumps import DERIVED
     from haven.store.worker import disk_store_folder, is_complete

@@ -218,6 +218,7 @@ def _get(url: str, path: str, headers: dict) -> http.client.HTTPResponse:
     return response
 
 
+@pytest.mark.live
 def test_nginx_forwards_the_client_url_and_replicas_believe_only_it(replicas):  # noqa: F811
     """Through nginx a client's own X-Forwarded-* are replaced by nginx's (scheme and host:port it was reached
     at); the replicas, started with --proxy-hops 1, build their links from those."""
@@ -240,6 +241,7 @@ def test_the_real_server_refuses_a_foreign_host(live_server):
     assert response.status == 400 and response.headers["Location"] is None
 
 
+@pytest.mark.live
 def test_a_server_trusting_no_proxy_ignores_spoofed_headers(live_server):
     """The production entry point (waitress) with the default proxy_hops: a client cannot pick the links."""
     response = _get(live_server.url, "/id/al-qaeda", {**FORWARDED, "Accept": "text/html"})

@@ -29,7 +29,8 @@ FIXTURE = Path(__file__).parent / "resources" / "release"
 FIXTURE_BASE = "https://w3id.org/haven/"
 VIRTUOSO_URL = os.environ.get("HAVEN_TEST_VIRTUOSO_URL", "")
 # Virtuoso runs only where one is configured: listed, not skipped, so every collected test runs
-BACKENDS = ["oxigraph"] + (["virtuoso"] if VIRTUOSO_URL else [])
+# real servers: live tier
+BACKENDS = [pytest.param("oxigraph", marks=pytest.mark.live)] + ([pytest.param("virtuoso", marks=pytest.mark.live)] if VIRTUOSO_URL else [])
 
 
 # -- releases -------------------------------------------------------------------------------------------------
@@ -236,6 +237,7 @@ def test_a_bad_graph_half_way_leaves_the_old_release_served(store, make_release)
     assert set(store.counts("rel-bad").values()) == {0}  # the half-loaded graphs were removed
 
 
+@pytest.mark.live
 def test_losing_the_store_half_way_leaves_the_old_release_served(oxigraph, make_release):
     a, b = make_release(oxigraph, "rel-a"), make_release(oxigraph, "rel-b", extra=50)
 
@@ -256,6 +258,7 @@ def test_losing_the_store_half_way_leaves_the_old_release_served(oxigraph, make_
     assert oxigraph.counts("rel-b") == manifest_of(b)["graphs"]
 
 
+@pytest.mark.live
 def test_losing_the_store_at_the_switch_says_so_and_a_retry_only_switches(oxigraph, make_release):
     a, b = make_release(oxigraph, "rel-a"), make_release(oxigraph, "rel-b", extra=5)
     publish(a, oxigraph.url)
@@ -354,6 +357,7 @@ def test_blank_node_chunks_are_templates_and_bounded(tmp_path):
 
 # -- the release on disk ----------------------------------------------------------------------------------------
 
+@pytest.mark.live
 def test_a_tampered_release_is_refused_before_anything_is_sent(oxigraph, make_release):
     a = make_release(oxigraph, "rel-a")
     with a.joinpath("haven.nq").open("a") as nq:
@@ -363,6 +367,7 @@ def test_a_tampered_release_is_refused_before_anything_is_sent(oxigraph, make_re
     assert oxigraph.server.quad_count() == 0
 
 
+@pytest.mark.live
 def test_a_release_whose_counts_differ_from_its_manifest_is_refused(tmp_path, make_release, oxigraph):
     a = make_release(oxigraph, "rel-a")
     manifest = manifest_of(a)
@@ -414,6 +419,7 @@ def test_explicit_endpoints_win_over_the_derived_ones():
         resolve_endpoints("http://h/sparql", "blazegraph")
 
 
+@pytest.mark.live
 def test_a_generic_store_gets_insert_data_at_the_given_update_url(oxigraph, make_release):
     a = make_release(oxigraph, "rel-a", bnode_trees=3)
     result = publish(a, f"{oxigraph.url}/query", engine="generic", update_url=f"{oxigraph.url}/update")
@@ -427,6 +433,7 @@ def run(*args: str):
     return CliRunner().invoke(main, ["publish", *args], catch_exceptions=False)
 
 
+@pytest.mark.live
 def test_cli_publishes_then_reports_nothing_to_do(oxigraph, make_release):
     a = make_release(oxigraph, "rel-a")
     first = run("--to", f"{oxigraph.url}/query", "--release", str(a))
@@ -438,6 +445,7 @@ def test_cli_publishes_then_reports_nothing_to_do(oxigraph, make_release):
     assert "release rel-a is already published" in second.stderr and "(already published)" in second.stderr
 
 
+@pytest.mark.live
 def test_cli_publishes_build_dir_current_by_default(oxigraph, make_release, tmp_path):
     a = make_release(oxigraph, "rel-a")
     build = tmp_path / "build"
@@ -456,12 +464,14 @@ def test_cli_store_unreachable_is_a_clear_error(make_release, tmp_path):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.live
 def test_cli_missing_release_is_a_clear_error(oxigraph, tmp_path):
     result = run("--to", oxigraph.url, "--release", str(tmp_path / "nowhere"))
     assert result.exit_code == 1
     assert "no release at" in result.stderr and "run `haven build` first" in result.stderr
 
 
+@pytest.mark.live
 def test_cli_failure_half_way_exits_non_zero_and_says_what_is_served(oxigraph, make_release):
     a, bad = make_release(oxigraph, "rel-a"), make_release(oxigraph, "rel-bad", broken_part="derived")
     assert run("--to", oxigraph.url, "--release", str(a)).exit_code == 0

@@ -119,6 +119,7 @@ def test_lines_are_sorted_unique_and_blank_labels_are_scoped_per_graph():
     assert len(labels) == 2 and all(label.startswith(("_:g1", "_:g2")) for label in labels)
 
 
+@pytest.mark.slow  # a generated 10k tree, in both forms
 def test_store_and_rdflib_forms_agree_on_the_generated_tree(generated):
     store = store_of(generated)
     content = rdflib_content(generated, store)
@@ -156,9 +157,9 @@ def test_the_store_still_rewrites_integer_subtypes():
 # The fixtures are what describe_dataset gave, before it read a store, for the project's own sources
 # (data/ and ontology/ as of the fixture's commit) and for the generated 10k tree.
 
-@pytest.mark.parametrize("fixture", ["project", "generated-10k"])
-def test_description_from_the_store_is_the_recorded_one(fixture, generated):
-    root = PROJECT_ROOT if fixture == "project" else generated
+@pytest.mark.parametrize("fixture", ["project", pytest.param("generated-10k", marks=pytest.mark.slow)])
+def test_description_from_the_store_is_the_recorded_one(fixture, request):
+    root = PROJECT_ROOT if fixture == "project" else request.getfixturevalue("generated")
     store = store_of(root)
     expected = Graph().parse(FIXTURES / f"{fixture}.nt", format="nt")
     from_store = describe_dataset(DEFAULT_BASE, store, "abc123", WHEN, "1.0.0")

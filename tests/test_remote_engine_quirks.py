@@ -19,7 +19,8 @@ from haven.store.remote import _VirtuosoBlankNodes
 from haven.store.rewrite import rewrite_graph_names
 
 VIRTUOSO_URL = os.environ.get("HAVEN_TEST_VIRTUOSO_URL")
-STORES = ["oxigraph"] + (["virtuoso"] if VIRTUOSO_URL else [])
+# real servers: live tier
+STORES = [pytest.param("oxigraph", marks=pytest.mark.live)] + ([pytest.param("virtuoso", marks=pytest.mark.live)] if VIRTUOSO_URL else [])
 
 
 class _Trickle(io.RawIOBase):

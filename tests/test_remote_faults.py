@@ -20,6 +20,8 @@ FAST_503_S = 2.0
 #: the pointer is re-read at least once a second, so a returning store is used again within this
 RECOVERY_S = 10.0
 
+pytestmark = pytest.mark.live  # every test starts `haven serve`, most an Oxigraph server too
+
 
 def _serve_exit(build_dir, store_url: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}

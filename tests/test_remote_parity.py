@@ -37,7 +37,8 @@ from test_backends import rdf, solutions, sparql
 FIXTURE = Path(__file__).parent / "resources" / "release"
 FIXTURE_BASE = "https://w3id.org/haven/"
 VIRTUOSO_URL = os.environ.get("HAVEN_TEST_VIRTUOSO_URL", "")
-REMOTES = ["oxigraph"] + (["virtuoso"] if VIRTUOSO_URL else [])
+# real servers: live tier
+REMOTES = [pytest.param("oxigraph", marks=pytest.mark.live)] + ([pytest.param("virtuoso", marks=pytest.mark.live)] if VIRTUOSO_URL else [])
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -324,6 +325,7 @@ def _app(build: Path, base: str, url: str):
     return app.test_client()
 
 
+@pytest.mark.live
 def test_another_local_release_is_not_served_as_this_one(tmp_path, oxigraph):
     """A build folder holding another release must not leak into what the store's release serves."""
     base = f"http://example.org/{uuid.uuid4().hex[:12]}/"
@@ -337,6 +339,7 @@ def test_another_local_release_is_not_served_as_this_one(tmp_path, oxigraph):
     assert client.get("/shapes", headers={"Accept": "text/turtle"}).status_code == 200
 
 
+@pytest.mark.live
 def test_no_shapes_published_means_404(tmp_path, oxigraph):
     base = f"http://example.org/{uuid.uuid4().hex[:12]}/"
     release = make_release(tmp_path / "r", base, "bare-1", shapes=False)
@@ -346,6 +349,7 @@ def test_no_shapes_published_means_404(tmp_path, oxigraph):
     assert client.get("/ontology", headers={"Accept": "text/turtle"}).status_code == 200
 
 
+@pytest.mark.live
 def test_shapes_are_recorded_verified_and_pruned(tmp_path, oxigraph):
     base = f"http://example.org/{uuid.uuid4().hex[:12]}/"
     shape_triples = len(list(ox.parse(path=str(FIXTURE / "shapes.ttl"), format=ox.RdfFormat.TURTLE)))
@@ -363,6 +367,7 @@ def test_shapes_are_recorded_verified_and_pruned(tmp_path, oxigraph):
     assert int(oxigraph.select(kept)[0]["n"]) == shape_triples
 
 
+@pytest.mark.live
 def test_a_release_published_by_an_older_layout_is_refused_then_republished(tmp_path, oxigraph):
     base = f"http://example.org/{uuid.uuid4().hex[:12]}/"
     release = make_release(tmp_path / "r", base, "old-1")
@@ -378,6 +383,7 @@ def test_a_release_published_by_an_older_layout_is_refused_then_republished(tmp_
     assert store.manifest["layout"] == releases.LAYOUT
 
 
+@pytest.mark.live
 def test_a_running_server_serves_a_release_once_it_is_republished_in_this_layout(tmp_path, oxigraph):
     base = f"http://example.org/{uuid.uuid4().hex[:12]}/"
     release = make_release(tmp_path / "r", base, "old-2")
@@ -393,6 +399,7 @@ def test_a_running_server_serves_a_release_once_it_is_republished_in_this_layout
     assert store.release_id == "old-2"
 
 
+@pytest.mark.live
 def test_the_local_folder_of_the_served_release_is_used_as_it_is(tmp_path, oxigraph):
     base = f"http://example.org/{uuid.uuid4().hex[:12]}/"
     release = make_release(tmp_path / "r", base, "local-1")

@@ -24,6 +24,7 @@ import pytest
 from rdflib import Graph, URIRef
 
 from conftest import RELEASE_FIXTURE, make_build_dir, report_line
+from plugins.tiers import require_marker
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "replicas.sh"
@@ -123,6 +124,7 @@ def _alive(pid: int) -> bool:
 
 
 def _start(build: Path) -> ReplicaSet:
+    require_marker("live", "starts replicas behind nginx")
     done = subprocess.run([str(SCRIPT), "start", "-n", "2", "-b", str(build)], capture_output=True, text=True,
                           timeout=90)
     assert done.returncode == 0, done.stderr

@@ -89,6 +89,7 @@ def local(shape: URIRef) -> str:
 
 # -- the shapes themselves ------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # pySHACL's meta-shapes over the shapes files
 @pytest.mark.parametrize("path", SHAPE_FILES, ids=lambda p: p.name)
 def test_shapes_file_passes_meta_shacl(path):
     graph = Graph().parse(path)
@@ -221,6 +222,7 @@ def test_three_hundred_statements_validate_in_seconds(shapes, background):
     assert elapsed < 60, f"{elapsed:.1f} s for 300 statements"
 
 
+@pytest.mark.slow  # pySHACL over the real ontology, several times
 def test_shapes_agree_with_the_real_ontology(shapes, background):
     """ontology/haven.ttl in place of the tiny one: its direct properties pass hsh:DirectPropertyShape, the
     valid fixtures still conform, and the class and relation checks still bite."""
@@ -240,6 +242,7 @@ def test_shapes_agree_with_the_real_ontology(shapes, background):
         assert not conforms and (node, shape) in results(report), name
 
 
+@pytest.mark.slow  # pySHACL over the real ontology
 def test_direct_triple_shape_accepts_exactly_what_the_build_derives(shapes):
     """hsh:DirectTripleShape and haven.pipeline.derive encode the same derivation rule, once as a check and
     once as a closure. One statement per direct property of the real ontology; every candidate triple of

@@ -431,6 +431,7 @@ def test_post_sparql_body_too_large_413(make_app):
     assert client.post("/sparql", data="ASK {}", content_type="application/sparql-query").status_code == 200
 
 
+@pytest.mark.slow  # holds the only slot until the 3 s time limit
 def test_get_sparql_concurrency_cap_503_retry_after(make_app):
     app = make_app(max_concurrent_queries=1, query_timeout=3)
     slow_client, fast_client = app.test_client(), app.test_client()
