@@ -20,7 +20,7 @@ from rdflib import Graph
 
 from haven import __version__
 from haven.config import DEFAULT_BASE
-from haven.namespaces import namespaces
+from haven.iris import iris_for
 from haven.pipeline import Progress
 from haven.pipeline.derive import CLOSURE, MAX_ROUNDS, SEED
 from haven.pipeline.release import build_lock, canonical_nquads, content_id, switch_current, write_release
@@ -39,7 +39,7 @@ def make_release(root, build_dir, base: str = DEFAULT_BASE, progress: Progress |
 
     root, build_dir = Path(root), Path(build_dir)
     progress = progress or Progress()
-    ns = namespaces(base)
+    ns = iris_for(base)
     graphs = {name: str(iri) for name, iri in ns.graphs.items()}
     store = ox.Store()
     files = find_files(root)

@@ -9,7 +9,7 @@ from pathlib import Path
 from rdflib import Dataset
 
 from haven.config import DEFAULT_BASE, Settings
-from haven.namespaces import rebase_term
+from haven.iris import rebase_term
 
 RESOURCES = Path(__file__).parent / "resources" / "ld"
 RELEASE_ID = "ld-test-1"

@@ -23,7 +23,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from conftest import make_build_dir, report_line, start_live_server
-from haven.namespaces import namespaces
+from haven.iris import iris_for
 from pending import when_ready
 
 #: the dumps made from haven.nq (haven.dumps.DERIVED, spelled out so that this file runs on a tree without it)
@@ -53,7 +53,7 @@ def test_write_dumps_keeps_every_quad_and_literal_as_written(tmp_path):
     extra = (f'<{BASE}id/al-qaeda> <{BASE}ontology#footnote> "7"^^<{XSD.nonNegativeInteger}> <{BASE}graph/data> .\n'
              f'<{BASE}id/al-qaeda> <{BASE}ontology#footnote> "7"^^<{XSD.nonNegativeInteger}> <{BASE}graph/derived> .\n')
     nq.write_text(FIXTURE.joinpath("haven.nq").read_text("utf-8") + extra, encoding="utf-8")
-    names = write_dumps(nq, tmp_path / "out", namespaces(BASE).prefixes())
+    names = write_dumps(nq, tmp_path / "out", iris_for(BASE).prefixes())
     assert sorted(names) == sorted(f"haven.{ext}" for ext in DERIVED)
     source = Dataset()
     source.parse(nq, format="nquads")

@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from haven.urls import UrlMap, is_web_url
+from haven.iris import UrlMap, is_web_url
 from haven.web.app import create_app
 from haven.web.hardening import json_for_script
 from ld_release import ld_app, ld_client, settings_for, write_release  # noqa: F401  (fixtures)

@@ -16,7 +16,7 @@ from rdflib.namespace import OWL, RDF, SKOS
 
 from haven.cli import main as cli
 from haven.config import DEFAULT_BASE
-from haven.namespaces import ORG, compact, namespaces, rebase_graph
+from haven.iris import ORG, compact, iris_for, rebase_graph
 from haven.pipeline import BuildError
 from haven.pipeline.derive import derive
 from haven.pipeline.metadata import describe_dataset
@@ -26,7 +26,7 @@ from haven.pipeline.sources import load_sources
 from haven.pipeline.validate import validate
 
 RESOURCES = Path(__file__).parent / "resources" / "pipeline"
-NS = namespaces(DEFAULT_BASE)
+NS = iris_for(DEFAULT_BASE)
 HAVEN, HID, HST = NS.haven, NS.hid, NS.hst
 # plain namespaces: pytest probes module globals, and rdflib's closed namespaces warn on unknown names
 DCAT = Namespace("http://www.w3.org/ns/dcat#")

@@ -13,12 +13,12 @@ from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
 from haven.config import DEFAULT_BASE, PROJECT_ROOT
-from haven.namespaces import namespaces
+from haven.iris import iris_for
 from haven.pipeline.derive import derive
 from haven.pipeline.metadata import describe_dataset
 from haven.pipeline.release import canonical_nquads, canonical_nquads_of
 
-NS = namespaces(DEFAULT_BASE)
+NS = iris_for(DEFAULT_BASE)
 # a plain namespace: pytest probes module globals, and rdflib's closed ones warn on unknown names
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 NAMES = ("ontology", "data", "derived")

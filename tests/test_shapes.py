@@ -179,7 +179,7 @@ def test_every_shape_has_an_invalid_fixture(shapes):
 
 def test_shapes_follow_a_rebased_build(shapes, background):
     """A build under another base rewrites IRIs and IRI-only literals; the SPARQL prefixes must follow."""
-    from haven.namespaces import rebase_graph
+    from haven.iris import rebase_graph
 
     new = "https://example.org/haven/"
     fixture, _ = load_fixture(FIXTURES / "invalid" / "DirectTripleShape-hand-written.ttl", background)
@@ -247,7 +247,7 @@ def test_direct_triple_shape_accepts_exactly_what_the_build_derives(shapes):
     """hsh:DirectTripleShape and haven.pipeline.derive encode the same derivation rule, once as a check and
     once as a closure. One statement per direct property of the real ontology; every candidate triple of
     the direct layer between its two nodes, either way round, must be accepted iff the build derives it."""
-    from haven.namespaces import DEFAULT_BASE
+    from haven.config import DEFAULT_BASE
     from haven.pipeline import graphs
     from haven.pipeline.derive import derive
 

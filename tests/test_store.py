@@ -11,7 +11,8 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
 from haven.config import Settings
-from haven.store import haven_prefixes, open_store
+from haven.iris import iris_for
+from haven.store import open_store
 from haven.store.base import QuerySyntaxError, QueryTimeout, Store, StoreError
 from haven.store.embedded import EmbeddedStore
 
@@ -55,7 +56,15 @@ def test_open_store_unknown_backend():
 
 
 def test_prefixes_follow_the_release_base():
-    assert haven_prefixes("https://example.org/h/")["haven"] == "https://example.org/h/ontology#"
+    assert iris_for("https://example.org/h/").prefixes()["haven"] == "https://example.org/h/ontology#"
+
+
+def test_sparql_answers_declare_the_prefixes_documents_bind(store):
+    """One prefix table: /sparql Turtle declares what entity documents bind (foaf: was missing from the
+    store's own table)."""
+    assert store.prefixes == iris_for(store.manifest["base"]).prefixes()
+    body = store.execute(f"CONSTRUCT WHERE {{ <{HID}taliban> ?p ?o }}", "text/turtle").body.decode()
+    assert "@prefix foaf: <http://xmlns.com/foaf/0.1/>" in body
 
 
 def test_rows_returns_rdflib_terms_and_omits_unbound(store):

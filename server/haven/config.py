@@ -17,6 +17,12 @@ _WILDCARD_ADDRESSES = {"", "0.0.0.0", "::"}
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+def normalise_base(base: str) -> str:
+    """The base as every IRI is built from it: ending with '/' (``https://example.org/h`` names the folder
+    ``https://example.org/h/``, whose entities are ``…/h/id/…``)."""
+    return base if base.endswith("/") else base + "/"
+
+
 def _env(name: str, default, cast=str):
     raw = os.environ.get(f"HAVEN_{name.upper()}")
     if raw is None or raw == "":
@@ -61,6 +67,10 @@ class Settings:
     #: http to a host other than this machine (the default refuses: anyone on the path reads it)
     allow_plain_http_auth: bool = False
 
+    def __post_init__(self):
+        # normalised here, once, whatever set it (environment, CLI, create_app's dict, a Settings(...) call)
+        object.__setattr__(self, "base", normalise_base(self.base))
+
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
         values = {}
@@ -75,8 +85,6 @@ class Settings:
 
     def with_overrides(self, **overrides) -> "Settings":
         clean = {k: v for k, v in overrides.items() if v is not None}
-        if "base" in clean and not clean["base"].endswith("/"):
-            clean["base"] = clean["base"] + "/"
         return replace(self, **clean)
 
     @property

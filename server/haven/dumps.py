@@ -146,10 +146,10 @@ def write_once(target: Path, write) -> Path:
 
 
 def main(argv: list[str]) -> int:
-    from haven.namespaces import namespaces
+    from haven.iris import iris_for
 
     nquads, folder, base = argv
-    write_dumps(Path(nquads), Path(folder), namespaces(base).prefixes())
+    write_dumps(Path(nquads), Path(folder), iris_for(base).prefixes())
     return 0
 
 

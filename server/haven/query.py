@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from haven import formats
-from haven.namespaces import compact, namespaces
+from haven.iris import compact, iris_for
 from haven.pipeline import BuildError
 from haven.store.answers import oxigraph_format
 
@@ -38,7 +38,7 @@ def load_release(current: Path) -> tuple[ox.Store, str]:
 
 
 def run_query(store: ox.Store, text: str, fmt: str, base: str) -> str:
-    prefixes = namespaces(base).prefixes()
+    prefixes = iris_for(base).prefixes()
     result = store.query(text, prefixes=prefixes, use_default_graph_as_union=True)
     if isinstance(result, ox.QueryBoolean):
         if fmt == "json":

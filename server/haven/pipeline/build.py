@@ -14,7 +14,7 @@ from haven import __version__
 from haven.config import DEFAULT_BASE, Settings
 from haven.formats import TURTLE
 from haven.dumps import DERIVED, file_name as dump_name, write_dumps
-from haven.namespaces import namespaces
+from haven.iris import iris_for
 from haven.pipeline import Progress, graphs
 from haven.pipeline.consistency import check_consistency, check_consistency_at_scale
 from haven.pipeline.continuity import check_continuity
@@ -115,7 +115,7 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
           max_bytes: int = MAX_SOURCE_BYTES, validator: str = "auto") -> Built:
     checked = check(settings, progress, skip_reasoner, max_bytes, validator)
     sources, store = checked.sources, checked.sources.store
-    ns = namespaces(settings.base)
+    ns = iris_for(settings.base)
     names = {name: ox.NamedNode(str(iri)) for name, iri in ns.graphs.items()}
     built = Built(checked.report)
     with build_lock(settings.build_dir):

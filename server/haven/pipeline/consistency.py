@@ -22,7 +22,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 
-from haven.namespaces import compact, namespaces
+from haven.iris import compact, iris_for
 from haven.pipeline import BuildError, graphs
 from haven.store.answers import to_rdflib
 
@@ -41,7 +41,7 @@ def check_consistency(ontology: Graph, data: Graph, derived: Graph, base: str) -
         union += graph
     # owlready2 would try to download imports; everything the reasoner may use is already in the union
     union.remove((None, OWL.imports, None))
-    prefixes = namespaces(base).prefixes()
+    prefixes = iris_for(base).prefixes()
     with tempfile.TemporaryDirectory(prefix="haven-owl-") as tmp:
         path = Path(tmp) / "haven.nt"
         union.serialize(path, format="nt", encoding="utf-8")
@@ -152,7 +152,7 @@ def _restrictions(ontology: Graph) -> tuple[dict, dict]:
 
 def check_consistency_at_scale(store: ox.Store, union: list[ox.NamedNode], ontology: Graph, base: str) -> Consistency:
     """HermiT on `ontology`, the individuals of the graphs `union` of the build's store in SPARQL (above)."""
-    prefixes = namespaces(base).prefixes()
+    prefixes = iris_for(base).prefixes()
     check_consistency(ontology, Graph(), Graph(), base)
     pairs = disjoint_pairs(ontology)
     up = lru_cache(maxsize=None)(lambda cls: frozenset(ontology.transitive_objects(URIRef(cls), RDFS.subClassOf)))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from haven.namespaces import compact, namespaces
+from haven.iris import compact, iris_for
 from haven.pipeline import BuildError
 
 REDIRECTS = (ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"), ox.NamedNode("http://purl.org/dc/terms/isReplacedBy"))
@@ -42,8 +42,8 @@ def published_slugs(release_dir: Path) -> tuple[str, str, set[str]]:
     """(release id, base, slugs) of the IRIs a release's data graph describes under ``{base}id/``."""
     manifest = json.loads((release_dir / "manifest.json").read_text("utf-8"))
     base = manifest["base"]
-    data_graph = ox.NamedNode(str(namespaces(base).graphs["data"]))
-    space = f"{base}id/"
+    data_graph = ox.NamedNode(str(iris_for(base).graphs["data"]))
+    space = str(iris_for(base).hid)
     slugs = set()
     with open(release_dir / "haven.nq", "rb") as handle:
         for quad in ox.parse(handle, format=ox.RdfFormat.N_QUADS):
@@ -63,8 +63,8 @@ def check_continuity(previous_release: Path, store: ox.Store, data: ox.NamedNode
     except (OSError, ValueError, KeyError, SyntaxError) as exc:
         raise BuildError(f"continuity: cannot read the published release {previous_release} to compare "
                          f"against ({type(exc).__name__}: {exc}); repair or remove build/current") from None
-    hid = namespaces(base).hid
-    prefixes = namespaces(base).prefixes()
+    hid = iris_for(base).hid
+    prefixes = iris_for(base).prefixes()
     described = {q.subject for q in store.quads_for_pattern(None, _TYPE, None, data)}
 
     def objects(iri: ox.NamedNode, predicate: ox.NamedNode) -> list:

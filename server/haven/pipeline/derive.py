@@ -20,7 +20,7 @@ from functools import cached_property
 import pyoxigraph as ox
 from rdflib import Graph
 
-from haven.namespaces import compact, namespaces
+from haven.iris import compact, iris_for
 from haven.pipeline import BuildError, graphs
 
 # An upper bound on closure rounds: each round adds at least one step of a property chain, and no
@@ -81,7 +81,7 @@ class Derivation:
 def derive(store: ox.Store, base: str) -> Derivation:
     """Adds the derived graph to the build's store, which holds the ontology and data under their published
     names (:mod:`haven.pipeline.graphs`); a rerun replaces it."""
-    ns = namespaces(base)
+    ns = iris_for(base)
     names = {k: str(v) for k, v in ns.graphs.items()}
     derived = ox.NamedNode(names["derived"])
     store.remove_graph(derived)
@@ -118,7 +118,7 @@ ORDER BY ?s ?p ?o
 
 def check_no_hand_written_direct_triples(store: ox.Store, base: str) -> None:
     """The direct layer comes from statements only; a direct triple typed into data/ has no provenance."""
-    ns = namespaces(base)
+    ns = iris_for(base)
     query = HAND_WRITTEN.format(haven=ns.haven, **{k: str(v) for k, v in ns.graphs.items()})
     written = [(row["s"].value, row["p"].value, row["o"]) for row in store.query(query)]
     if not written:

@@ -31,7 +31,7 @@ from rdflib.namespace import XSD
 from haven.pipeline import BuildError
 from haven.store.answers import to_rdflib
 from haven.pipeline.release import OxTerms
-from haven.namespaces import namespaces
+from haven.iris import iris_for
 from haven.pipeline.validate import Finding, Report, format_findings, format_warnings
 
 SH = "http://www.w3.org/ns/shacl#"
@@ -502,7 +502,7 @@ def validate_store(store: ox.Store, union: list[ox.NamedNode], shapes: Graph, ba
         raise BuildError("SHACL fast path cannot check every shape (use --validator pyshacl):\n  "
                          + "\n  ".join(missing))
     result = run(store, compiled, union)
-    prefixes = namespaces(base).prefixes()
+    prefixes = iris_for(base).prefixes()
     view = _StoreView(store, union)
     report = Report(result.findings)
     skipped = [u for u in compiled.uncovered]

@@ -15,7 +15,7 @@ from typing import Iterator
 import pyoxigraph as ox
 from rdflib import Graph
 
-from haven.namespaces import namespaces
+from haven.iris import iris_for
 from haven.formats import N_TRIPLES
 from haven.store.answers import oxigraph_format, to_rdflib
 
@@ -25,7 +25,7 @@ PARTS = ("ontology", "data", "shapes")
 
 
 def graph_name(base: str, part: str) -> ox.NamedNode:
-    ns = namespaces(base)
+    ns = iris_for(base)
     return ox.NamedNode(str(ns.shapes_iri if part == "shapes" else ns.graphs[part]))
 
 
@@ -41,7 +41,7 @@ def view_of_text(ntriples: bytes, base: str) -> Graph:
 
 
 def _rdflib_graph(triples, base: str) -> Graph:
-    graph = namespaces(base).bind(Graph())
+    graph = iris_for(base).bind(Graph())
     memo: dict = {}
 
     def term(node):

@@ -17,10 +17,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
 from haven.formats import DUMP_FORMATS
-from haven.namespaces import EXTERNAL, SD, compact, namespaces
+from haven.iris import SOURCE_SLUG, EXTERNAL, SD, compact, iris_for
 from haven.pipeline.release import ntriples
 
-SOURCE_SLUG = "the-al-qaeda-afghan-taliban-connections"
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 ENGLISH = URIRef("http://id.loc.gov/vocabulary/iso639-1/en")
 #: shown as void:exampleResource when present (well-known, well-connected entities)
@@ -29,13 +28,13 @@ EXAMPLES = ("al-qaeda", "taliban", "osama-bin-laden")
 
 def describe_dataset(base: str, content: ox.Store | dict[str, Graph], release_id: str, created: datetime,
                      version: str) -> Graph:
-    """`content` is the build's store, holding the graphs `namespaces(base).graphs` names "ontology",
+    """`content` is the build's store, holding the graphs `iris_for(base).graphs` names "ontology",
     "data" and "derived"; a dict of those three rdflib graphs by name is copied into one first."""
-    ns = namespaces(base)
+    ns = iris_for(base)
     store = content if isinstance(content, ox.Store) else _store_of(content, ns)
     names = {name: ns.graphs[name] for name in ("ontology", "data", "derived")}
     counts = _counts(store, names, str(ns.hid))
-    dataset = URIRef(f"{base}dataset")
+    dataset = ns.dataset_iri
     prefixes = ns.prefixes()
     g = ns.bind(Graph())
     g.bind("sd", str(SD))
@@ -65,9 +64,9 @@ def describe_dataset(base: str, content: ox.Store | dict[str, Graph], release_id
     g.add((dataset, DCTERMS.identifier, Literal(release_id)))
     g.add((dataset, OWL.versionInfo, Literal(version)))
     g.add((dataset, DCTERMS.issued, when))
-    g.add((dataset, FOAF.homepage, URIRef(base)))
+    g.add((dataset, FOAF.homepage, URIRef(ns.base)))
     g.add((dataset, VOID.uriSpace, Literal(str(ns.hid))))
-    g.add((dataset, VOID.sparqlEndpoint, URIRef(f"{base}sparql")))
+    g.add((dataset, VOID.sparqlEndpoint, ns.sparql_endpoint))
     g.add((dataset, VOID.triples, Literal(counts.published)))
     g.add((dataset, VOID.entities, Literal(counts.entities)))
     for slug in EXAMPLES:
@@ -95,7 +94,7 @@ def describe_dataset(base: str, content: ox.Store | dict[str, Graph], release_id
             g.add((dataset, VOID.vocabulary, URIRef(vocabulary)))
 
     for fmt in DUMP_FORMATS:
-        dump = URIRef(f"{base}dumps/haven.{fmt.extension}")
+        dump = ns.dump_iri(fmt)
         # only N-Quads keeps the named graphs; the other dumps are their union
         label = f"{fmt.label} (with the named graphs)" if fmt.kind == "dataset" else fmt.label
         g.add((dataset, VOID.dataDump, dump))
@@ -107,7 +106,7 @@ def describe_dataset(base: str, content: ox.Store | dict[str, Graph], release_id
         g.add((dump, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{fmt.media_type}")))
         g.add((dump, DCTERMS.license, LICENSE))
 
-    service = URIRef(f"{base}sparql")
+    service = ns.sparql_endpoint
     g.add((service, RDF.type, DCAT.DataService))
     g.add((service, RDF.type, SD.Service))
     g.add((service, DCTERMS.title, Literal("Haven SPARQL 1.1 query endpoint", lang="en")))

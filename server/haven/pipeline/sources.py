@@ -19,10 +19,10 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
 from haven.config import DEFAULT_BASE
-from haven.namespaces import compact, namespaces, rebase_ox
+from haven.iris import compact, iris_for, is_web_url, rebase_ox
 from haven.pipeline import BuildError, graphs
 from haven.pipeline.graphs import PARTS
-from haven.urls import is_web_url
+
 
 #: a hand-written Turtle file beyond this is a mistake (a generated dump dropped in the wrong folder)
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
@@ -185,7 +185,7 @@ def _check_literals(triples: list[ox.Triple], text: str, rel: str) -> None:
     for literal in bad:
         at = text.find(f'"{literal}"')
         line = text.count("\n", 0, at) + 1 if at >= 0 else "?"
-        lines.append(f"{rel}:{line}: \"{literal}\" is not a valid {compact(literal.datatype, namespaces().prefixes())}")
+        lines.append(f"{rel}:{line}: \"{literal}\" is not a valid {compact(literal.datatype, iris_for().prefixes())}")
     raise BuildError("\n  ".join(lines))  # one problem per line, indented like the others
 
 
@@ -221,9 +221,9 @@ class _SourceChecks:
     entities, describe subjects under ``id/``, and define (type or label) each entity in one file."""
 
     def __init__(self, base: str):
-        self.ns = ns = namespaces(base)
+        self.ns = ns = iris_for(base)
         self.prefixes = ns.prefixes()
-        self.data_allowed = (f"{ns.base}ontology", str(ns.hid))
+        self.data_allowed = (str(ns.ontology_iri), str(ns.hid))
         self.problems: list[str] = []
         self.declared: set[str] = set()
         self.defined_in: dict[str, set[str]] = defaultdict(set)

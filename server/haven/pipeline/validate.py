@@ -17,7 +17,7 @@ from rdflib.plugins.sparql import processor as sparql_processor
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
-from haven.namespaces import SH, compact, namespaces
+from haven.iris import SH, compact, iris_for
 from haven.pipeline import BuildError
 
 #: past this many warnings, only the per-shape counts are printed
@@ -59,7 +59,7 @@ def validate(ontology: Graph, data: Graph, derived: Graph, shapes: Graph, base: 
             union, shacl_graph=shapes, inference=inference, advanced=True, allow_warnings=True,
             abort_on_first=False, meta_shacl=False)
     findings = parse_results(results)
-    prefixes = namespaces(base).prefixes()
+    prefixes = iris_for(base).prefixes()
     report = Report(findings)
     if report.violations:
         raise BuildError(format_findings(report.violations, union, prefixes, "violation")

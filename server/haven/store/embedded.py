@@ -41,6 +41,8 @@ import pyoxigraph as ox
 import rdflib
 
 from haven import formats
+from haven.config import DEFAULT_BASE
+from haven.iris import iris_for
 from haven.sparqltext import keywords, unescape
 from haven.store.answers import to_rdflib
 from haven.store.base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreBusy, StoreError
@@ -63,7 +65,9 @@ class EmbeddedStore(Store):
         manifest_path = self.release_dir / "manifest.json"
         self.manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
         self.release_id = str(self.manifest.get("id") or self.release_dir.name)
-        self.prefixes = dict(prefixes or {})
+        #: Haven's prefix table for the base the release was built with (Turtle and RDF/XML answers declare it)
+        release_base = self.manifest.get("base") or DEFAULT_BASE
+        self.prefixes = dict(prefixes) if prefixes is not None else iris_for(release_base).prefixes()
         #: the read-only on-disk store shared with the workers, once it exists (None: each process loads haven.nq)
         self.store_path: Path | None = None
         self._preparing: subprocess.Popen | None = None

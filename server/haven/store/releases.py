@@ -31,6 +31,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 
+from haven.iris import iris_for
+from haven.terms import DCTERMS, OWL, PROV, VOID, XSD
+
 #: the four graphs of a build, in the order the build writes them
 PARTS = ("ontology", "data", "derived", "metadata")
 #: the release's shapes graph: stored beside the four, never part of what clients query
@@ -39,11 +42,6 @@ SHAPES = "shapes"
 #: release recorded without it (layout 1) holds canonical names in its data and must be published again
 LAYOUT = 2
 
-DCTERMS = "http://purl.org/dc/terms/"
-PROV = "http://www.w3.org/ns/prov#"
-VOID = "http://rdfs.org/ns/void#"
-OWL = "http://www.w3.org/2002/07/owl#"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 POINTER = f"{DCTERMS}hasVersion"
 
 # Release ids become IRI path segments and SPARQL string literals: keep them to characters that need no
@@ -72,20 +70,26 @@ def check_release_id(release_id: str) -> str:
 # -- names ------------------------------------------------------------------------------------------------
 
 def control_graph(base: str) -> str:
-    return f"{base}graph/control"
+    return str(iris_for(base).hg["control"])
 
 
 def dataset_node(base: str) -> str:
-    return f"{base}dataset"
+    return str(iris_for(base).dataset_iri)
+
+
+def _releases_namespace(base: str) -> str:
+    """Where the releases' own graph names live: ``{base}graph/release/``."""
+    return str(iris_for(base).hg["release/"])
 
 
 def release_node(base: str, release_id: str) -> str:
-    return f"{base}graph/release/{check_release_id(release_id)}"
+    return _releases_namespace(base) + check_release_id(release_id)
 
 
 def canonical_graphs(base: str) -> dict[str, str]:
     """part → the graph name clients see (`{base}graph/data`...), as in the build's N-Quads."""
-    return {part: f"{base}graph/{part}" for part in PARTS}
+    graphs = iris_for(base).graphs
+    return {part: str(graphs[part]) for part in PARTS}
 
 
 def release_graphs(base: str, release_id: str) -> dict[str, str]:
@@ -99,7 +103,7 @@ def shapes_graph(base: str, release_id: str) -> str:
 
 
 def layout_node(base: str) -> str:
-    return f"{base}graph/layout/{LAYOUT}"
+    return str(iris_for(base).hg[f"layout/{LAYOUT}"])
 
 
 def graph_mapping(base: str, release_id: str) -> dict[str, str]:
@@ -133,7 +137,7 @@ def data_renaming(base: str, release_id: str) -> dict[bytes, bytes]:
 
 def is_internal_graph(base: str, iri: str) -> bool:
     """Graphs of the layout itself (control graph, any release's graphs): never shown to clients."""
-    return iri == control_graph(base) or iri.startswith(f"{base}graph/release/")
+    return iri == control_graph(base) or iri.startswith(_releases_namespace(base))
 
 
 # -- reading ----------------------------------------------------------------------------------------------
@@ -205,7 +209,7 @@ def loaded_releases_query(base: str) -> str:
 
 def loaded_releases(query_fn: QueryFn, base: str) -> dict[str, str]:
     """release id → when it was published, for every release with a record (complete loads only)."""
-    prefix = f"{base}graph/release/"
+    prefix = _releases_namespace(base)
     out = {}
     for row in query_fn(loaded_releases_query(base)):
         iri = _text(row["release"])

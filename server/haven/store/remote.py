@@ -42,7 +42,8 @@ from haven import formats
 from haven.credentials import CredentialsError, check_basic_transport, split_userinfo
 from haven.sparqltext import keywords, unescape
 from haven.terms import XSD_STRING
-from haven.store import haven_prefixes, releases
+from haven.iris import iris_for
+from haven.store import releases
 from haven.store.answers import (oxigraph_format, serialize_boolean, serialize_solutions, serialize_triples,
                                  to_rdflib)
 from haven.store.base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreError
@@ -78,7 +79,7 @@ class RemoteStore(Store):
                 raise StoreError(str(exc)) from None
         self.base = settings.base
         self.query_timeout = settings.query_timeout
-        self.prefixes = haven_prefixes(self.base)
+        self.prefixes = iris_for(self.base).prefixes()
         self._pointer_ttl = pointer_ttl
         self._lock = threading.Lock()
         self._pointer: tuple[float, str] | None = None

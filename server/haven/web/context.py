@@ -17,12 +17,10 @@ from rdflib import Dataset, Graph
 from haven.formats import JSON_LD, TURTLE, Format
 from haven.web import negotiation
 from haven.config import DEFAULT_BASE, Settings
-from haven.namespaces import namespaces
+from haven.iris import CONTEXT_PATH, UrlMap, iris_for
 from haven.web.caching import parse_release_date
 from haven.store.base import Store
-from haven.urls import UrlMap
 
-CONTEXT_PATH = "context.jsonld"
 
 
 # -- negotiation: the core's one function, over the formats Haven's documents come in ---------------------
@@ -155,7 +153,7 @@ def serialize(graph: Graph | Dataset, fmt: Format) -> str:
     if fmt is JSON_LD:
         return to_json_ld(graph)
     if fmt is TURTLE:  # a document read by people: Haven's prefixes make it legible
-        namespaces(settings().base).bind(graph)
+        iris_for(settings().base).bind(graph)
     return graph.serialize(format=fmt.rdflib)
 
 

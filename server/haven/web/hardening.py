@@ -2,7 +2,7 @@
 
 Pages show text and IRIs from the data and, on the query page, from the URL; a link or a string that
 escapes its context would run in Haven's origin. Three layers, each enough on its own for what it covers:
-only http(s) IRIs become links (`haven.urls.UrlMap.served`, and query.js), JSON embedded in a page cannot
+only http(s) IRIs become links (`haven.iris.UrlMap.served`, and query.js), JSON embedded in a page cannot
 end its element (`json_for_script`), and the Content-Security-Policy lets a browser run only Haven's own
 script files, so neither an inline script nor a ``javascript:`` link runs even if one got through.
 """

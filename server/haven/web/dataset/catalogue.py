@@ -20,21 +20,19 @@ from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS, VOID
 from haven import dumps
 from haven.config import Settings
 from haven.formats import DUMP_FORMATS, N_QUADS, Format
-from haven.namespaces import namespaces
+from haven.iris import SOURCE_SLUG, UrlMap, iris_for
 from haven.store.answers import oxigraph_format
 from haven.store.base import Store
-from haven.urls import UrlMap
 
 log = logging.getLogger(__name__)
 
-SOURCE_SLUG = "the-al-qaeda-afghan-taliban-connections"
 #: entry points of the landing page: heading → the haven class whose instances (and subclasses') it lists
 ENTRY_POINTS = (("Organisations", "Organization"), ("People", "Person"), ("States", "State"),
                 ("Places", "Place"), ("Events", "Event"), ("Ideologies", "Ideology"))
 
 
 def landing_facts(store: Store, base: str) -> dict:
-    ns = namespaces(base)
+    ns = iris_for(base)
     haven = ns.haven
     classes = store.rows(f"""
 SELECT ?class (SAMPLE(?l) AS ?label) (COUNT(DISTINCT ?s) AS ?n) WHERE {{
@@ -76,7 +74,7 @@ SELECT ?title ?creator ?publisher ?sha256 WHERE {{
 
 def example_queries(base: str) -> list[dict]:
     """A few questions the data answers, each a complete query that runs as written."""
-    haven, hid = namespaces(base).haven, namespaces(base).hid
+    haven, hid = iris_for(base).haven, iris_for(base).hid
     prefixes = (f"PREFIX haven: <{haven}>\nPREFIX hid: <{hid}>\n"
                 "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n")
     return [
@@ -108,7 +106,7 @@ ORDER BY DESC(?statements)"""},
 # -- ontology ---------------------------------------------------------------------------------------------
 
 def ontology_graph(store: Store, base: str) -> Graph:
-    ns = namespaces(base)
+    ns = iris_for(base)
     graph = store.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ns.graphs['ontology']}> {{ ?s ?p ?o }} }}")
     return ns.bind(graph)
 
@@ -146,15 +144,15 @@ def ontology_html(graph: Graph, term_namespace: str) -> str:
 def void_graph(store: Store, base: str) -> Graph:
     """The build's `hg:metadata`, plus the facts about the live service a consumer needs if the build left
     them out."""
-    ns = namespaces(base)
+    ns = iris_for(base)
     graph = ns.bind(store.graph(
         f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ns.graphs['metadata']}> {{ ?s ?p ?o }} }}"))
-    dataset = URIRef(f"{base}dataset")
+    dataset = ns.dataset_iri
     graph.add((dataset, RDF.type, VOID.Dataset))
     defaults = [
-        (VOID.sparqlEndpoint, URIRef(f"{base}sparql")),
+        (VOID.sparqlEndpoint, ns.sparql_endpoint),
         (VOID.uriSpace, Literal(str(ns.hid))),
-        (VOID.rootResource, URIRef(f"{base}id/{SOURCE_SLUG}")),
+        (VOID.rootResource, ns.hid[SOURCE_SLUG]),
         (DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")),
     ]
     for prop, value in defaults:
@@ -162,12 +160,12 @@ def void_graph(store: Store, base: str) -> Graph:
             graph.add((dataset, prop, value))
     if graph.value(dataset, VOID.dataDump) is None:
         for fmt in DUMP_FORMATS:
-            graph.add((dataset, VOID.dataDump, URIRef(f"{base}dumps/haven.{fmt.extension}")))
+            graph.add((dataset, VOID.dataDump, ns.dump_iri(fmt)))
     return graph
 
 
 def void_view(graph: Graph, urls: UrlMap) -> dict:
-    dataset = URIRef(f"{urls.base}dataset")
+    dataset = urls.dataset_iri
 
     def one(prop):
         value = graph.value(dataset, prop)

@@ -16,6 +16,8 @@ from haven.web.dataset.catalogue import (
     DumpPending, dump_file, example_queries, landing_facts, ontology_graph, ontology_html, void_graph, void_view,
 )
 from haven.formats import DUMP_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_extension
+from haven.iris import (CONTEXT_PATH, DATASET_PATH, DUMP_PATH, ONTOLOGY_PATH, SHAPES_PATH, STATIC_PATH, VOID_PATH,
+                        iris_for, route)
 from haven.web.context import (
     context_document, current_store, local_release, negotiate, not_acceptable, per_release, release_modified,
     serialize, settings, url_map,
@@ -67,7 +69,7 @@ def landing():
 
 # -- ontology, shapes, context -------------------------------------------------------------------------------
 
-@bp.route("/ontology", methods=["GET", "HEAD"])
+@bp.route(route(ONTOLOGY_PATH), methods=["GET", "HEAD"])
 def ontology():
     fmt, refusal = _negotiated(DOCUMENT_OFFERS)
     if refusal:
@@ -75,7 +77,7 @@ def ontology():
     return _ontology_document(fmt, negotiated=True)
 
 
-@bp.route("/ontology.<ext>", methods=["GET", "HEAD"])
+@bp.route(route(ONTOLOGY_PATH) + ".<ext>", methods=["GET", "HEAD"])
 def ontology_file(ext: str):
     fmt = by_extension(ext, DOCUMENT_OFFERS)
     if fmt is None:
@@ -83,12 +85,12 @@ def ontology_file(ext: str):
     return _ontology_document(fmt, negotiated=False)
 
 
-@bp.route("/ontology/<version>", methods=["GET", "HEAD"])
+@bp.route(route(ONTOLOGY_PATH) + "/<version>", methods=["GET", "HEAD"])
 def ontology_version(version: str):
     """The version IRI names this release's ontology only; older versions are not kept online."""
     graph = per_release("ontology", lambda: ontology_graph(current_store(), settings().base))
     # compared as strings: a URIRef made of client text would have rdflib log it as "not a valid URI"
-    requested = f"{settings().base}ontology/{version}"
+    requested = iris_for(settings().base).ontology_version_iri(version)
     if not any(str(known) == requested for known in graph.objects(None, OWL.versionIRI)):
         abort(404)
     return ontology()
@@ -96,18 +98,19 @@ def ontology_version(version: str):
 
 def _ontology_document(fmt, negotiated: bool):
     base = settings().base
+    ns = iris_for(base)
     graph = lambda: per_release("ontology", lambda: ontology_graph(current_store(), base))  # noqa: E731
 
     def generic():
-        return per_release("ontology.html", lambda: ontology_html(graph(), f"{base}ontology#"))
+        return per_release("ontology.html", lambda: ontology_html(graph(), str(ns.haven)))
 
     def html():
         # pyLODE links our terms by their canonical IRIs; on this host they must stay browsable here
         return generic().replace(f'href="{base}', f'href="{request.url_root}')
 
-    links = [(f"{request.url_root}ontology.{f.extension}", "alternate", f.media_type)
+    links = [(f"{request.url_root}{ONTOLOGY_PATH}.{f.extension}", "alternate", f.media_type)
              for f in DOCUMENT_OFFERS if f is not fmt]
-    links.append((f"{base}ontology", "canonical", None))
+    links.append((str(ns.ontology_iri), "canonical", None))
     response = _rdf_or_html(graph, html, fmt, links=links, negotiated=negotiated)
     if fmt is HTML and response.status_code == 200:
         # pyLODE inlines its stylesheet: the policy allows exactly that text, and still no script
@@ -116,7 +119,7 @@ def _ontology_document(fmt, negotiated: bool):
     return response
 
 
-@bp.route("/shapes", methods=["GET", "HEAD"])
+@bp.route(route(SHAPES_PATH), methods=["GET", "HEAD"])
 def shapes():
     fmt, refusal = _negotiated(DOCUMENT_OFFERS)
     if refusal:
@@ -147,7 +150,7 @@ def shapes():
     return _rdf_or_html(graph, html, fmt)
 
 
-@bp.route("/context.jsonld", methods=["GET", "HEAD"])
+@bp.route(route(CONTEXT_PATH), methods=["GET", "HEAD"])
 def context():
     store = current_store()
     return document_response(lambda: json.dumps(context_document(settings().base), indent=2),
@@ -156,7 +159,7 @@ def context():
 
 # -- dataset description and dumps ---------------------------------------------------------------------------
 
-@bp.route("/.well-known/void", methods=["GET", "HEAD"])
+@bp.route(route(VOID_PATH), methods=["GET", "HEAD"])
 def void():
     fmt, refusal = _negotiated(DOCUMENT_OFFERS)
     if refusal:
@@ -169,14 +172,14 @@ def void():
     return _rdf_or_html(graph, html, fmt)
 
 
-@bp.route("/dataset", methods=["GET", "HEAD"])
+@bp.route(route(DATASET_PATH), methods=["GET", "HEAD"])
 def dataset():
     """The dataset is a thing; its description lives at /.well-known/void."""
-    response = redirect(request.url_root + ".well-known/void", code=303)
+    response = redirect(request.url_root + VOID_PATH, code=303)
     return response
 
 
-@bp.route("/dumps/haven.<ext>", methods=["GET", "HEAD"])
+@bp.route(route(DUMP_PATH) + "<ext>", methods=["GET", "HEAD"])
 def dump(ext: str):
     fmt = by_extension(ext, DUMP_FORMATS)
     if fmt is None:
@@ -198,7 +201,7 @@ def dump(ext: str):
 
 # -- static files ------------------------------------------------------------------------------------------
 
-@bp.route("/static/<path:filename>", methods=["GET", "HEAD"])
+@bp.route(route(STATIC_PATH) + "<path:filename>", methods=["GET", "HEAD"])
 def static_file(filename: str):
     return send_from_directory(STATIC_DIR, filename, max_age=3600)
 

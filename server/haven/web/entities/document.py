@@ -10,8 +10,8 @@ DESCRIBE differs from store to store, so the document is defined here (a bounded
 
 Sections 2 and 3 are capped; when a cap is hit the document says so (``dcterms:description`` on the document
 node, and `EntityDocument.capped`). The only text ever embedded in a query is an IRI built from the configured
-base and a slug that matched :data:`haven.urls.SLUG_PATTERN`, or an IRI read back from the store and checked
-by :func:`haven.urls.sparql_iri`.
+base and a slug that matched :data:`haven.iris.SLUG_PATTERN`, or an IRI read back from the store and checked
+by :func:`haven.iris.sparql_iri`.
 """
 from __future__ import annotations
 
@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
 
-from haven.namespaces import namespaces
+from haven.iris import UrlMap, iris_for, is_embeddable, sparql_iri
 from haven.store.base import Store
-from haven.urls import UrlMap, is_embeddable, sparql_iri
 
 #: most statement nodes a document carries (the busiest entities have far fewer)
 MAX_STATEMENTS = 400
@@ -105,7 +104,7 @@ WHERE {{ VALUES ?x {{ {values} }}
 
 def describe(store: Store, urls: UrlMap, iri: URIRef, slug: str | None = None) -> EntityDocument:
     """The bounded document about `iri` (one of ours, already known to exist)."""
-    ns = namespaces(urls.base)
+    ns = iris_for(urls.base)
     embedded = sparql_iri(iri)
     graph = ns.bind(Graph())
     graph += _own_triples(store, embedded)

@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID
 
-from haven.namespaces import OA, ORG, namespaces
+from haven.iris import OA, ORG, UrlMap, iris_for
 from haven.store.base import Store
-from haven.urls import UrlMap
 
 
 @dataclass
@@ -30,7 +29,7 @@ class Vocabulary:
 
 
 def load_vocabulary(store: Store, base: str) -> Vocabulary:
-    haven = namespaces(base).haven
+    haven = iris_for(base).haven
     vocab = Vocabulary()
     for row in store.rows(f"""
 SELECT ?term ?label WHERE {{
@@ -108,7 +107,7 @@ class Namer:
 
     def _statement_title(self, st) -> str | None:
         """A statement node has no name of its own: read it as "subject relation object"."""
-        haven = namespaces(self.urls.base).haven
+        haven = iris_for(self.urls.base).haven
         parts = [self.graph.value(st, haven.subject), self.graph.value(st, haven.relation),
                  self.graph.value(st, haven.object)]
         if any(p is None for p in parts) or st in parts:
@@ -164,7 +163,7 @@ _PRESENTED = {RDF.type, SKOS.prefLabel, SKOS.altLabel, RDFS.label, SKOS.definiti
 
 
 def entity_view(graph: Graph, iri: URIRef, vocab: Vocabulary, urls: UrlMap, statements: list[URIRef]) -> dict:
-    ns = namespaces(urls.base)
+    ns = iris_for(urls.base)
     haven = ns.haven
     namer = Namer(graph, vocab, urls)
     presented = _PRESENTED | {haven.wikidata, haven.dbpedia, haven.evidence}

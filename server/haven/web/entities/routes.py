@@ -16,7 +16,7 @@ from haven.web.context import (
 from haven.web.entities.page import entity_view
 from haven.web.caching import document_response
 from haven.web.hardening import json_for_script
-from haven.urls import is_valid_slug
+from haven.iris import DOCUMENT_PATH, ENTITY_PATH, PAGE_PATH, is_valid_slug, route
 
 bp = Blueprint("entities", __name__)
 
@@ -34,7 +34,7 @@ def _known_entity(slug: str):
     return iri
 
 
-@bp.route("/id/<path:slug>", methods=["GET", "HEAD"])
+@bp.route(route(ENTITY_PATH) + "<path:slug>", methods=["GET", "HEAD"])
 def thing(slug: str):
     _known_entity(slug)
     chosen = negotiate(ENTITY_OFFERS)
@@ -48,7 +48,7 @@ def thing(slug: str):
     return response
 
 
-@bp.route("/data/<path:name>", methods=["GET", "HEAD"])
+@bp.route(route(DOCUMENT_PATH) + "<path:name>", methods=["GET", "HEAD"])
 def data(name: str):
     slug, dot, ext = name.rpartition(".")
     if not dot:
@@ -75,7 +75,7 @@ def data(name: str):
                              links=_alternates(slug, exclude=fmt))
 
 
-@bp.route("/page/<path:slug>", methods=["GET", "HEAD"])
+@bp.route(route(PAGE_PATH) + "<path:slug>", methods=["GET", "HEAD"])
 def page(slug: str):
     iri = _known_entity(slug)
     store, urls = current_store(), url_map()

@@ -19,6 +19,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from haven.formats import GRAPH_FORMATS, HTML, RESULT_FORMATS
+from haven.iris import QUERY_PAGE_PATH, SPARQL_PATH, route
 from haven.web import negotiation
 from haven.web.sparql import safety, service_description
 from haven.web.context import settings
@@ -50,7 +51,7 @@ def query_slots(app) -> threading.BoundedSemaphore:
     return app.extensions["haven.query_slots"]
 
 
-@bp.route("/sparql", methods=["GET", "POST"])
+@bp.route(route(SPARQL_PATH), methods=["GET", "POST"])
 def endpoint() -> Response:
     try:
         params, direct_query = _read_request()
@@ -166,10 +167,10 @@ def _describe_service() -> Response:
 
 def url_for_query(query: str) -> str:
     """A link that runs `query` in one click: the query page, prefilled, which runs it on load."""
-    return f"{request.url_root}query?{urlencode({'query': query})}"
+    return f"{request.url_root}{QUERY_PAGE_PATH}?{urlencode({'query': query})}"
 
 
-@bp.route("/query", methods=["GET", "HEAD"])
+@bp.route(route(QUERY_PAGE_PATH), methods=["GET", "HEAD"])
 def query_page():
     """The query page: a form and the example queries (also what `GET /sparql` answers to a browser)."""
     return render_query_page(request.args.get("query", ""))
@@ -180,7 +181,7 @@ def render_query_page(query: str = ""):
     examples = example_queries(settings().base)
     initial = query or examples[0]["query"]
     return render_template("query.html", query=initial, autorun=bool(query), examples=examples,
-                           endpoint=request.url_root + "sparql", base=settings().base, root=request.url_root)
+                           endpoint=request.url_root + SPARQL_PATH, base=settings().base, root=request.url_root)
 
 
 
