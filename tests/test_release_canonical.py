@@ -190,3 +190,41 @@ def test_description_counts_the_union_once_and_derived_only_properties():
                for p in g.objects(dataset, URIRef(void + "classPartition"))}
     assert classes == {URIRef(x + "C"): 2}
     assert not list(g.objects(dataset, URIRef(void + "exampleResource")))
+
+
+# -- size: labelling is linear in the blank nodes, however deep (issue 14.15) ----------------------------------
+
+def _hashes_for(text: str, monkeypatch) -> int:
+    """How many colour hashes the canonical labelling of `text` computes (its work, counted, not timed)."""
+    from haven.pipeline import release
+
+    calls = []
+    original = release._hash
+    monkeypatch.setattr(release, "_hash", lambda rows: calls.append(1) or original(rows))
+    canonical_nquads_of(store_with(text), [G1])
+    return len(calls)
+
+
+@pytest.mark.parametrize("shape", ["list", "nesting"])
+def test_labelling_work_grows_linearly_with_a_long_list_or_a_deep_nesting(shape, monkeypatch):
+    def text(n: int) -> str:
+        if shape == "list":
+            return "<http://x/a> <http://x/p> ( " + "1 " * n + ") .\n"
+        return "<http://x/a> <http://x/p> " + "[ <http://x/p> " * n + '"end"' + " ]" * n + " .\n"
+
+    small, large = (_hashes_for(text(n), monkeypatch) for n in (500, 2000))
+    # refinement took a round per step of depth, each over every node: 16 times the work for 4 times the input
+    assert large <= 4.5 * small, (small, large)
+
+
+def test_a_large_tangle_of_labelled_blank_nodes_is_refused_with_the_limit():
+    from haven.pipeline import BuildError
+    from haven.pipeline.release import MAX_TANGLED_BLANK_NODES
+
+    n = MAX_TANGLED_BLANK_NODES + 1
+    ring = "".join(f"_:r{i} <http://x/next> _:r{(i + 1) % n} .\n" for i in range(n))
+    with pytest.raises(BuildError, match=rf"graph g1: {n} blank nodes linked with shared nodes or cycles .*limit of "
+                                         rf"{MAX_TANGLED_BLANK_NODES}"):
+        canonical_nquads_of(store_with("<http://x/a> <http://x/p> _:r0 .\n" + ring), [G1])
+    small = "".join(f"_:r{i} <http://x/next> _:r{(i + 1) % 8} .\n" for i in range(8))
+    assert canonical_nquads_of(store_with("<http://x/a> <http://x/p> _:r0 .\n" + small), [G1]).count(b"\n") == 9

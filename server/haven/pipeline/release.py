@@ -37,6 +37,9 @@ KEEP_RELEASES = 5
 #: a temporary release folder older than this was left by a crashed build and may be removed
 STALE_TMP_SECONDS = 3600
 ID_LENGTH = 16
+#: most blank nodes in one connected group that is not a tree (nodes shared or in a cycle): such a group is
+#: labelled by colour refinement, whose rounds grow with its size; Haven's data and vocabularies have none
+MAX_TANGLED_BLANK_NODES = 64
 
 
 @dataclass
@@ -49,10 +52,15 @@ class Release:
 # -- canonical N-Quads -------------------------------------------------------------------------------
 #
 # Blank-node labels come from the N-Triples text of the lines that mention blank nodes, graph by graph.
-# Colour refinement first: a node's colour is a hash of what it says about, and hears from, IRIs and
-# literals, then of its blank neighbours' colours, until the partition stops splitting. Within a
-# connected group of blank nodes, one of several still-equal nodes is then singled out and refinement
-# runs again, until every node of the group has its own colour. Nodes that refinement cannot tell apart
+# A node's first colour is a hash of what it says about, and hears from, IRIs and literals. Most connected
+# groups of blank nodes are trees (what Turtle's `[ ]` and `( )` write: one blank parent at most, no
+# cycle): their colours come from one pass up the tree (a node's content with its subtree's) and one pass
+# down (its parent's colour, the predicate, its place among identical siblings), linear in the size of the
+# tree, however deep (a list of a million items). Other groups (nodes shared or in cycles, which only
+# explicit `_:` labels write) get colour refinement: colours hashed with their blank neighbours' colours
+# until the partition stops splitting; one of several still-equal nodes is then singled out and refinement
+# runs again, until every node of the group has its own colour. Refinement takes as many rounds as the
+# group is wide, so those groups are bounded (MAX_TANGLED_BLANK_NODES); the build refuses a larger one. Nodes that refinement cannot tell apart
 # in Haven's graphs (Turtle's `[ ]` trees, twins, cycles) are interchangeable, so which one is singled
 # out does not change the text. Groups of equal content are numbered, in any order for the same reason.
 # This is not a general canonicaliser (a graph that refinement cannot split and that is not symmetric
@@ -172,12 +180,28 @@ def _labels(triples: list[tuple[bytes, bytes, bytes]], tag: str) -> dict[bytes, 
     for node in fixed:
         groups.setdefault(root(node), []).append(node)
 
-    # refining all nodes at once costs a few passes of one comprehension, where per group it cost a call each
-    _refine(list(fixed), colours, out, into)
-    by_content: dict[bytes, list[list[bytes]]] = {}
+    tangled: list[list[bytes]] = []
     for members in groups.values():
-        if len(members) > 1 and len({colours[n] for n in members}) < len(members):
+        if len(members) == 1:
+            continue  # its colour says all there is
+        if all(len(into[node]) <= 1 for node in members) and sum(len(out[n]) for n in members) == len(members) - 1:
+            _tree_colours(members, colours, out, into)
+        else:
+            tangled.append(members)
+    for members in tangled:
+        if len(members) > MAX_TANGLED_BLANK_NODES:
+            inside = set(members)
+            example = next(b" ".join((s, p, o)) for s, p, o in triples if s in inside and o in inside)
+            raise BuildError(f"graph {tag}: {len(members):,} blank nodes linked with shared nodes or cycles (such as "
+                             f"{example.decode('utf-8', 'replace')}), over the limit of {MAX_TANGLED_BLANK_NODES}: "
+                             "give them IRIs, or write them as nested [ ] or ( ) without explicit labels")
+    # refining the tangled groups at once costs a few passes of one comprehension, not a call per group
+    _refine([node for members in tangled for node in members], colours, out, into)
+    by_content: dict[bytes, list[list[bytes]]] = {}
+    for members in tangled:
+        if len({colours[n] for n in members}) < len(members):
             _individualise(members, colours, out, into)
+    for members in groups.values():
         rows = [colours[n] + b" " + row for n in members for row in fixed[n]]
         rows += [colours[n] + b" " + p + b" " + colours[o] for n in members for p, o in out[n]]
         by_content.setdefault(_hash(sorted(rows)), []).append(members)
@@ -188,6 +212,23 @@ def _labels(triples: list[tuple[bytes, bytes, bytes]], tag: str) -> dict[bytes, 
                 digest = hashlib.sha256(b"%s %d %s" % (content, index, colours[node])).hexdigest()[:32]
                 labels[node] = f"_:{tag}{digest}".encode()
     return labels
+
+
+def _tree_colours(members: list[bytes], colours: dict, out: dict, into: dict) -> None:
+    """Colours for a group that is a tree: distinct for every node, equal for the same content in the same place."""
+    order = [next(node for node in members if not into[node])]  # the root, breadth first from it
+    for node in order:
+        order += [child for _, child in out[node]]
+    subtree: dict[bytes, bytes] = {}
+    for node in reversed(order):
+        subtree[node] = _hash([colours[node], *sorted(b"> " + p + b" " + subtree[o] for p, o in out[node])])
+    colours[order[0]] = _hash([subtree[order[0]], b"root"])
+    for node in order:
+        seen: dict[tuple[bytes, bytes], int] = {}
+        for p, child in out[node]:
+            # identical siblings are interchangeable: which one is first does not change the text
+            place = seen[p, subtree[child]] = seen.get((p, subtree[child]), -1) + 1
+            colours[child] = _hash([colours[node], p, subtree[child], b"%d" % place])
 
 
 def _individualise(members: list[bytes], colours: dict, out: dict, into: dict) -> None:
