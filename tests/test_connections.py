@@ -7,14 +7,20 @@ limits lowered to match, so that the same mechanism is exercised in seconds.
 """
 from __future__ import annotations
 
+import importlib.util
 import re
+import select
 import socket
+import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import start_live_server
+from conftest import report_line, start_live_server
 from rawhttp import read_until
+
+REPO = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.live
 
@@ -84,3 +90,92 @@ def test_chunked_alone_keeps_the_connection(server):
         answer = read_all(sock)
     assert re.findall(rb"HTTP/1\.1 (\d{3}) ", answer) == [b"200", b"200"], answer[:2000]
     assert b'"boolean": true' in answer or b'"boolean":true' in answer
+
+
+# -- idle and slow clients ------------------------------------------------------------------------------------
+
+def _load_bench():
+    spec = importlib.util.spec_from_file_location("slow_clients", REPO / "bench" / "slow_clients.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+slow_clients = _load_bench()
+
+#: the guarded server's limits, scaled down from the defaults (1000, 10 s, 30 s) so the attacks take seconds
+MAX_CONNECTIONS, READ_TIMEOUT, IDLE_TIMEOUT = 40, 1.5, 3.0
+#: what a client waits before deciding the server will not answer; the old 120 s idle timeout is far beyond
+PATIENCE = 20.0
+
+
+@pytest.fixture(scope="module")
+def guarded(build_dir):
+    server = start_live_server(build_dir, max_connections=MAX_CONNECTIONS, request_read_timeout=READ_TIMEOUT,
+                               idle_timeout=IDLE_TIMEOUT)
+    yield server
+    server.stop()
+
+
+def closed_by_server(sock: socket.socket, send_every: float, payload: bytes) -> bool:
+    """Send `payload` one byte every `send_every` seconds until the server closes the connection (True) or
+    the payload runs out (False)."""
+    sock.setblocking(False)
+    for i in range(len(payload)):
+        readable, _, _ = select.select([sock], [], [], send_every)
+        if readable:
+            try:
+                if sock.recv(65536) == b"":
+                    return True
+            except OSError:
+                return True
+        try:
+            sock.send(payload[i:i + 1])
+        except OSError:
+            return True
+    return False
+
+
+def test_a_trickling_request_is_cut_off_at_its_deadline(guarded):
+    """waitress's idle timeout restarted with every byte: one byte every few seconds held a slot forever.
+    Here the whole request must arrive within READ_TIMEOUT of its first byte."""
+    payload = slow_clients.TRICKLED_REQUEST[:int(PATIENCE / 0.1)]
+    with connect(guarded, timeout=PATIENCE) as sock:
+        assert closed_by_server(sock, 0.1, payload), "still open after the whole trickle"
+
+
+def test_an_idle_connection_is_closed(guarded):
+    with connect(guarded, timeout=PATIENCE) as sock:
+        try:
+            assert sock.recv(1) == b""
+        except ConnectionResetError:
+            pass
+
+
+def test_a_connection_between_requests_is_closed_when_idle(guarded):
+    with connect(guarded, timeout=PATIENCE) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        answer = read_until(sock, b'"ok"}')
+        assert answer.startswith(b"HTTP/1.1 200"), answer
+        try:
+            assert sock.recv(1) == b""  # keep-alive, then closed after IDLE_TIMEOUT
+        except ConnectionResetError:
+            pass
+
+
+def test_cheap_requests_get_through_idle_and_trickling_sockets(guarded, pytestconfig):
+    """The issue's attacks at once, scaled down: more idle sockets and tricklers than the server holds
+    connections (and than waitress's default 100), each reopened as soon as it is closed. Every cheap
+    request is still answered, far within the patience that waitress's own timeout (120 s) would exceed."""
+    url = urlsplit(guarded.url)
+    attack = slow_clients.Attack(url.hostname, url.port, idle=80, tricklers=80, every=0.25)
+    try:
+        time.sleep(READ_TIMEOUT + 2 * IDLE_TIMEOUT)  # the attack's sockets fill every slot, again and again
+        waits = [slow_clients.probe(url.hostname, url.port, PATIENCE) for _ in range(10)]
+    finally:
+        attack.stop()
+    assert None not in waits, waits
+    assert attack.reopened > 0  # the server did close attack sockets to make room
+    report_line(pytestconfig, f"slow clients: 80 idle + 80 tricklers on a {MAX_CONNECTIONS}-connection server, "
+                              f"reopened {attack.reopened} times: 10 of 10 cheap requests answered, "
+                              f"max wait {max(waits):.2f} s")

@@ -114,6 +114,12 @@ def query(query: str, fmt: str, root: Path, build_dir: Path, base: str):
 @setting("--max-concurrent-queries", setting="max_concurrent_queries", type=int,
          help="Queries evaluated at once; more are answered 503.")
 @setting("--threads", setting="threads", type=int, help="WSGI worker threads.")
+@setting("--max-connections", setting="max_connections", type=click.IntRange(min=1),
+         help="Client connections held at once; at the limit the longest-waiting idle one makes room.")
+@setting("--request-read-timeout", setting="request_read_timeout", type=click.FloatRange(min=0, min_open=True),
+         help="Seconds a client may take to send a whole request (slow clients are cut off).")
+@setting("--idle-timeout", setting="idle_timeout", type=click.FloatRange(min=0, min_open=True),
+         help="Seconds a connection may stay open with no request on it.")
 @setting("--cors/--no-cors", setting="cors", help="Send CORS headers.")
 @setting("--proxy-hops", setting="proxy_hops", type=click.IntRange(min=0),
          help="Reverse proxies in front whose X-Forwarded-Proto/-Host/-For to trust (nginx: 1); 0 ignores them.")

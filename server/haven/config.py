@@ -54,6 +54,13 @@ class Settings:
     max_concurrent_queries: int = 4
     #: WSGI worker threads
     threads: int = 8
+    #: client connections held open at once; at the limit the one that has waited longest without a request
+    #: being answered on it is closed to let a new client in (haven.web.connections)
+    max_connections: int = 1000
+    #: seconds a client may take to send one whole request once its first byte arrived, however it trickles
+    request_read_timeout: float = 10.0
+    #: seconds a connection may stay open with no request on it (keep-alive between requests)
+    idle_timeout: float = 30.0
     #: send CORS headers (YASGUI and browser apps on other origins)
     cors: bool = True
     #: reverse proxies in front of the server whose X-Forwarded-For/-Proto/-Host are believed; 0 ignores

@@ -11,19 +11,13 @@ import re
 import signal
 import sys
 
-from waitress.adjustments import Adjustments
-from waitress.channel import HTTPChannel
-from waitress.parser import HTTPRequestParser, ParsingError
-from waitress.server import MultiSocketServer, TcpWSGIServer
-from waitress.task import ThreadedTaskDispatcher
+from waitress.server import MultiSocketServer
 
 from haven.web.app import create_app
+from haven.web.connections import create_server
 from haven.config import Settings
 from haven.credentials import redact
 from haven.store.base import StoreError
-
-#: bodies up to this many times max_query_bytes reach the app (which answers 413 past 1x); larger are cut off
-BODY_READ_FACTOR = 4
 
 
 def run(settings: Settings) -> None:
@@ -39,9 +33,6 @@ def run(settings: Settings) -> None:
     warm_up = getattr(store, "warm_up", None)
     if warm_up is not None:
         warm_up(background=True)
-    # waitress reads a whole body (spooling past 512 KiB to a temporary file) before the app sees it, up to
-    # 1 GiB by default: clients announcing huge bodies would fill memory and disk. The app refuses anything
-    # over max_query_bytes (with its own explanation and CORS headers); waitress stops what is far beyond.
     server = create_server(app, settings)
     if isinstance(server, MultiSocketServer):
         host, port = server.effective_listen[0]
@@ -52,59 +43,6 @@ def run(settings: Settings) -> None:
         server.run()
     finally:
         store.close()
-
-
-class FramingCheckedParser(HTTPRequestParser):
-    """waitress's request parser, refusing the framings RFC 9112 §6.1 calls faulty instead of guessing.
-
-    waitress (3.0.2) frames a request that carries both Content-Length and Transfer-Encoding: chunked by
-    its chunks, keeps the connection open and reads whatever follows the last chunk as the next request:
-    the request-smuggling shape, where a front end that believes Content-Length and this server disagree
-    on where one request ends. The RFC lets a server refuse such a request and requires it to close the
-    connection either way, as for Transfer-Encoding in an HTTP/1.0 request. Raising ParsingError here
-    makes waitress answer 400 with `Connection: close` and drop everything queued behind it on the
-    connection.
-    """
-
-    def parse_header(self, header_plus: bytes) -> None:
-        super().parse_header(header_plus)
-        # waitress removes the Transfer-Encoding header of an HTTP/1.1 request and sets `chunked` instead
-        transfer_coded = self.chunked or "TRANSFER_ENCODING" in self.headers
-        if transfer_coded and "CONTENT_LENGTH" in self.headers:
-            raise ParsingError("Content-Length and Transfer-Encoding together (RFC 9112 section 6.1)")
-        if transfer_coded and self.version == "1.0":
-            raise ParsingError("Transfer-Encoding in an HTTP/1.0 request (RFC 9112 section 6.1)")
-
-
-class HavenChannel(HTTPChannel):
-    parser_class = FramingCheckedParser
-
-
-class HavenServer(TcpWSGIServer):
-    channel_class = HavenChannel
-
-
-def create_server(app, settings: Settings):
-    """waitress's `create_server` for TCP, with Haven's channel and parser classes, which its own function
-    offers no way to choose."""
-    # X-Forwarded-* are honoured by the app itself (ProxyFix, settings.proxy_hops, see haven.web.app._trust_proxies)
-    # so that every WSGI server and the test client agree, hence no trusted_proxy here: waitress doing it too
-    # would apply the same headers twice. But waitress (3.x) deletes every X-Forwarded-* header from a peer it
-    # does not trust before the app sees it, which would leave ProxyFix nothing to read: keep that only while
-    # no proxy is trusted, where it is a second guard against a client choosing the links' scheme and host.
-    adj = Adjustments(host=settings.host, port=settings.port, threads=settings.threads,
-                      max_request_body_size=BODY_READ_FACTOR * settings.max_query_bytes,
-                      clear_untrusted_proxy_headers=settings.proxy_hops == 0)
-    socket_map: dict = {}
-    dispatcher = ThreadedTaskDispatcher()
-    dispatcher.set_thread_count(adj.threads)
-    servers = [HavenServer(app, socket_map, dispatcher=dispatcher, adj=adj, sockinfo=sockinfo)
-               for sockinfo in adj.listen]
-    if len(servers) == 1:
-        return servers[0]
-    # a host name that resolves to several addresses (localhost: 127.0.0.1 and ::1) listens on each
-    return MultiSocketServer(socket_map, adj, [(s.effective_host, s.effective_port) for s in servers],
-                             dispatcher, servers[-1].log_info)
 
 
 #: C0 and C1 controls (newline, carriage return, escape...) and the Unicode line and paragraph separators
