@@ -367,11 +367,12 @@ def test_prune_takes_a_removed_release_cache_and_stale_store_loads_and_nothing_e
 @pytest.mark.slow  # two builds of the real data
 def test_build_leaves_the_on_disk_store_and_the_dumps_the_server_serves(tmp_path):
     from haven.dumps import DERIVED
-    from haven.store.worker import disk_store_folder, is_complete
+    from haven.buildfolder import store_folder
+    from haven.store.worker import is_complete
     result = CliRunner().invoke(cli, ["build", "--build-dir", str(tmp_path), "--skip-reasoner"])
     assert result.exit_code == 0, result.output
     release = (tmp_path / "current").readlink().name
-    folder = disk_store_folder(tmp_path / "cache", release)
+    folder = store_folder(tmp_path / "cache", release)
     assert is_complete(folder) and "[store] loaded" in result.output
     # the dumps are part of the release, listed with their digests like every other file
     path = tmp_path / "releases" / release

@@ -508,6 +508,7 @@ def test_create_app_from_dict_and_unknown_setting(build_dir, shared_store):
 
     app = create_app({"build_dir": str(build_dir), "result_limit": 7, "TESTING": True}, store=shared_store)
     assert app.config["HAVEN_SETTINGS"].result_limit == 7 and app.config["TESTING"] is True
-    assert app.extensions["haven"] is shared_store is app.extensions["haven.store"]
+    assert app.extensions["haven"] is shared_store
+    assert [key for key, value in app.extensions.items() if value is shared_store] == ["haven"]
     with pytest.raises(ValueError, match="unknown settings"):
         create_app({"resultlimit": 7}, store=shared_store)

@@ -5,12 +5,12 @@ command runs, and ``--help`` shows those same values, not a copy that could drif
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 
+from haven.buildfolder import built_for, current
 from haven.config import Settings
 from haven.credentials import redact
 from haven.pipeline import BuildError, Progress
@@ -178,7 +178,7 @@ def _refuse_password_argument(ctx, param, value):
 @click.option("--force", is_flag=True, help="Reload the served release in place when its graphs do not match.")
 def publish(url: str, release_dir: Path | None, build_dir: Path, no_graph_store: bool, **options):
     """Load a release into a SPARQL 1.1 store and switch its readers to it atomically."""
-    release = release_dir or build_dir / "current"
+    release = release_dir or current(build_dir)
     result = _run(lambda progress: run_publish(release, url, use_graph_store=not no_graph_store,
                                                progress=progress, **options))
     click.echo(f"release {result.release_id}" + ("" if result.changed else " (already published)"), err=True)
@@ -202,11 +202,7 @@ def _run(step):
 
 
 def _needs_build(settings: Settings) -> bool:
-    manifest = settings.current_release / "manifest.json"
-    try:
-        return json.loads(manifest.read_text())["base"] != settings.base
-    except (OSError, ValueError, KeyError):
-        return True
+    return built_for(settings.current_release) != settings.base
 
 
 def _query_text(arg: str) -> str:

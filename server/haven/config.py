@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+from haven import buildfolder
+
 DEFAULT_BASE = "https://w3id.org/haven/"
 #: host names a server answers for when `allowed_hosts` is not set: this machine's own names
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
@@ -107,4 +109,4 @@ class Settings:
 
     @property
     def current_release(self) -> Path:
-        return self.build_dir / "current"
+        return buildfolder.current(self.build_dir)

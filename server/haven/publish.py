@@ -21,7 +21,6 @@ dropped when the store still answers); a failure after it leaves the new release
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import tempfile
 import time
@@ -34,7 +33,7 @@ import pyoxigraph as ox
 import requests
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 
-from haven import formats
+from haven import buildfolder, formats
 from haven.credentials import Account, CredentialsError, PASSWORD_ENV, USER_ENV, account, check_basic_transport
 from haven.credentials import split_userinfo
 from haven.pipeline import BuildError, Progress
@@ -253,20 +252,15 @@ def _snippet(text: str, limit: int = 300) -> str:
 # -- the release on disk ------------------------------------------------------------------------------------
 
 def read_manifest(release_dir: Path) -> dict:
-    path = release_dir / "manifest.json"
+    """The manifest of the release to publish, with what publishing needs (its graphs, a usable id)."""
     try:
-        manifest = json.loads(path.read_text("utf-8"))
-    except OSError:
-        raise PublishError(f"no release at {release_dir}: {path.name} is missing (run `haven build` first)") from None
-    except ValueError as exc:
-        raise PublishError(f"{path} is not valid JSON: {exc}") from None
-    missing = [key for key in ("id", "base", "graphs") if key not in manifest]
-    if missing:
-        raise PublishError(f"{path} lacks {', '.join(missing)}; is it a Haven release?")
+        manifest = buildfolder.read_manifest(release_dir, required=(*buildfolder.REQUIRED, "graphs"))
+    except buildfolder.ReleaseFolderError as error:
+        raise PublishError(str(error)) from None
     try:
         releases.check_release_id(str(manifest["id"]))
     except ValueError as exc:
-        raise PublishError(f"{path}: {exc}") from None
+        raise PublishError(f"{release_dir / buildfolder.MANIFEST}: {exc}") from None
     return manifest
 
 
@@ -276,8 +270,8 @@ def split_graphs(release_dir: Path, manifest: dict, into: Path, rename: bool = T
     Each line is cut at its last '<', which starts the graph IRI (an IRI cannot hold '<'), so this streams
     at disk speed without parsing; the store parses what it receives. With `rename`, graph IRIs inside the
     triples take the release's names (`releases.rename_terms`), as the store layout requires."""
-    nq = release_dir / "haven.nq"
-    expected_hash = (manifest.get("sha256") or {}).get("haven.nq")
+    nq = release_dir / buildfolder.NQUADS
+    expected_hash = (manifest.get("sha256") or {}).get(buildfolder.NQUADS)
     canonical = releases.canonical_graphs(manifest["base"])
     wanted = {iri: part for part, iri in canonical.items()}
     paths = {iri: into / f"{part}.nt" for iri, part in wanted.items()}
@@ -317,7 +311,7 @@ def split_graphs(release_dir: Path, manifest: dict, into: Path, rename: bool = T
 
 def shapes_file(release_dir: Path, into: Path) -> tuple[Path, int] | None:
     """The release's shapes.ttl as N-Triples in `into` and its triple count; None when the build has none."""
-    source = release_dir / "shapes.ttl"
+    source = release_dir / buildfolder.SHAPES
     if not source.is_file():
         return None
     try:
@@ -532,7 +526,7 @@ def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Prog
     with tempfile.TemporaryDirectory(prefix="haven-publish-") as tmp:
         with progress.stage("split") as notes:
             files = split_graphs(release_dir, manifest, Path(tmp))
-            notes.append(f"{len(files)} graphs from {release_dir / 'haven.nq'}")
+            notes.append(f"{len(files)} graphs from {release_dir / buildfolder.NQUADS}")
             shapes = shapes_file(release_dir, Path(tmp))
             notes.append(f"{shapes[1]} shape triples" if shapes else "no shapes.ttl")
         # whatever an earlier attempt left under this release's names (a stale record, half-loaded graphs)

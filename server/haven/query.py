@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from haven import formats
+from haven import buildfolder, formats
 from haven.iris import compact, iris_for
 from haven.pipeline import BuildError
 from haven.store.answers import oxigraph_format
@@ -29,11 +29,11 @@ VIEWS = {
 def load_release(current: Path) -> tuple[ox.Store, str]:
     """An in-memory store of the release and the base it was built with."""
     try:
-        manifest = json.loads((current / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise BuildError(f"no release at {current}; run `haven build` first") from None
+        manifest = buildfolder.read_manifest(current)
+    except buildfolder.ReleaseFolderError as error:
+        raise BuildError(str(error)) from None
     store = ox.Store()
-    store.bulk_load(path=str(current / "haven.nq"), format=ox.RdfFormat.N_QUADS)
+    store.bulk_load(path=str(current / buildfolder.NQUADS), format=ox.RdfFormat.N_QUADS)
     return store, manifest["base"]
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pyoxigraph as ox
 from rdflib import Graph
 
-from haven import __version__
+from haven import __version__, buildfolder
 from haven.config import DEFAULT_BASE, Settings
 from haven.formats import TURTLE
 from haven.dumps import DERIVED, file_name as dump_name, write_dumps
@@ -22,7 +22,7 @@ from haven.pipeline.derive import Derivation, derive
 from haven.pipeline.metadata import describe_dataset
 from haven.pipeline.release import (Release, build_lock, canonical_nquads, canonical_nquads_of, clear_leftovers,
                                     content_id, existing_release, prune, switch_current, write_release)
-from haven.store.worker import disk_store_folder, is_complete, prepare
+from haven.store.worker import is_complete, prepare
 from haven.pipeline.sources import MAX_SOURCE_BYTES, Sources, load_sources
 from haven.pipeline import fastcheck
 from haven.pipeline.validate import Report, validate
@@ -140,7 +140,9 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
                 path = reuse
                 if not all((path / dump_name(ext)).is_file() for ext in DERIVED):
                     # built before releases held their dumps: write them beside its on-disk store instead
-                    write_dumps(path / "haven.nq", settings.build_dir / "cache" / release_id, ns.prefixes())
+                    write_dumps(path / buildfolder.NQUADS,
+                                buildfolder.release_cache(buildfolder.cache_root(settings.build_dir), release_id),
+                                ns.prefixes())
             else:
                 nquads = _merge(body, canonical_nquads({ns.graphs["metadata"]: metadata}))
                 del body, shapes_body
@@ -149,11 +151,11 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
                     "id": release_id, "base": settings.base, "created": metadata_time(metadata),
                     "version": __version__, "triples": sum(counts.values()), "graphs": counts,
                 }
-                files = {"haven.nq": nquads, "ontology.ttl": turtle(sources, "ontology"),
-                         "shapes.ttl": turtle(sources, "shapes")}
+                files = {buildfolder.NQUADS: nquads, buildfolder.ONTOLOGY: turtle(sources, "ontology"),
+                         buildfolder.SHAPES: turtle(sources, "shapes")}
                 prefixes = ns.prefixes()
                 path = write_release(settings.build_dir, release_id, files, manifest,
-                                     derive=lambda folder: write_dumps(folder / "haven.nq", folder, prefixes))
+                                     derive=lambda folder: write_dumps(folder / buildfolder.NQUADS, folder, prefixes))
                 built.graphs = counts
             notes.append(f"{'kept' if reuse else 'wrote'} {path}")
         del checked, sources, store, exact  # the build's store and texts: the largest objects of a build
@@ -161,9 +163,9 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
             del nquads
         with progress.stage("store") as notes:
             # the on-disk store `haven serve` opens, made now so that no server start has to load the release
-            folder = disk_store_folder(settings.build_dir / "cache", release_id)
+            folder = buildfolder.store_folder(buildfolder.cache_root(settings.build_dir), release_id)
             notes.append(f"{'kept' if is_complete(folder) else 'loaded'} {folder}")
-            prepare(str(path / "haven.nq"), str(folder))
+            prepare(str(path / buildfolder.NQUADS), str(folder))
         with progress.stage("switch") as notes:
             switch_current(settings.build_dir, release_id)
             removed = prune(settings.build_dir)

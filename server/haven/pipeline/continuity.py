@@ -15,12 +15,12 @@ base, a move of the whole site) is compared slug for slug. No previous release m
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from haven import buildfolder
 from haven.iris import compact, iris_for
 from haven.pipeline import BuildError
 
@@ -40,12 +40,12 @@ class Continuity:
 
 def published_slugs(release_dir: Path) -> tuple[str, str, set[str]]:
     """(release id, base, slugs) of the IRIs a release's data graph describes under ``{base}id/``."""
-    manifest = json.loads((release_dir / "manifest.json").read_text("utf-8"))
+    manifest = buildfolder.read_manifest(release_dir)
     base = manifest["base"]
     data_graph = ox.NamedNode(str(iris_for(base).graphs["data"]))
     space = str(iris_for(base).hid)
     slugs = set()
-    with open(release_dir / "haven.nq", "rb") as handle:
+    with open(release_dir / buildfolder.NQUADS, "rb") as handle:
         for quad in ox.parse(handle, format=ox.RdfFormat.N_QUADS):
             subject = quad.subject
             if quad.graph_name == data_graph and isinstance(subject, ox.NamedNode) and subject.value.startswith(space):
@@ -56,11 +56,11 @@ def published_slugs(release_dir: Path) -> tuple[str, str, set[str]]:
 def check_continuity(previous_release: Path, store: ox.Store, data: ox.NamedNode, base: str) -> Continuity:
     """Raise BuildError listing every published IRI the new data (graph `data` of the build's store) drops
     without a record of where it went."""
-    if not (previous_release / "manifest.json").is_file():
+    if not buildfolder.is_release(previous_release):
         return Continuity(None, 0, 0)
     try:
         release_id, _old_base, slugs = published_slugs(previous_release)
-    except (OSError, ValueError, KeyError, SyntaxError) as exc:
+    except (OSError, ValueError, SyntaxError, buildfolder.ReleaseFolderError) as exc:
         raise BuildError(f"continuity: cannot read the published release {previous_release} to compare "
                          f"against ({type(exc).__name__}: {exc}); repair or remove build/current") from None
     hid = iris_for(base).hid

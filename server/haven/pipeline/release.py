@@ -30,6 +30,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, URIRef
 
 from haven.dumps import sha256_of
+from haven import buildfolder
 from haven.pipeline import BuildError
 
 #: releases kept besides the current one, newest first
@@ -299,7 +300,7 @@ def content_id(base: str, nquads: bytes, shapes_nquads: bytes) -> str:
 def build_lock(build_dir: Path):
     """Two builds at once would race on `current`; the second waits for the first."""
     build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".lock", "w") as handle:
+    with open(Path(build_dir) / buildfolder.LOCK, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
@@ -314,7 +315,7 @@ def clear_leftovers(build_dir: Path) -> list[str]:
     none of them can belong to a build that is still running, whatever its age.
     """
     removed = []
-    releases = build_dir / "releases"
+    releases = buildfolder.releases_folder(build_dir)
     for path in sorted(releases.glob(".tmp-*")) if releases.is_dir() else []:
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path.name)
@@ -326,17 +327,17 @@ def clear_leftovers(build_dir: Path) -> list[str]:
 
 
 def existing_release(build_dir: Path, release_id: str) -> Path | None:
-    path = build_dir / "releases" / release_id
-    return path if (path / "manifest.json").is_file() else None
+    path = buildfolder.release_folder(build_dir, release_id)
+    return path if buildfolder.is_release(path) else None
 
 
 def write_release(build_dir: Path, release_id: str, files: dict[str, bytes], manifest: dict,
                   derive=None) -> Path:
     """`files` and `manifest.json` (with every file's sha256) into the release folder. `derive(folder)`, if
     given, writes more files there from those (the dumps, from haven.nq) and returns their names."""
-    releases = build_dir / "releases"
+    releases = buildfolder.releases_folder(build_dir)
     releases.mkdir(parents=True, exist_ok=True)
-    final = releases / release_id
+    final = buildfolder.release_folder(build_dir, release_id)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{release_id}-", dir=releases))
     try:
         digests = {name: hashlib.sha256(body).hexdigest() for name, body in files.items()}
@@ -347,10 +348,10 @@ def write_release(build_dir: Path, release_id: str, files: dict[str, bytes], man
                 os.fsync(handle.fileno())
             digests[name] = sha256_of(tmp / name)
         manifest = {**manifest, "sha256": digests}
-        _write_synced(tmp / "manifest.json", (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode())
+        _write_synced(tmp / buildfolder.MANIFEST, (json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode())
         os.chmod(tmp, 0o755)
         _fsync_dir(tmp)
-        if final.exists():  # an incomplete folder of that id, left by a crash before manifest.json
+        if final.exists():  # an incomplete folder of that id, left by a crash before its manifest
             shutil.rmtree(final)
         os.rename(tmp, final)
         _fsync_dir(releases)
@@ -368,21 +369,21 @@ def _write_synced(path: Path, body: bytes) -> None:
 
 
 def switch_current(build_dir: Path, release_id: str) -> None:
-    current = build_dir / "current"
+    current = buildfolder.current(build_dir)
     if current.exists() and not current.is_symlink():
         raise BuildError(f"{current} is a real folder, not a symlink; move it away and build again")
     link = build_dir / f".current-{os.getpid()}"
     with contextlib.suppress(FileNotFoundError):
         link.unlink()
-    os.symlink(Path("releases") / release_id, link)  # relative, so the build folder can be moved
+    os.symlink(Path(buildfolder.RELEASES) / release_id, link)  # relative, so the build folder can be moved
     os.replace(link, current)
     _fsync_dir(build_dir)
-    os.utime(build_dir / "releases" / release_id)  # the one just published counts as newest when pruning
+    os.utime(buildfolder.release_folder(build_dir, release_id))  # the one just published counts as newest when pruning
 
 
 def prune(build_dir: Path, keep: int = KEEP_RELEASES) -> list[str]:
-    releases = build_dir / "releases"
-    current = (build_dir / "current").resolve()
+    releases = buildfolder.releases_folder(build_dir)
+    current = buildfolder.current(build_dir).resolve()
     removed = []
     now = time.time()
     entries = sorted((p for p in releases.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
@@ -395,7 +396,7 @@ def prune(build_dir: Path, keep: int = KEEP_RELEASES) -> list[str]:
         if path.resolve() != current:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
-    _prune_caches(build_dir / "cache", removed, now)
+    _prune_caches(buildfolder.cache_root(build_dir), removed, now)
     return removed
 
 
@@ -404,7 +405,7 @@ def _prune_caches(cache: Path, removed: list[str], now: float) -> None:
     killed build or server left half-done (`.loading-*`, never used: only a complete load is renamed in).
     Other caches stay: a server over a remote store keeps its dumps here for releases never built locally."""
     for name in removed:
-        shutil.rmtree(cache / name, ignore_errors=True)
+        shutil.rmtree(buildfolder.release_cache(cache, name), ignore_errors=True)
     for debris in cache.glob("*/.loading-*") if cache.is_dir() else ():
         if now - debris.stat().st_mtime > STALE_TMP_SECONDS:
             shutil.rmtree(debris, ignore_errors=True)

@@ -6,7 +6,8 @@ Nothing is imported at package level: the query worker (`haven.store.worker`) is
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
+
+from haven import buildfolder
 
 def open_store(settings):
     """The store the settings ask for: "embedded" loads `<build_dir>/current`; a URL means a remote endpoint."""
@@ -15,7 +16,7 @@ def open_store(settings):
 
         # the cache folder beside the releases (as the dumps use): the on-disk store is built once per release
         return EmbeddedStore(settings.current_release, workers=settings.max_concurrent_queries,
-                             cache_dir=Path(settings.build_dir) / "cache")
+                             cache_dir=buildfolder.cache_root(settings.build_dir))
     if settings.store.startswith(("http://", "https://")) and importlib.util.find_spec("haven.store.remote"):
         from haven.store.remote import RemoteStore
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import rdflib
 
@@ -49,6 +50,9 @@ class Store(ABC):
     release_id: str = ""
     #: the release's manifest.json (id, base, created, version, triples, graphs, sha256); {} when unknown
     manifest: dict = {}
+    #: the local folder of the release this store serves (`haven.buildfolder`), pinned when the store opened;
+    #: None for a store that serves a release from elsewhere (a remote SPARQL store)
+    release_dir: Path | None = None
 
     @abstractmethod
     def rows(self, query: str, timeout: float | None = None) -> list[dict[str, rdflib.term.Node]]:

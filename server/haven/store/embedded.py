@@ -40,13 +40,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import rdflib
 
-from haven import formats
+from haven import buildfolder, formats
 from haven.config import DEFAULT_BASE
 from haven.iris import iris_for
 from haven.sparqltext import keywords, unescape
 from haven.store.answers import to_rdflib
 from haven.store.base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreBusy, StoreError
-from haven.store.worker import disk_store_folder, is_complete, open_release
+from haven.store.worker import is_complete, open_release
 
 log = logging.getLogger(__name__)
 
@@ -59,11 +59,11 @@ class EmbeddedStore(Store):
                  cache_dir: Path | str | None = None):
         # resolve() pins the release: if build/current is repointed later, workers still load this one
         self.release_dir = Path(release_dir).resolve()
-        self.nq_path = self.release_dir / "haven.nq"
+        self.nq_path = self.release_dir / buildfolder.NQUADS
         if not self.nq_path.is_file():
             raise StoreError(f"no release to serve: {self.nq_path} does not exist (run `haven build` first)")
-        manifest_path = self.release_dir / "manifest.json"
-        self.manifest = json.loads(manifest_path.read_text("utf-8")) if manifest_path.is_file() else {}
+        # a folder without a manifest (a hand-made test release) is served under its folder name
+        self.manifest = buildfolder.read_manifest(self.release_dir) if buildfolder.is_release(self.release_dir) else {}
         self.release_id = str(self.manifest.get("id") or self.release_dir.name)
         #: Haven's prefix table for the base the release was built with (Turtle and RDF/XML answers declare it)
         release_base = self.manifest.get("base") or DEFAULT_BASE
@@ -72,7 +72,7 @@ class EmbeddedStore(Store):
         self.store_path: Path | None = None
         self._preparing: subprocess.Popen | None = None
         self._closing = False
-        target = disk_store_folder(cache_dir, self.release_id) if cache_dir is not None else None
+        target = buildfolder.store_folder(cache_dir, self.release_id) if cache_dir is not None else None
         if target is not None and is_complete(target):
             self.store_path = target
             self._store = open_release(str(target))

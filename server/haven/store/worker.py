@@ -17,7 +17,6 @@ import os
 import shutil
 import sys
 import tempfile
-from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -41,11 +40,6 @@ def open_release(source: str) -> ox.Store:
     store = ox.Store()
     store.bulk_load(path=source, format=ox.RdfFormat.N_QUADS)
     return store
-
-
-def disk_store_folder(cache_dir, release_id: str) -> Path:
-    """Where a release's on-disk store lives: made by `haven build`, or by the first server that lacks it."""
-    return Path(cache_dir) / release_id / "oxigraph"
 
 
 def prepare(nq_path: str, target: str) -> None:

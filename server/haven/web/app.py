@@ -1,9 +1,9 @@
 """The Flask application factory.
 
 `create_app` builds the store once per process (loading a release is the expensive part) and shares it
-through ``app.extensions["haven"]`` (alias ``"haven.store"``; a `haven.store.base.Store`); the settings are
-``app.config["HAVEN_SETTINGS"]`` and the served release folder ``app.config["HAVEN_RELEASE_DIR"]``.
-Blueprints read both from ``current_app`` and never open stores themselves.
+through ``app.extensions["haven"]`` (a `haven.store.base.Store`, whose `release_dir` is the release folder it
+pinned at start-up); the settings are ``app.config["HAVEN_SETTINGS"]``. Blueprints read both through
+`haven.web.context` and never open stores themselves.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from haven.config import Settings
+from haven.web.context import STORE_KEY
 from haven.web.errors import register_error_handlers
 from haven.web.caching import cache_see_other
 from haven.web.hardening import add_security_headers, script_json
@@ -46,11 +47,7 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     # Werkzeug enforces it while reading a body: larger requests are answered 413 before any parsing
     app.config["MAX_CONTENT_LENGTH"] = settings.max_query_bytes
     store = store if store is not None else open_store(settings)
-    # "haven.store" is the name the Linked Data blueprints read; both names hold the same object
-    app.extensions["haven"] = app.extensions["haven.store"] = store
-    if getattr(store, "release_dir", None) is not None:
-        # the release the store pinned at start-up, even if build/current is repointed meanwhile
-        app.config["HAVEN_RELEASE_DIR"] = store.release_dir
+    app.extensions[STORE_KEY] = store
     app.extensions["haven.query_slots"] = threading.BoundedSemaphore(settings.max_concurrent_queries)
 
     for blueprint in (sparql_routes.bp, entity_routes.bp, dataset_routes.bp):
@@ -103,7 +100,7 @@ def _settings_from(config: Settings | dict | None) -> tuple[Settings, dict]:
 
 
 def _healthz() -> Response:
-    store = current_app.extensions["haven"]
+    store = current_app.extensions[STORE_KEY]
     return jsonify(status="ok", release=store.release_id)
 
 

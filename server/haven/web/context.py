@@ -14,6 +14,7 @@ from typing import Sequence
 from flask import Response, current_app, request
 from rdflib import Dataset, Graph
 
+from haven import buildfolder
 from haven.formats import JSON_LD, TURTLE, Format
 from haven.web import negotiation
 from haven.config import DEFAULT_BASE, Settings
@@ -42,25 +43,27 @@ def settings() -> Settings:
     return current_app.config["HAVEN_SETTINGS"]
 
 
+#: the one key of ``app.extensions`` under which the app's store lives
+STORE_KEY = "haven"
+
+
 def current_store() -> Store:
-    return current_app.extensions["haven.store"]
-
-
-def release_dir() -> Path:
-    return Path(current_app.config.get("HAVEN_RELEASE_DIR") or settings().current_release)
+    return current_app.extensions[STORE_KEY]
 
 
 def local_release() -> Path | None:
-    """The folder of the release being served, when this host has it: always for the embedded store; for a
-    remote store only if the build folder holds that very release (a replica may hold none, or another)."""
-    path = release_dir()
-    if getattr(current_store(), "release_dir", None) is not None:
-        return path
+    """The folder of the release being served, when this host has it: always for the embedded store (the
+    folder it pinned at start-up); for a remote store only if the build folder's current release is that very
+    release (a replica may hold none, or another)."""
+    store = current_store()
+    if store.release_dir is not None:
+        return store.release_dir
+    path = settings().current_release
     try:
-        found = json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("id")
-    except (OSError, ValueError, AttributeError):
+        found = buildfolder.read_manifest(path, required=("id",))["id"]
+    except buildfolder.ReleaseFolderError:
         return None
-    return path if found is not None and str(found) == current_store().release_id else None
+    return path if str(found) == store.release_id else None
 
 
 def url_map() -> UrlMap:
@@ -68,19 +71,8 @@ def url_map() -> UrlMap:
 
 
 def manifest() -> dict:
-    return per_release("manifest", _read_manifest)
-
-
-def _read_manifest() -> dict:
-    store = current_store()
-    if getattr(store, "release_dir", None) is None and store.manifest:
-        # a remote store knows its release's facts; a local build folder may hold another release
-        return dict(store.manifest)
-    path = release_dir() / "manifest.json"
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    """The served release's facts, as its store knows them (a local build folder may hold another release)."""
+    return current_store().manifest
 
 
 def release_modified():

@@ -17,7 +17,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS, VOID
 
-from haven import dumps
+from haven import buildfolder, dumps
 from haven.config import Settings
 from haven.formats import DUMP_FORMATS, N_QUADS, Format
 from haven.iris import SOURCE_SLUG, UrlMap, iris_for
@@ -235,10 +235,10 @@ def dump_file(release: Path | None, settings: Settings, release_id: str, fmt: Fo
     name = dumps.file_name(fmt.extension)
     if release is not None and (release / name).is_file():
         return release / name
-    cache = Path(settings.build_dir) / "cache" / (release_id or "unversioned")
+    cache = buildfolder.release_cache(buildfolder.cache_root(settings.build_dir), release_id or "unversioned")
     if (cache / name).is_file():
         return cache / name
-    local = release / "haven.nq" if release is not None and (release / "haven.nq").is_file() else None
+    local = release / buildfolder.NQUADS if release is not None and (release / buildfolder.NQUADS).is_file() else None
     if local is None and not hasattr(store, "dump_quads"):
         return None
     with _dump_lock:

@@ -16,6 +16,7 @@ from haven.web.dataset.catalogue import (
     DumpPending, dump_file, example_queries, landing_facts, ontology_graph, ontology_html, void_graph, void_view,
 )
 from haven.formats import DUMP_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_extension
+from haven import buildfolder
 from haven.iris import (CONTEXT_PATH, DATASET_PATH, DUMP_PATH, ONTOLOGY_PATH, SHAPES_PATH, STATIC_PATH, VOID_PATH,
                         iris_for, route)
 from haven.web.context import (
@@ -125,7 +126,7 @@ def shapes():
     if refusal:
         return refusal
     local = local_release()
-    path = local / "shapes.ttl" if local is not None else None
+    path = local / buildfolder.SHAPES if local is not None else None
     if path is not None and path.is_file():
         def graph():
             return per_release("shapes", lambda: Graph().parse(path, format=TURTLE.rdflib))

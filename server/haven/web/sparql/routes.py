@@ -22,7 +22,7 @@ from haven.formats import GRAPH_FORMATS, HTML, RESULT_FORMATS
 from haven.iris import QUERY_PAGE_PATH, SPARQL_PATH, route
 from haven.web import negotiation
 from haven.web.sparql import safety, service_description
-from haven.web.context import settings
+from haven.web.context import current_store, settings
 from haven.web.dataset.catalogue import example_queries
 from haven.web.errors import busy, plain, timed_out
 from haven.store.base import QueryRefused, QuerySyntaxError, QueryTimeout, StoreBusy
@@ -118,7 +118,7 @@ def _answer(query: str, params: MultiDict) -> Response:
     if not slots.acquire(blocking=False):
         return busy()
     try:
-        store = current_app.extensions["haven"]
+        store = current_store()
         result = store.execute(
             query,
             chosen.media_type,
@@ -156,7 +156,7 @@ def _describe_service() -> Response:
         return current_app.make_response(render_query_page())
     settings = current_app.config["HAVEN_SETTINGS"]
     graph = service_description.build(
-        current_app.extensions["haven"],
+        current_store(),
         request.base_url,
         result_limit=settings.result_limit,
         query_timeout=settings.query_timeout,
