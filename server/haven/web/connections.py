@@ -41,6 +41,8 @@ BODY_READ_FACTOR = 4
 CHECK_INTERVAL_S = 1
 #: file descriptors kept for everything but client connections (store files, worker pipes, logs)
 SPARE_FILE_DESCRIPTORS = 256
+#: most clients accepted in one turn of waitress's event loop
+ACCEPT_BATCH = 64
 
 
 class FramingCheckedParser(HTTPRequestParser):
@@ -114,19 +116,40 @@ class HavenServer(TcpWSGIServer):
         if not self.accepting:
             return False
         # at the limit, accept only when a connection can make room (see handle_accept)
-        return len(self._map) < self.adj.connection_limit or self._longest_waiting() is not None
+        return len(self._map) < self.adj.connection_limit or any(
+            channel.waiting_since() is not None for channel in self.active_channels.values())
 
     def handle_accept(self) -> None:
-        if len(self._map) >= self.adj.connection_limit:
-            victim = self._longest_waiting()
-            if victim is not None:
-                victim.handle_close()
-        super().handle_accept()
-
-    def _longest_waiting(self) -> HavenChannel | None:
-        waiting = [(since, channel) for channel in self.active_channels.values()
-                   if (since := channel.waiting_since()) is not None]
-        return min(waiting, key=lambda pair: pair[0])[1] if waiting else None
+        """Accept up to ACCEPT_BATCH waiting clients (waitress takes one per turn of its loop, and a turn
+        costs time in proportion to the open connections: under attack the new clients queued in the
+        backlog faster than one a turn), closing the longest-waiting connection for each one past the
+        limit."""
+        victims = None
+        for _ in range(ACCEPT_BATCH):
+            try:
+                accepted = self.accept()
+            except OSError:
+                if self.adj.log_socket_errors:
+                    log.warning("accept() failed", exc_info=True)
+                return
+            if accepted is None:
+                return  # nobody waiting
+            conn, addr = accepted
+            try:
+                self.set_socket_options(conn)
+            except OSError:
+                conn.close()  # the client left before we got to it
+                continue
+            if len(self._map) >= self.adj.connection_limit:
+                if victims is None:
+                    victims = iter(sorted((c for c in self.active_channels.values() if c.waiting_since() is not None),
+                                          key=HavenChannel.waiting_since))
+                victim = next(victims, None)
+                if victim is not None and victim.waiting_since() is not None:
+                    victim.handle_close()
+            self.channel_class(self, conn, self.fix_addr(addr), self.adj, map=self._map)
+            if len(self._map) > self.adj.connection_limit:
+                return  # nothing left to close: wait for a request to finish (readable() says when)
 
 
 def create_server(app, settings: Settings):

@@ -11,7 +11,7 @@
   var endpoint = form.dataset.endpoint;
   var base = form.dataset.base;
   var root = form.dataset.root;
-  // the only IRIs made clickable: the same test as haven.urls.is_web_url on the server
+  // the only IRIs made clickable: the same test as haven.iris.is_web_url on the server
   var WEB_URL = /^https?:\/\//i;
 
   function showError(message) {
