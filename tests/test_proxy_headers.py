@@ -235,6 +235,7 @@ def test_nginx_forwards_the_client_url_and_replicas_believe_only_it(replicas):  
     assert _get(replicas.replica_urls[0], "/id/al-qaeda", {**FORWARDED, "Accept": "text/html"}).status == 400
 
 
+@pytest.mark.live
 def test_the_real_server_refuses_a_foreign_host(live_server):
     """The issue's reproduction: `Host: evil.example` gave `Location: http://evil.example/…` for an hour."""
     response = _get(live_server.url, "/id/al-qaeda", {"Host": "evil.example", "Accept": "text/html"})
