@@ -370,3 +370,55 @@ def test_worker_refuses_a_store_folder_without_its_marker(tmp_path):
     (tmp_path / "CURRENT").write_text("x")
     with pytest.raises(OSError, match="not a completely loaded store"):
         open_release(str(tmp_path))
+
+
+# -- timeouts: one meaning on every backend (defect 3) ------------------------------------------------------
+
+#: a time limit no evaluation can meet, so that the limit, not the speed of the machine, decides
+NO_TIME = 1e-9
+
+
+def test_ask_honours_its_timeout(store):
+    """EmbeddedStore.ask ignored its timeout: an ASK past its limit answered instead of timing out."""
+    with pytest.raises(QueryTimeout):
+        store.ask("ASK { ?s ?p ?o . ?a ?b ?c }", timeout=NO_TIME)
+
+
+@pytest.mark.parametrize("call, query", [
+    ("rows", "SELECT * WHERE { ?s ?p ?o }"),
+    ("graph", "CONSTRUCT WHERE { ?s ?p ?o }"),
+    ("ask", "ASK { ?s ?p ?o }"),
+])
+def test_no_timeout_means_the_configured_limit(release_dir, call, query):
+    """timeout=None meant "no limit" on the embedded store and "the configured limit" on the remote one; now
+    it is the store's query_timeout everywhere (Settings.query_timeout through open_store)."""
+    limited = EmbeddedStore(release_dir, workers=1, query_timeout=NO_TIME)
+    try:
+        assert limited.time_limit(None) == NO_TIME and limited.time_limit(3.0) == 3.0
+        with pytest.raises(QueryTimeout):
+            getattr(limited, call)(query)
+        assert getattr(limited, call)(query, timeout=60)  # an explicit limit still overrides the default
+    finally:
+        limited.close()
+
+
+def test_open_store_passes_the_configured_limit(build_dir):
+    store = open_store(Settings(build_dir=build_dir, max_concurrent_queries=1, query_timeout=2.5))
+    try:
+        assert store.query_timeout == 2.5
+    finally:
+        store.close()
+
+
+def test_havens_own_queries_run_under_the_limit(release_dir, build_dir):
+    """Entity pages, documents and the catalogue ran their queries with no limit on the embedded store."""
+    from haven.web.app import create_app
+
+    limited = EmbeddedStore(release_dir, workers=1, query_timeout=NO_TIME)
+    try:
+        app = create_app(Settings(build_dir=build_dir), store=limited)
+        client = app.test_client()
+        for path in ("/id/taliban", "/.well-known/void", "/"):
+            assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 503, path
+    finally:
+        limited.close()

@@ -12,6 +12,8 @@ from pathlib import Path
 from haven import buildfolder
 
 DEFAULT_BASE = "https://w3id.org/haven/"
+#: seconds a query may run, client or Haven's own, unless the settings say otherwise
+DEFAULT_QUERY_TIMEOUT = 10.0
 #: host names a server answers for when `allowed_hosts` is not set: this machine's own names
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 #: bind addresses that name every interface, not one host a client could use
@@ -47,7 +49,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8080
     #: seconds a SPARQL query may run before it is stopped and answered 503
-    query_timeout: float = 10.0
+    query_timeout: float = DEFAULT_QUERY_TIMEOUT
     #: most rows (or triples) a SPARQL response carries; the response says when it was capped
     result_limit: int = 10_000
     #: largest accepted request body / query string, in bytes

@@ -1,17 +1,24 @@
 """The one small interface every store backend implements.
 
 The HTTP layer (SPARQL protocol, entity documents, pages, VoID) talks only to this interface, so that the
-embedded pyoxigraph store and a remote SPARQL 1.1 endpoint are interchangeable by configuration.
-Internal callers use `rows`, `graph` and `ask` (already-parsed answers); the public `/sparql` endpoint uses
-`execute`, which returns the serialised answer in the negotiated format.
+embedded pyoxigraph store and a remote SPARQL 1.1 endpoint are interchangeable by configuration: every
+capability it uses is declared here (no probing with hasattr). Internal callers use `rows`, `graph` and `ask`
+(already-parsed answers); the public `/sparql` endpoint uses `execute`, which returns the serialised answer
+in the negotiated format. Each HTTP request works on `pinned()`, a view of one release.
+
+Timeouts mean one thing on every backend: a number is the limit in seconds; None is the store's
+`query_timeout` (the configured limit, `Settings.query_timeout`), never "no limit".
 """
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import rdflib
+
+from haven.config import DEFAULT_QUERY_TIMEOUT
 
 
 class StoreError(Exception):
@@ -53,10 +60,39 @@ class Store(ABC):
     #: the local folder of the release this store serves (`haven.buildfolder`), pinned when the store opened;
     #: None for a store that serves a release from elsewhere (a remote SPARQL store)
     release_dir: Path | None = None
+    #: Haven's prefix table for the release's base (`haven.iris.Iris.prefixes`): Turtle and RDF/XML answers
+    #: declare it
+    prefixes: dict[str, str] = {}
+    #: seconds a query may run when its caller gives no timeout (Haven's own queries, and client queries)
+    query_timeout: float = DEFAULT_QUERY_TIMEOUT
+
+    def time_limit(self, timeout: float | None) -> float:
+        """The limit a query runs under: `timeout`, or the store's `query_timeout` when None."""
+        return self.query_timeout if timeout is None else timeout
+
+    def pinned(self) -> "Store":
+        """A view answering every query from the release that is current now, for one HTTP request, so that
+        one response never mixes two releases. A store that serves one release for its whole life (the
+        embedded store) is its own view."""
+        return self
+
+    def shapes(self, timeout: float | None = None) -> rdflib.Graph | None:
+        """The release's SHACL shapes, when the store holds them beside the release; None otherwise (the
+        web layer reads them from the release folder when it has one)."""
+        return None
+
+    @abstractmethod
+    def dump_quads(self, timeout: float | None = None) -> Iterator:
+        """Every quad of the release, with its canonical graph names (what haven.nq holds), as pyoxigraph
+        quads; for a host without the release folder, whose dumps are made from them."""
+
+    def warm_up(self, background: bool = False) -> None:
+        """Start now what the first client query would otherwise wait for (the embedded store's workers)."""
 
     @abstractmethod
     def rows(self, query: str, timeout: float | None = None) -> list[dict[str, rdflib.term.Node]]:
-        """Run a trusted SELECT written by Haven itself; variables map to rdflib terms (unbound omitted)."""
+        """Run a trusted SELECT written by Haven itself; variables map to rdflib terms (unbound omitted).
+        Raises QueryTimeout past `time_limit(timeout)`."""
 
     @abstractmethod
     def graph(self, query: str, timeout: float | None = None) -> rdflib.Graph:

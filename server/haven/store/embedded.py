@@ -21,7 +21,7 @@ Two paths, on purpose:
   query: a worker past its deadline is killed and replaced, and the client gets 503, never a truncated 200.
 
 Nothing here writes: the pyoxigraph store is private, no method adds, removes or updates, and client text
-reaches only `Store.query`, which rejects update syntax (and `haven.web.sparql.safety` refused it before that).
+reaches only `Store.query`, which rejects update syntax (and the web layer's safety checks refused it before that).
 """
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ import pyoxigraph as ox
 import rdflib
 
 from haven import buildfolder, formats
-from haven.config import DEFAULT_BASE
+from haven.config import DEFAULT_BASE, DEFAULT_QUERY_TIMEOUT
 from haven.iris import iris_for
 from haven.sparqltext import keywords, unescape
 from haven.store.answers import to_rdflib
@@ -56,7 +56,7 @@ WORKER_START_TIMEOUT = 120.0
 
 class EmbeddedStore(Store):
     def __init__(self, release_dir: Path | str, *, workers: int = 4, prefixes: dict[str, str] | None = None,
-                 cache_dir: Path | str | None = None):
+                 cache_dir: Path | str | None = None, query_timeout: float = DEFAULT_QUERY_TIMEOUT):
         # resolve() pins the release: if build/current is repointed later, workers still load this one
         self.release_dir = Path(release_dir).resolve()
         self.nq_path = self.release_dir / buildfolder.NQUADS
@@ -65,6 +65,7 @@ class EmbeddedStore(Store):
         # a folder without a manifest (a hand-made test release) is served under its folder name
         self.manifest = buildfolder.read_manifest(self.release_dir) if buildfolder.is_release(self.release_dir) else {}
         self.release_id = str(self.manifest.get("id") or self.release_dir.name)
+        self.query_timeout = query_timeout
         #: Haven's prefix table for the base the release was built with (Turtle and RDF/XML answers declare it)
         release_base = self.manifest.get("base") or DEFAULT_BASE
         self.prefixes = dict(prefixes) if prefixes is not None else iris_for(release_base).prefixes()
@@ -98,7 +99,7 @@ class EmbeddedStore(Store):
             raise QuerySyntaxError(str(error)) from error
 
     def rows(self, query, timeout=None):
-        deadline = _deadline(timeout)
+        deadline = self._deadline(timeout)
         result = self._run_trusted(query)
         if not isinstance(result, ox.QuerySolutions):
             raise TypeError("rows() needs a SELECT query")
@@ -107,10 +108,11 @@ class EmbeddedStore(Store):
         for solution in result:
             _check(deadline)
             out.append({n: to_rdflib(solution[n]) for n in names if solution[n] is not None})
+        _check(deadline)
         return out
 
     def graph(self, query, timeout=None):
-        deadline = _deadline(timeout)
+        deadline = self._deadline(timeout)
         result = self._run_trusted(query)
         if not isinstance(result, ox.QueryTriples):
             raise TypeError("graph() needs a CONSTRUCT or DESCRIBE query")
@@ -118,13 +120,27 @@ class EmbeddedStore(Store):
         for triple in result:
             _check(deadline)
             graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+        _check(deadline)
         return graph
 
     def ask(self, query, timeout=None):
+        deadline = self._deadline(timeout)
         result = self._run_trusted(query)
         if not isinstance(result, ox.QueryBoolean):
             raise TypeError("ask() needs an ASK query")
+        # an ASK is answered whole by the engine, which cannot be interrupted: its deadline is checked once
+        # the answer is in, so that an overrun still reads as a timeout and not as an answer
+        _check(deadline)
         return bool(result)
+
+    def _deadline(self, timeout: float | None) -> float:
+        return time.monotonic() + self.time_limit(timeout)
+
+    def dump_quads(self, timeout=None):
+        deadline = self._deadline(timeout)
+        for quad in self._store.quads_for_pattern(None, None, None):
+            _check(deadline)
+            yield quad
 
     # -- client queries -------------------------------------------------------------------------------
     def execute(
@@ -158,7 +174,7 @@ class EmbeddedStore(Store):
             request["named_graphs"] = list(named_graph_uris or [])
         else:
             request.update(_dataset_for(query, as_request=True))
-        header, body = self._pool.run(request, timeout)
+        header, body = self._pool.run(request, self.time_limit(timeout))
         if not header.get("ok"):
             if header.get("error") == "syntax":
                 raise QuerySyntaxError(header.get("message", "syntax error"))
@@ -216,12 +232,8 @@ def _dataset_for(query: str, as_request: bool = False) -> dict:
     return {"use_default_graph_as_union": True} if union else {}
 
 
-def _deadline(timeout: float | None) -> float | None:
-    return time.monotonic() + timeout if timeout else None
-
-
-def _check(deadline: float | None) -> None:
-    if deadline is not None and time.monotonic() > deadline:
+def _check(deadline: float) -> None:
+    if time.monotonic() > deadline:
         raise QueryTimeout("the query ran past its time limit")
 
 
@@ -333,11 +345,10 @@ class WorkerPool:
             self._started = True
             atexit.register(self.close)
 
-    def run(self, request: dict, timeout: float | None) -> tuple[dict, bytes]:
+    def run(self, request: dict, timeout: float) -> tuple[dict, bytes]:
         starting = self._starting
         if not starting:
             self.start()
-        timeout = timeout or 3600.0
         try:
             # while the pool starts, wait for its first worker; later, a replacement may be loading: wait a
             # little for it rather than failing at once

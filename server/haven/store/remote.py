@@ -3,8 +3,8 @@
 What a client sees must not depend on the engine, so this backend absorbs the differences:
 
 * **one release at a time.** The store may hold several releases (`haven.store.releases`); every query runs
-  against the release the control graph's pointer names, read at most once a second and pinned for the
-  whole HTTP request (Flask's `g`), so one response never mixes two releases and a switch shows within ~1 s.
+  against the release the control graph's pointer names, read at most once a second; the web layer works on a
+  `pinned()` view per HTTP request, so one response never mixes two releases and a switch shows within ~1 s.
 * **canonical graph names.** The default graph is the union of the release's four graphs, the named graphs
   are those four, sent as protocol `default-graph-uri` / `named-graph-uri`; canonical graph IRIs in the
   query, wherever they stand (GRAPH, FROM, VALUES, BIND, FILTER, triple patterns), are mapped to the
@@ -18,7 +18,7 @@ What a client sees must not depend on the engine, so this backend absorbs the di
   embedded workers use (`haven.store.worker`), so JSON-LD, CSV, capping notes and prefixes are identical.
 * **DESCRIBE** is never forwarded (engines disagree): targets are selected, then described by a CONSTRUCT.
 * **safety whatever the engine allows.** Client text is parsed locally first (pyoxigraph on an empty store:
-  same syntax messages as embedded, and update syntax cannot pass); SERVICE was refused by `haven.web.sparql.safety`;
+  same syntax messages as embedded, and update syntax cannot pass); SERVICE was refused by the web layer's safety checks;
   FROM / GRAPH names only ever reach graphs of the release. Nothing here sends an update.
 * **faults.** Unreachable store → StoreError (HTTP 503) fast: the pointer read has a short timeout and a
   refused connection fails at once; every query has an HTTP timeout of the query timeout plus a margin and a
@@ -26,6 +26,7 @@ What a client sees must not depend on the engine, so this backend absorbs the di
 """
 from __future__ import annotations
 
+import copy
 import logging
 import socket
 import threading
@@ -84,15 +85,25 @@ class RemoteStore(Store):
         self._lock = threading.Lock()
         self._pointer: tuple[float, str] | None = None
         self._records: dict[str, dict] = {}
-        self._row_cap: int | None | object = _UNKNOWN
+        #: Virtuoso's silent row cap once learnt (see _silent_row_cap); a list, so that pinned views share it
+        self._row_cap: list = [_UNKNOWN]
+        #: the release a pinned view answers from (None: the store itself, which follows the pointer)
+        self._pinned_release: str | None = None
         # fail at start, with the reason, rather than on the first request
         self._current()
 
     # -- which release ------------------------------------------------------------------------------------
+    def pinned(self) -> "RemoteStore":
+        """This store with the release the pointer names now fixed: every query of one HTTP request goes
+        through one such view, so a response never mixes two releases while a publish switches the pointer.
+        The view shares the store's caches (records, row cap)."""
+        view = copy.copy(self)
+        view._pinned_release = self._current()
+        return view
+
     def _current(self) -> str:
-        pinned = _request_pin()
-        if pinned is not None and self in pinned:
-            return pinned[self]
+        if self._pinned_release is not None:
+            return self._pinned_release
         with self._lock:
             cached = self._pointer
         if cached is None or time.monotonic() - cached[0] > self._pointer_ttl:
@@ -104,8 +115,6 @@ class RemoteStore(Store):
             cached = (time.monotonic(), release)
             with self._lock:
                 self._pointer = cached
-        if pinned is not None:
-            pinned[self] = cached[1]
         return cached[1]
 
     def _check_layout(self, release: str) -> None:
@@ -162,7 +171,8 @@ class RemoteStore(Store):
         and to Graph Store GETs alike) is read in pages of a SELECT sorted in a subquery: Virtuoso refuses
         `ORDER BY ... OFFSET` past 10,000 rows at the top level ("SR353"), not inside a subquery, and its
         blank node ids are stable across requests, so the pages join up."""
-        timeout = timeout or DOCUMENT_TIMEOUT
+        # a release document, not a query: read once per release, for longer than a query may run
+        timeout = DOCUMENT_TIMEOUT if timeout is None else timeout
         with self._send("ASK {}", RESULTS_JSON, [graph], [graph], POINTER_TIMEOUT) as probe:
             cap = self._silent_row_cap(probe.headers.get("Server", ""))
         if cap:
@@ -238,11 +248,11 @@ class RemoteStore(Store):
     def rows(self, query, timeout=None):
         rewritten, defaults, named, backward = self._prepare(query, None)
         return [{k: to_rdflib(_map_term(v, backward)) for k, v in row.items()}
-                for row in self._select_terms(rewritten.text, defaults, named, timeout or self.query_timeout)]
+                for row in self._select_terms(rewritten.text, defaults, named, self.time_limit(timeout))]
 
     def graph(self, query, timeout=None):
         graph = rdflib.Graph()
-        for triple in self._graph_triples(query, None, None, None, timeout or self.query_timeout):
+        for triple in self._graph_triples(query, None, None, None, self.time_limit(timeout)):
             if triple is _CUT:
                 log.warning("the store cut a graph answer at its row limit; a page may be incomplete: %s",
                             query[:200])
@@ -252,7 +262,7 @@ class RemoteStore(Store):
 
     def ask(self, query, timeout=None):
         rewritten, defaults, named, _ = self._prepare(query, None)
-        with self._send(rewritten.text, RESULTS_JSON, defaults, named, timeout or self.query_timeout) as response:
+        with self._send(rewritten.text, RESULTS_JSON, defaults, named, self.time_limit(timeout)) as response:
             result = ox.parse_query_results(_VirtuosoBlankNodes(response), format=ox.QueryResultsFormat.JSON)
             if not isinstance(result, ox.QueryBoolean):
                 raise TypeError("ask() needs an ASK query")
@@ -265,7 +275,7 @@ class RemoteStore(Store):
         if chosen is None:
             raise ValueError(f"cannot serialise query answers as {accept_media_type}")
         form = _check_syntax(query, base_iri)
-        timeout = timeout or self.query_timeout
+        timeout = self.time_limit(timeout)
         if form in {"CONSTRUCT", "DESCRIBE"}:
             answered = chosen if chosen.kind == "graph" else formats.GRAPH_FORMATS[0]
             cut: list[bool] = []
@@ -329,7 +339,7 @@ class RemoteStore(Store):
         exactly that many triples is then taken as cut. None for other engines, or when nothing was cut."""
         if not server.startswith("Virtuoso"):
             return None
-        if self._row_cap is _UNKNOWN:
+        if self._row_cap[0] is _UNKNOWN:
             limit = None
             for probe_query in _ROW_CAP_PROBES:
                 try:
@@ -341,8 +351,8 @@ class RemoteStore(Store):
                     continue
                 if limit is not None:
                     break
-            self._row_cap = limit
-        return self._row_cap
+            self._row_cap[0] = limit
+        return self._row_cap[0]
 
     def _describe(self, query, base_iri, rewritten, defaults, named, backward, deadline):
         """The CONSTRUCT (and its dataset) giving what the embedded store's DESCRIBE gives."""
@@ -555,15 +565,3 @@ def _check(deadline: float) -> None:
     if time.monotonic() > deadline:
         raise QueryTimeout("the query ran past its time limit")
 
-
-def _request_pin() -> dict | None:
-    """Per-request memory of the release each remote store uses (None outside a Flask request)."""
-    try:
-        from flask import g, has_request_context
-    except ImportError:  # pragma: no cover - flask is a dependency; the store also works without it
-        return None
-    if not has_request_context():
-        return None
-    if "haven_release_pin" not in g:
-        g.haven_release_pin = {}
-    return g.haven_release_pin

@@ -1,4 +1,4 @@
-"""Token-level rewriting of client SPARQL for a remote store (the text has already passed `haven.web.sparql.safety`).
+"""Token-level rewriting of client SPARQL for a remote store (the text has already passed the web layer's safety checks).
 
 Two jobs, both on the tokens of `haven.sparqltext` (strings, IRIs and comments are single tokens, so nothing
 inside them is touched):

@@ -11,7 +11,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Sequence
 
-from flask import Response, current_app, request
+from flask import Response, current_app, g, request
 from rdflib import Dataset, Graph
 
 from haven import buildfolder
@@ -48,7 +48,10 @@ STORE_KEY = "haven"
 
 
 def current_store() -> Store:
-    return current_app.extensions[STORE_KEY]
+    """The app's store pinned to one release for the whole request (`Store.pinned`)."""
+    if "haven_store" not in g:
+        g.haven_store = current_app.extensions[STORE_KEY].pinned()
+    return g.haven_store
 
 
 def local_release() -> Path | None:

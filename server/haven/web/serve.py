@@ -30,9 +30,7 @@ def run(settings: Settings) -> None:
     store = app.extensions["haven"]
     # start the query workers now, not during the first client's request; in the background, so that the
     # server answers (pages, documents, /healthz) while they load their copies of a large release
-    warm_up = getattr(store, "warm_up", None)
-    if warm_up is not None:
-        warm_up(background=True)
+    store.warm_up(background=True)
     server = create_server(app, settings)
     if isinstance(server, MultiSocketServer):
         host, port = server.effective_listen[0]

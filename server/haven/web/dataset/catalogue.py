@@ -230,7 +230,7 @@ def dump_file(release: Path | None, settings: Settings, release_id: str, fmt: Fo
               store: Store | None = None) -> Path | None:
     """The dump in format `fmt` (one of `haven.formats.DUMP_FORMATS`): the release's own file, or the one written
     for it into the cache folder next to the releases (a release folder is immutable once published).
-    None when there is none to be had (no release folder here and a store that cannot list its quads);
+    None when there is none to be had (no release folder here and no store to list the quads);
     raises DumpPending while it is being written."""
     name = dumps.file_name(fmt.extension)
     if release is not None and (release / name).is_file():
@@ -239,7 +239,7 @@ def dump_file(release: Path | None, settings: Settings, release_id: str, fmt: Fo
     if (cache / name).is_file():
         return cache / name
     local = release / buildfolder.NQUADS if release is not None and (release / buildfolder.NQUADS).is_file() else None
-    if local is None and not hasattr(store, "dump_quads"):
+    if local is None and store is None:
         return None
     with _dump_lock:
         failed = _dump_failed.get(release_id)

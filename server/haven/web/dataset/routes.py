@@ -136,7 +136,7 @@ def shapes():
     else:
         # no build folder for this release here: the shapes the publisher put beside the release's graphs
         store = current_store()
-        if local is not None or not hasattr(store, "shapes"):
+        if local is not None:
             abort(404)
         stored = per_release("shapes", store.shapes)
         if stored is None:
