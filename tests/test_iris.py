@@ -1,12 +1,18 @@
 """The one IRI/URL builder (haven.iris) and the base it is built from (haven.config.Settings)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
+import pytest
 from flask import Flask
 from rdflib import URIRef
 
 from haven import formats, iris
 from haven.config import Settings
 from haven.iris import iris_for
+from haven.store.base import WrongRelease
 from haven.web.app import create_app
 from haven.web.dataset import routes as dataset_routes
 from haven.web.entities import routes as entity_routes
@@ -62,3 +68,27 @@ def test_served_urls_keep_the_path_below_the_base():
     assert urls.served(str(urls.dataset_iri)) == "http://127.0.0.1:8080/dataset"
     assert urls.link(str(urls.entity_iri("al-qaeda"))) == "http://127.0.0.1:8080/page/al-qaeda"
     assert urls.served("https://example.org/x") == "https://example.org/x"
+
+
+# -- a release built for another base (defect 4) -------------------------------------------------------------
+
+OTHER = "https://example.org/kb/"
+
+
+def test_create_app_refuses_a_release_built_for_another_base(tmp_path):
+    """Only the CLI checked the base: create_app served the release and answered 404 for every entity."""
+    write_release(tmp_path, base=OTHER)
+    with pytest.raises(WrongRelease, match=f"built for the base {OTHER}.*configured for https://w3id.org/haven/"):
+        create_app({"build_dir": tmp_path, "base": "https://w3id.org/haven/", "max_concurrent_queries": 1})
+
+
+@pytest.mark.live  # starts (and sees refuse) the production entry point as a process
+def test_python_m_serve_refuses_a_release_built_for_another_base(tmp_path):
+    write_release(tmp_path, base=OTHER)
+    env = {**os.environ, "HAVEN_BUILD_DIR": str(tmp_path), "HAVEN_BASE": "https://w3id.org/haven/",
+           "HAVEN_PORT": "0", "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run([sys.executable, "-m", "haven.web.serve"], env=env, capture_output=True, text=True,
+                          timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode != 0
+    assert "Serving on" not in done.stdout
+    assert f"built for the base {OTHER}" in done.stderr

@@ -33,6 +33,10 @@ class StoreBusy(StoreError):
     """Every query slot is taken; the HTTP layer answers 503 with Retry-After."""
 
 
+class WrongRelease(StoreError):
+    """The store serves a release built for another base: every entity IRI would be looked up in vain."""
+
+
 class QuerySyntaxError(ValueError):
     """The query does not parse; `str()` is the parser's message (answered 400)."""
 

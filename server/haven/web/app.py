@@ -14,13 +14,13 @@ from pathlib import Path
 from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from haven.config import Settings
+from haven.config import Settings, normalise_base
 from haven.web.context import STORE_KEY
 from haven.web.errors import register_error_handlers
 from haven.web.caching import cache_see_other
 from haven.web.hardening import add_security_headers, script_json
 from haven.store import open_store
-from haven.store.base import Store
+from haven.store.base import Store, WrongRelease
 from haven.web.dataset import routes as dataset_routes
 from haven.web.entities import routes as entity_routes
 from haven.web.sparql import routes as sparql_routes
@@ -46,7 +46,14 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     app.config["HAVEN_SETTINGS"] = settings
     # Werkzeug enforces it while reading a body: larger requests are answered 413 before any parsing
     app.config["MAX_CONTENT_LENGTH"] = settings.max_query_bytes
-    store = store if store is not None else open_store(settings)
+    opened = store is None
+    store = open_store(settings) if opened else store
+    try:
+        _check_release_base(store, settings)
+    except WrongRelease:
+        if opened:
+            store.close()
+        raise
     app.extensions[STORE_KEY] = store
     app.extensions["haven.query_slots"] = threading.BoundedSemaphore(settings.max_concurrent_queries)
 
@@ -62,6 +69,18 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     if settings.proxy_hops:
         _trust_proxies(app, settings.proxy_hops)
     return app
+
+
+def _check_release_base(store: Store, settings: Settings) -> None:
+    """Refuse to serve a release built for another base, whatever the entry point (`haven serve`,
+    ``python -m haven.web.serve``, a WSGI server calling create_app): every entity IRI is built from the
+    configured base, so each would answer 404 without a word."""
+    built_for = store.manifest.get("base")
+    if built_for and normalise_base(str(built_for)) != settings.base:
+        raise WrongRelease(
+            f"the release {store.release_id} was built for the base {built_for}, but this server is configured "
+            f"for {settings.base}: build it for this base (`haven build --base {settings.base}`), or serve it "
+            f"with HAVEN_BASE={built_for}")
 
 
 def _trust_proxies(app: Flask, hops: int) -> None:
