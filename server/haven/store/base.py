@@ -41,6 +41,11 @@ class QuerySyntaxError(ValueError):
     """The query does not parse; `str()` is the parser's message (answered 400)."""
 
 
+class QueryTooComplex(ValueError):
+    """The query may be well-formed but is beyond what this endpoint parses (nesting, length of a chain);
+    `str()` says which limit (answered 400)."""
+
+
 class QueryRefused(ValueError):
     """The query is well-formed but not allowed here (update, SERVICE, remote FROM...); answered 400 or 403."""
 

@@ -6,8 +6,9 @@ methods 405. ``default-graph-uri`` / ``named-graph-uri`` (repeatable, in the URL
 query's FROM / FROM NAMED; graphs the store does not hold are empty, never fetched. Without a query the
 endpoint describes itself (Service Description, or the HTML query page for browsers).
 
-Status codes: 400 malformed request or query (with the parser's message), 403 update or SERVICE (refused by
-policy, before evaluation), 406 no acceptable format, 413 query too large, 415 wrong body type or charset,
+Status codes: 400 malformed request or query (with the parser's message), a dataset parameter that is no
+absolute IRI, or a query nested deeper than `safety.MAX_NESTING`; 403 update or SERVICE (refused by policy,
+before evaluation), 406 no acceptable format, 413 query too large, 415 wrong body type or charset,
 503 past the time limit or too many queries at once (with Retry-After).
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 import threading
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
@@ -25,7 +27,7 @@ from haven.web.sparql import safety, service_description
 from haven.web.context import current_store, settings
 from haven.web.dataset.catalogue import example_queries
 from haven.web.errors import busy, plain, timed_out
-from haven.store.base import QueryRefused, QuerySyntaxError, QueryTimeout, StoreBusy
+from haven.store.base import QueryRefused, QuerySyntaxError, QueryTimeout, QueryTooComplex, StoreBusy
 
 bp = Blueprint("sparql", __name__)
 
@@ -109,6 +111,14 @@ def _answer(query: str, params: MultiDict) -> Response:
         info = safety.inspect(query)
     except QueryRefused as refusal:
         return plain(403, str(refusal))
+    except QueryTooComplex as limit:
+        return plain(400, str(limit))
+    dataset = {name: params.getlist(name) for name in DATASET_PARAMS}
+    for name, iris in dataset.items():
+        for iri in iris:
+            problem = _not_an_iri(iri)
+            if problem:
+                return plain(400, f"The {name} parameter must be an absolute IRI ({problem}): {iri[:200]}")
     offers = GRAPH_FORMATS if info.form in {"CONSTRUCT", "DESCRIBE"} else RESULT_FORMATS
     chosen = negotiation.choose(request.headers.get("Accept"), params.get("format"), offers)
     if chosen is None:
@@ -122,8 +132,8 @@ def _answer(query: str, params: MultiDict) -> Response:
         result = store.execute(
             query,
             chosen.media_type,
-            default_graph_uris=params.getlist("default-graph-uri") or None,
-            named_graph_uris=params.getlist("named-graph-uri") or None,
+            default_graph_uris=dataset["default-graph-uri"] or None,
+            named_graph_uris=dataset["named-graph-uri"] or None,
             timeout=settings.query_timeout,
             result_limit=settings.result_limit,
             base_iri=request.base_url,
@@ -131,6 +141,8 @@ def _answer(query: str, params: MultiDict) -> Response:
         )
     except QuerySyntaxError as error:
         return plain(400, f"The query is not valid SPARQL 1.1:\n{error}")
+    except QueryTooComplex as limit:
+        return plain(400, str(limit))
     except QueryTimeout:
         return timed_out(settings.query_timeout)
     except StoreBusy:
@@ -142,6 +154,15 @@ def _answer(query: str, params: MultiDict) -> Response:
         response.headers[CAPPED_HEADER] = f"true; limit={settings.result_limit}"
     response.headers.update(result.extra_headers)
     return response
+
+
+def _not_an_iri(text: str) -> str | None:
+    """Why `text` is no absolute IRI (the store's own IRI rules), or None when it is one."""
+    try:
+        ox.NamedNode(text)
+    except ValueError as error:
+        return str(error)
+    return None
 
 
 def _too_large(settings) -> Response:
