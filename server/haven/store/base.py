@@ -128,7 +128,7 @@ class Store(ABC):
 
         `accept_media_type` is the negotiated type for the query's form; `base_iri` resolves relative IRIs
         (SPARQL 1.1 Protocol §2.3: the endpoint's URL); `cap_link` is the IRI a capped JSON/XML answer links
-        to in its head. Raises QuerySyntaxError, QueryTimeout, StoreBusy or StoreError.
+        to in its head. Raises QuerySyntaxError, QueryTooComplex, QueryTimeout, StoreBusy or StoreError.
         """
 
     def close(self) -> None:  # pragma: no cover - backends override when they hold resources

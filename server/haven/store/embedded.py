@@ -46,7 +46,7 @@ from haven.iris import iris_for
 from haven.sparqltext import keywords, unescape
 from haven.store.answers import to_rdflib
 from haven.store.base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreBusy, StoreError
-from haven.store.worker import is_complete, open_release
+from haven.store.worker import CHECK, is_complete, open_release
 
 log = logging.getLogger(__name__)
 
@@ -237,10 +237,14 @@ def _check(deadline: float) -> None:
         raise QueryTimeout("the query ran past its time limit")
 
 
+class WorkerDied(StoreError):
+    """The worker process ended while answering (a crash in the engine, or a kill from outside)."""
+
+
 class _Worker:
-    def __init__(self, source: Path):
+    def __init__(self, source: Path | None):
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "haven.store.worker", str(source)],
+            [sys.executable, "-m", "haven.store.worker", str(source) if source is not None else CHECK],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
@@ -285,7 +289,7 @@ class _Worker:
             raise QueryTimeout("the query ran past its time limit")
         chunk = os.read(self._fd, 1 << 16)
         if not chunk:
-            raise StoreError("query worker exited unexpectedly")
+            raise WorkerDied("query worker exited unexpectedly")
         self._buffer += chunk
 
     def kill(self) -> None:
@@ -305,8 +309,9 @@ class _Worker:
 class WorkerPool:
     """`size` worker processes; a query borrows one, and a worker that overruns is killed and replaced."""
 
-    def __init__(self, source: Path, size: int):
+    def __init__(self, source: Path | None, size: int):
         #: haven.nq (each worker loads it) or an on-disk store folder (each worker opens it read-only)
+        #: (None: syntax checkers, which hold no data: `haven.store.worker.check`)
         self.source = source
         self.size = size
         self._idle: queue.Queue[_Worker] = queue.Queue()

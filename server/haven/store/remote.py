@@ -17,8 +17,9 @@ What a client sees must not depend on the engine, so this backend absorbs the di
   N-Triples/Turtle), parsed as a stream, capped at the result limit, and re-serialised by the very code the
   embedded workers use (`haven.store.worker`), so JSON-LD, CSV, capping notes and prefixes are identical.
 * **DESCRIBE** is never forwarded (engines disagree): targets are selected, then described by a CONSTRUCT.
-* **safety whatever the engine allows.** Client text is parsed locally first (pyoxigraph on an empty store:
-  same syntax messages as embedded, and update syntax cannot pass); SERVICE was refused by the web layer's safety checks;
+* **safety whatever the engine allows.** Client text is parsed first by pyoxigraph in a checker process
+  (same syntax messages as embedded, update syntax cannot pass, and a text that overflows the parser's stack
+  kills a checker, not the server, and is never sent); SERVICE was refused by the web layer's safety checks;
   FROM / GRAPH names only ever reach graphs of the release. Nothing here sends an update.
 * **faults.** Unreachable store → StoreError (HTTP 503) fast: the pointer read has a short timeout and a
   refused connection fails at once; every query has an HTTP timeout of the query timeout plus a margin and a
@@ -47,7 +48,8 @@ from haven.iris import iris_for
 from haven.store import releases
 from haven.store.answers import (oxigraph_format, serialize_boolean, serialize_solutions, serialize_triples,
                                  to_rdflib)
-from haven.store.base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreError
+from haven.store.base import QuerySyntaxError, QueryTimeout, QueryTooComplex, SerializedResult, Store, StoreError
+from haven.store.embedded import WorkerDied, WorkerPool
 from haven.store.rewrite import description_query, describe_targets, rewrite_graph_names
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,6 @@ RESULTS_JSON = formats.SPARQL_JSON.media_type
 #: what graph answers are fetched as: formats every engine writes and pyoxigraph parses as a stream
 GRAPH_ANSWERS = (formats.N_TRIPLES, formats.TURTLE)
 GRAPH_ACCEPT = f"{formats.N_TRIPLES.media_type}, {formats.TURTLE.media_type};q=0.9"
-_SYNTAX_CHECKER = ox.Store()
 
 
 class RemoteStore(Store):
@@ -89,6 +90,8 @@ class RemoteStore(Store):
         self._row_cap: list = [_UNKNOWN]
         #: the release a pinned view answers from (None: the store itself, which follows the pointer)
         self._pinned_release: str | None = None
+        #: one syntax checker per query slot (a check runs inside the slot its query holds); pinned views share it
+        self._checkers = WorkerPool(None, size=max(1, settings.max_concurrent_queries))
         # fail at start, with the reason, rather than on the first request
         self._current()
 
@@ -274,8 +277,10 @@ class RemoteStore(Store):
         chosen = formats.by_media_type(accept_media_type, formats.RESULT_FORMATS + formats.GRAPH_FORMATS)
         if chosen is None:
             raise ValueError(f"cannot serialise query answers as {accept_media_type}")
-        form = _check_syntax(query, base_iri)
         timeout = self.time_limit(timeout)
+        started = time.monotonic()
+        form = self._check_syntax(query, base_iri, timeout)
+        timeout = _remaining(started + timeout)
         if form in {"CONSTRUCT", "DESCRIBE"}:
             answered = chosen if chosen.kind == "graph" else formats.GRAPH_FORMATS[0]
             cut: list[bool] = []
@@ -297,6 +302,37 @@ class RemoteStore(Store):
                                              hidden=set() if _STAR_FAKE in query else {_STAR_FAKE})
                 body, capped = serialize_solutions(solutions, answered, _within(result_limit, cut), cap_link)
         return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
+
+    def _check_syntax(self, query: str, base_iri: str | None, timeout: float) -> str:
+        """Parse the client's query as the embedded store would (same 400 messages); returns its form.
+
+        The store's parser runs in a checker process (`haven.store.worker.check`), never here: on text nested
+        or chained deeply enough it overflows its stack and kills its process, and planning (or an ASK's
+        evaluation) can run for long. A checker that dies on a text answers 400: the text would overflow an
+        Oxigraph store's parser as well, so it is never sent. One past the deadline is killed (503)."""
+        try:
+            header, _ = self._checkers.run({"query": query, "base_iri": base_iri}, timeout)
+        except WorkerDied:
+            raise QueryTooComplex("The query is nested or chained too deeply for the query parser "
+                                  "(it ran out of stack); split it or write it flatter.") from None
+        if not header.get("ok"):
+            if header.get("error") == "syntax":
+                raise QuerySyntaxError(header.get("message", "syntax error"))
+            raise StoreError(header.get("message", "the query could not be checked"))
+        if header["form"] != "GRAPH":
+            return header["form"]
+        return "DESCRIBE" if "DESCRIBE" in keywords(unescape(query)) else "CONSTRUCT"
+
+    def warm_up(self, background: bool = False) -> None:
+        """Start the syntax checkers now (in the background: what `haven serve` asks; a query arriving
+        meanwhile waits for the first)."""
+        if not background:
+            self._checkers.start()
+            return
+        threading.Thread(target=self._checkers.start, name="haven-checkers-start", daemon=True).start()
+
+    def close(self) -> None:
+        self._checkers.close()
 
     # -- graphs ---------------------------------------------------------------------------------------
     def _graph_triples(self, query, base_iri, default_graph_uris, named_graph_uris, timeout) -> Iterator[ox.Triple]:
@@ -529,22 +565,6 @@ def _map_term(term, backward: dict[str, str]):
     if isinstance(term, ox.Literal) and term.datatype == _XSD_STRING and term.value in backward:
         return ox.Literal(backward[term.value])
     return term
-
-
-def _check_syntax(query: str, base_iri: str | None) -> str:
-    """Parse the client's query as the embedded store would (same 400 messages); returns its form.
-
-    Evaluating on an empty store costs next to nothing and accepts exactly the embedded store's language;
-    an update cannot pass `Store.query`."""
-    try:
-        result = _SYNTAX_CHECKER.query(query, base_iri=base_iri)
-    except SyntaxError as error:
-        raise QuerySyntaxError(str(error)) from error
-    if isinstance(result, ox.QueryBoolean):
-        return "ASK"
-    if isinstance(result, ox.QuerySolutions):
-        return "SELECT"
-    return "DESCRIBE" if "DESCRIBE" in keywords(unescape(query)) else "CONSTRUCT"
 
 
 def _store_message(error: Exception) -> str:

@@ -4,8 +4,10 @@ pyoxigraph 0.5 has no way to cancel a running query (no timeout argument, no int
 inside the Rust engine cannot be stopped from Python. So untrusted queries run here, in a process the server
 can kill when the deadline passes. Run as ``python -m haven.store.worker <haven.nq | store folder>``: a
 folder is the release's on-disk store, opened read-only in a fraction of a second; a file is loaded into
-memory. ``python -m haven.store.worker --prepare <haven.nq> <folder>`` builds that folder (once per release). It imports nothing heavier than pyoxigraph (no rdflib, no Flask: see
-`haven.terms`) so that a replacement starts quickly.
+memory. ``python -m haven.store.worker --prepare <haven.nq> <folder>`` builds that folder (once per release).
+``python -m haven.store.worker --check`` holds no data: it parses client queries for the remote store. It
+imports nothing heavier than pyoxigraph (no rdflib, no Flask: see `haven.terms`) so that a replacement starts
+quickly.
 
 Wire protocol on stdin/stdout: the parent writes one JSON object per line; the worker answers with one JSON
 header line, then ``length`` bytes of body. The first line the worker writes is ``{"ready": true}``.
@@ -17,6 +19,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 
 import pyoxigraph as ox
 
@@ -25,6 +28,14 @@ from haven.store.answers import serialize_boolean, serialize_solutions, serializ
 
 #: written into an on-disk store folder once its load is complete; a folder without it is never opened
 STORE_MARKER = "haven-loaded"
+#: the argument that starts a syntax checker (an empty store) instead of a query worker
+CHECK = "--check"
+#: stack of the thread that answers client queries. Oxigraph recurses once per level of nesting and per link
+#: of some chains (`!!!…x`, `1+1+…`, BIND after BIND, MINUS after MINUS); with a main thread's 8 MiB, texts of
+#: 6-50 KB overflow it (measured with pyoxigraph 0.5) and the worker dies, which costs a reload of the
+#: release. 256 MiB of address space, touched only as deep as a query goes, holds every such text tried up to
+#: 130 KB, twice the 64 KiB query cap.
+QUERY_STACK_BYTES = 256 * 1024 * 1024
 
 
 def is_complete(folder) -> bool:
@@ -112,6 +123,33 @@ def write(out, header: dict, body: bytes = b"") -> None:
     out.flush()
 
 
+def check(store: ox.Store, request: dict) -> tuple[dict, bytes]:
+    """Parse and plan a client query on an empty store (what the remote store's syntax checkers do): the
+    store's own parser and messages, in a process that dies or is killed instead of the server. SELECT and
+    CONSTRUCT answers are lazy and never read; an ASK is evaluated, within the deadline its parent keeps."""
+    result = store.query(request["query"], base_iri=request.get("base_iri"))
+    if isinstance(result, ox.QueryBoolean):
+        form = "ASK"
+    elif isinstance(result, ox.QuerySolutions):
+        form = "SELECT"
+    else:
+        form = "GRAPH"
+    return {"form": form}, b""
+
+
+def serve(store: ox.Store, respond, out) -> None:
+    write(out, {"ready": True})
+    for line in sys.stdin.buffer:
+        request = json.loads(line)
+        try:
+            header, body = respond(store, request)
+            write(out, {"ok": True, **header}, body)
+        except SyntaxError as error:
+            write(out, {"ok": False, "error": "syntax", "message": str(error)})
+        except Exception as error:  # the parent maps this to 500; the worker stays usable
+            write(out, {"ok": False, "error": "failed", "message": f"{type(error).__name__}: {error}"})
+
+
 def main(argv: list[str]) -> int:
     if argv[1:2] == ["--prepare"]:
         try:
@@ -123,17 +161,16 @@ def main(argv: list[str]) -> int:
     out = sys.stdout.buffer
     # stdout carries the protocol; anything printed by accident must not corrupt it
     sys.stdout = sys.stderr
+    if argv[1:2] == [CHECK]:
+        # the main thread's stack, as large as a store server's: a text that overflows it here would
+        # overflow the store's parser too, and is refused instead of sent
+        serve(ox.Store(), check, out)
+        return 0
     store = open_release(argv[1])
-    write(out, {"ready": True})
-    for line in sys.stdin.buffer:
-        request = json.loads(line)
-        try:
-            header, body = answer(store, request)
-            write(out, {"ok": True, **header}, body)
-        except SyntaxError as error:
-            write(out, {"ok": False, "error": "syntax", "message": str(error)})
-        except Exception as error:  # the parent maps this to 500; the worker stays usable
-            write(out, {"ok": False, "error": "failed", "message": f"{type(error).__name__}: {error}"})
+    threading.stack_size(QUERY_STACK_BYTES)
+    serving = threading.Thread(target=serve, args=(store, answer, out), name="haven-queries")
+    serving.start()
+    serving.join()
     return 0
 
 
