@@ -120,7 +120,7 @@ def test_content_types_declare_utf8_for_text_formats():
 
 
 def test_describe_offers_lists_media_types_and_names():
-    line = n.describe_offers(GRAPHS)
+    line = n.offers_message(GRAPHS)
     for fmt in GRAPHS:
         assert fmt.media_type in line and f"format={fmt.name}" in line
 

@@ -19,7 +19,7 @@ from haven.config import DEFAULT_BASE
 from haven.iris import ORG, compact, iris_for, rebase_graph
 from haven.pipeline import BuildError
 from haven.pipeline.derive import derive
-from haven.pipeline.metadata import describe_dataset
+from haven.pipeline.metadata import dataset_description
 from haven.pipeline.release import (bnode_labels, canonical_nquads, content_id, prune, switch_current,
                                     write_release)
 from haven.pipeline.sources import load_sources
@@ -282,7 +282,7 @@ def test_dataset_description_counts_and_links(tree):
     derived = derive(sources.store, sources.base).graph
     graphs = {"ontology": sources.ontology, "data": sources.data, "derived": derived}
     when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
-    g = describe_dataset(DEFAULT_BASE, graphs, "abc123", when, "1.0.0")
+    g = dataset_description(DEFAULT_BASE, graphs, "abc123", when, "1.0.0")
     dataset = URIRef(DEFAULT_BASE + "dataset")
     assert (dataset, RDF.type, VOID.Dataset) in g and (dataset, RDF.type, DCAT.Dataset) in g
     assert g.value(dataset, VOID.triples).toPython() == len(sources.ontology) + len(sources.data) + len(derived)

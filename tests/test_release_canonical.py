@@ -15,7 +15,7 @@ from rdflib.compare import isomorphic
 from haven.config import DEFAULT_BASE, PROJECT_ROOT
 from haven.iris import iris_for
 from haven.pipeline.derive import derive
-from haven.pipeline.metadata import describe_dataset
+from haven.pipeline.metadata import dataset_description
 from haven.pipeline.release import canonical_nquads, canonical_nquads_of
 
 NS = iris_for(DEFAULT_BASE)
@@ -154,7 +154,7 @@ def test_the_store_still_rewrites_integer_subtypes():
 
 
 # -- dataset description -----------------------------------------------------------------------------
-# The fixtures are what describe_dataset gave, before it read a store, for the project's own sources
+# The fixtures are what dataset_description gave, before it read a store, for the project's own sources
 # (data/ and ontology/ as of the fixture's commit) and for the generated 10k tree.
 
 @pytest.mark.parametrize("fixture", ["project", pytest.param("generated-10k", marks=pytest.mark.slow)])
@@ -162,8 +162,8 @@ def test_description_from_the_store_is_the_recorded_one(fixture, request):
     root = PROJECT_ROOT if fixture == "project" else request.getfixturevalue("generated")
     store = store_of(root)
     expected = Graph().parse(FIXTURES / f"{fixture}.nt", format="nt")
-    from_store = describe_dataset(DEFAULT_BASE, store, "abc123", WHEN, "1.0.0")
-    from_graphs = describe_dataset(DEFAULT_BASE, rdflib_content(root, store), "abc123", WHEN, "1.0.0")
+    from_store = dataset_description(DEFAULT_BASE, store, "abc123", WHEN, "1.0.0")
+    from_graphs = dataset_description(DEFAULT_BASE, rdflib_content(root, store), "abc123", WHEN, "1.0.0")
     assert set(from_store) == set(expected)
     assert set(from_graphs) == set(expected)
 
@@ -177,7 +177,7 @@ def test_description_counts_the_union_once_and_derived_only_properties():
     store_with(typed + f"<{hid}a> <{x}p> <{hid}b> .", names["data"], store)
     store_with(f"<{hid}a> <{x}p> <{hid}b> . <{hid}b> <{x}q> <{hid}a> .", names["derived"], store)
     store_with(f"<{x}C> a <http://www.w3.org/2002/07/owl#Class> . <{hid}a> <{x}p> <{hid}b> .", names["ontology"], store)
-    g = describe_dataset(DEFAULT_BASE, store, "r", WHEN, "1")
+    g = dataset_description(DEFAULT_BASE, store, "r", WHEN, "1")
     void = "http://rdfs.org/ns/void#"
     dataset = URIRef(DEFAULT_BASE + "dataset")
     assert g.value(dataset, URIRef(void + "triples")).toPython() == 5  # 3 data + 1 derived-only + 1 ontology-only

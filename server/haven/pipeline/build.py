@@ -19,7 +19,7 @@ from haven.pipeline import Progress, graphs
 from haven.pipeline.consistency import check_consistency, check_consistency_at_scale
 from haven.pipeline.continuity import check_continuity
 from haven.pipeline.derive import Derivation, derive
-from haven.pipeline.metadata import describe_dataset
+from haven.pipeline.metadata import dataset_description
 from haven.pipeline.release import (Release, build_lock, canonical_nquads, canonical_nquads_of, clear_leftovers,
                                     content_id, existing_release, prune, switch_current, write_release)
 from haven.store.worker import is_complete, prepare
@@ -133,7 +133,7 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
             if reuse:
                 notes.append(f"release {release_id} already built from the same sources")
             else:
-                metadata = describe_dataset(settings.base, store, release_id, build_time(), __version__)
+                metadata = dataset_description(settings.base, store, release_id, build_time(), __version__)
                 notes.append(f"{len(metadata)} triples")
         with progress.stage("release") as notes:
             if reuse:

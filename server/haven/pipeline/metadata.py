@@ -26,7 +26,7 @@ ENGLISH = URIRef("http://id.loc.gov/vocabulary/iso639-1/en")
 EXAMPLES = ("al-qaeda", "taliban", "osama-bin-laden")
 
 
-def describe_dataset(base: str, content: ox.Store | dict[str, Graph], release_id: str, created: datetime,
+def dataset_description(base: str, content: ox.Store | dict[str, Graph], release_id: str, created: datetime,
                      version: str) -> Graph:
     """`content` is the build's store, holding the graphs `iris_for(base).graphs` names "ontology",
     "data" and "derived"; a dict of those three rdflib graphs by name is copied into one first."""

@@ -339,7 +339,7 @@ class RemoteStore(Store):
         deadline = time.monotonic() + timeout
         rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris)
         if "DESCRIBE" in keywords(unescape(query)):
-            text, defaults, named = self._describe(query, base_iri, rewritten, defaults, named, backward, deadline)
+            text, defaults, named = self._describe_as_construct(query, base_iri, rewritten, defaults, named, backward, deadline)
             if text is None:
                 return
         else:
@@ -390,7 +390,7 @@ class RemoteStore(Store):
             self._row_cap[0] = limit
         return self._row_cap[0]
 
-    def _describe(self, query, base_iri, rewritten, defaults, named, backward, deadline):
+    def _describe_as_construct(self, query, base_iri, rewritten, defaults, named, backward, deadline):
         """The CONSTRUCT (and its dataset) giving what the embedded store's DESCRIBE gives."""
         # the rewritten text already names the store's terms, and so do the SELECT's answers: no mapping here
         targets = describe_targets(rewritten.text, base_iri)

@@ -3,7 +3,7 @@
 `create_app` builds the store once per process (loading a release is the expensive part) and shares it
 through ``app.extensions["haven"]`` (a `haven.store.base.Store`, whose `release_dir` is the release folder it
 pinned at start-up); the settings are ``app.config["HAVEN_SETTINGS"]``. Blueprints read both through
-`haven.web.context` and never open stores themselves.
+`haven.web.current` and never open stores themselves.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from flask import Flask, Response, current_app, jsonify, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from haven.config import Settings, normalise_base
-from haven.web.context import STORE_KEY
+from haven.web.current import STORE_KEY
 from haven.web.errors import register_error_handlers
 from haven.web.caching import cache_see_other
 from haven.web.hardening import add_security_headers, script_json

@@ -102,7 +102,7 @@ def choose(accept: str | None, format_param: str | None, offers: Sequence[Format
     return negotiate(accept, offers)
 
 
-def describe_offers(offers: Sequence[Format]) -> str:
+def offers_message(offers: Sequence[Format]) -> str:
     """A human line listing what can be asked for, for 406 answers."""
     listed = ", ".join(f"{o.media_type} (format={o.name})" for o in offers)
     return f"This resource is available as: {listed}."

@@ -19,10 +19,11 @@ from haven.formats import DUMP_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTL
 from haven import buildfolder
 from haven.iris import (CONTEXT_PATH, DATASET_PATH, DUMP_PATH, ONTOLOGY_PATH, SHAPES_PATH, STATIC_PATH, VOID_PATH,
                         iris_for, route)
-from haven.web.context import (
-    context_document, current_store, local_release, negotiate, not_acceptable, per_release, release_modified,
-    serialize, settings, url_map,
+from haven.web.current import (
+    current_store, local_release, negotiate, not_acceptable, release_modified, settings, url_map,
 )
+from haven.web.rdf_output import jsonld_context, serialize
+from haven.web.release_cache import per_release
 from haven.web.caching import document_response, etag_for
 from haven.web.errors import plain
 from haven.web.hardening import content_security_policy, inline_styles
@@ -154,7 +155,7 @@ def shapes():
 @bp.route(route(CONTEXT_PATH), methods=["GET", "HEAD"])
 def context():
     store = current_store()
-    return document_response(lambda: json.dumps(context_document(settings().base), indent=2),
+    return document_response(lambda: json.dumps(jsonld_context(settings().base), indent=2),
                              JSON_LD.media_type, release_id=store.release_id, modified=release_modified())
 
 

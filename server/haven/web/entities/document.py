@@ -102,7 +102,7 @@ WHERE {{ VALUES ?x {{ {values} }}
     return g
 
 
-def describe(store: Store, urls: UrlMap, iri: URIRef, slug: str | None = None) -> EntityDocument:
+def entity_document(store: Store, urls: UrlMap, iri: URIRef, slug: str | None = None) -> EntityDocument:
     """The bounded document about `iri` (one of ours, already known to exist)."""
     ns = iris_for(urls.base)
     embedded = sparql_iri(iri)
@@ -118,11 +118,11 @@ def describe(store: Store, urls: UrlMap, iri: URIRef, slug: str | None = None) -
 
     capped = capped_statements or capped_incoming
     if slug is not None:
-        _describe_document(graph, urls, slug, iri, capped)
+        _add_document_facts(graph, urls, slug, iri, capped)
     return EntityDocument(iri=iri, graph=graph, capped=capped, statements=nodes)
 
 
-def _describe_document(graph: Graph, urls: UrlMap, slug: str, iri: URIRef, capped: bool) -> None:
+def _add_document_facts(graph: Graph, urls: UrlMap, slug: str, iri: URIRef, capped: bool) -> None:
     """Say what the document is (and that it is partial when capped): the httpRange-14 document/thing split."""
     doc = urls.document_iri(slug)
     graph.add((doc, RDF.type, FOAF.Document))

@@ -14,6 +14,8 @@ from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID
 
 from haven.iris import OA, ORG, UrlMap, iris_for
 from haven.store.base import Store
+from haven.web.current import current_store, settings
+from haven.web.release_cache import per_release
 
 
 @dataclass
@@ -49,6 +51,11 @@ SELECT DISTINCT ?p WHERE {{
         vocab.relational.add(str(row["p"]))
     vocab.relational |= {vocab.inverse[p] for p in list(vocab.relational) if p in vocab.inverse}
     return vocab
+
+
+def vocabulary() -> Vocabulary:
+    """The served release's vocabulary, loaded once per release."""
+    return per_release("vocabulary", lambda: load_vocabulary(current_store(), settings().base))
 
 
 #: readable names of the other vocabularies' properties a page shows (Haven's come from the ontology)

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template
 
-from haven.web.entities.document import describe, exists
+from haven.web.entities.document import entity_document, exists
 from haven.formats import GRAPH_FORMATS, HTML, JSON_LD, Format, by_extension
-from haven.web.context import (
-    cached_body, current_store, negotiate, not_acceptable, release_modified, serialize, url_map, vocabulary,
-)
-from haven.web.entities.page import entity_view
+from haven.web.current import current_store, negotiate, not_acceptable, release_modified, url_map
+from haven.web.rdf_output import serialize
+from haven.web.release_cache import cached_body
+from haven.web.entities.page import entity_view, vocabulary
 from haven.web.caching import document_response
 from haven.web.hardening import json_for_script
 from haven.iris import DOCUMENT_PATH, ENTITY_PATH, PAGE_PATH, is_valid_slug, route
@@ -69,7 +69,7 @@ def data(name: str):
 
     def body():
         return cached_body(("data", slug, fmt.media_type, urls.host_root),
-                           lambda: serialize(describe(store, urls, iri, slug).graph, fmt))
+                           lambda: serialize(entity_document(store, urls, iri, slug).graph, fmt))
 
     return document_response(body, fmt.media_type, release_id=store.release_id, modified=release_modified(),
                              links=_alternates(slug, exclude=fmt))
@@ -84,7 +84,7 @@ def page(slug: str):
         return cached_body(("page", slug, urls.host_root), render)
 
     def render():
-        doc = describe(store, urls, iri, slug)
+        doc = entity_document(store, urls, iri, slug)
         view = entity_view(doc.graph, iri, vocabulary(), urls, doc.statements)
         json_ld = json_for_script(serialize(doc.graph, JSON_LD))
         formats = [(f.extension, urls.data_url(slug, f.extension), f.media_type) for f in GRAPH_FORMATS]

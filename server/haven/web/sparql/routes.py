@@ -24,7 +24,7 @@ from haven.formats import GRAPH_FORMATS, HTML, RESULT_FORMATS
 from haven.iris import QUERY_PAGE_PATH, SPARQL_PATH, route
 from haven.web import negotiation
 from haven.web.sparql import safety, service_description
-from haven.web.context import current_store, settings
+from haven.web.current import current_store, settings
 from haven.web.dataset.catalogue import example_queries
 from haven.web.errors import busy, plain, timed_out
 from haven.store.base import QueryRefused, QuerySyntaxError, QueryTimeout, QueryTooComplex, StoreBusy
@@ -63,7 +63,7 @@ def endpoint() -> Response:
         if len(queries) > 1:
             return plain(400, "Exactly one query is allowed per request (the 'query' parameter was repeated).")
         if not queries:
-            return _describe_service()
+            return _service_description_response()
         return _answer(queries[0], params)
     except ProtocolError as error:
         return error.response
@@ -122,7 +122,7 @@ def _answer(query: str, params: MultiDict) -> Response:
     offers = GRAPH_FORMATS if info.form in {"CONSTRUCT", "DESCRIBE"} else RESULT_FORMATS
     chosen = negotiation.choose(request.headers.get("Accept"), params.get("format"), offers)
     if chosen is None:
-        return plain(406, "None of the requested formats can be produced. " + negotiation.describe_offers(offers))
+        return plain(406, "None of the requested formats can be produced. " + negotiation.offers_message(offers))
 
     slots = query_slots(current_app)
     if not slots.acquire(blocking=False):
@@ -169,10 +169,10 @@ def _too_large(settings) -> Response:
     return plain(413, f"The query is larger than the {settings.max_query_bytes} bytes this endpoint accepts.")
 
 
-def _describe_service() -> Response:
+def _service_description_response() -> Response:
     chosen = negotiation.choose(request.headers.get("Accept"), request.args.get("format"), DESCRIPTION_OFFERS)
     if chosen is None:
-        return plain(406, "None of the requested formats can be produced. " + negotiation.describe_offers(DESCRIPTION_OFFERS))
+        return plain(406, "None of the requested formats can be produced. " + negotiation.offers_message(DESCRIPTION_OFFERS))
     if chosen is HTML:
         return current_app.make_response(render_query_page())
     settings = current_app.config["HAVEN_SETTINGS"]
