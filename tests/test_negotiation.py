@@ -119,7 +119,7 @@ def test_content_types_declare_utf8_for_text_formats():
     assert formats.SPARQL_JSON.content_type == "application/sparql-results+json"
 
 
-def test_describe_offers_lists_media_types_and_names():
+def test_offers_message_lists_media_types_and_names():
     line = n.offers_message(GRAPHS)
     for fmt in GRAPHS:
         assert fmt.media_type in line and f"format={fmt.name}" in line
