@@ -3,6 +3,7 @@
 `haven build` produces and the server reads."""
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from rdflib import Dataset
 
 from haven.config import DEFAULT_BASE, Settings
 from haven.iris import rebase_term
+from haven.store import releases
 
 RESOURCES = Path(__file__).parent / "resources" / "ld"
 RELEASE_ID = "ld-test-1"
@@ -28,11 +30,18 @@ def write_release(build_dir: Path, base: str = DEFAULT_BASE, extra_trig: str = "
         graph.add(tuple(rebase_term(t, DEFAULT_BASE, base) for t in (s, p, o)))
     release = build_dir / "releases" / RELEASE_ID
     release.mkdir(parents=True)
-    (release / "haven.nq").write_text(rebased.serialize(format="nquads"), encoding="utf-8")
+    body = rebased.serialize(format="nquads").encode("utf-8")
+    (release / "haven.nq").write_bytes(body)
     shapes = (RESOURCES / "shapes.ttl").read_text(encoding="utf-8").replace(DEFAULT_BASE, base)
     (release / "shapes.ttl").write_text(shapes, encoding="utf-8")
+    # what `haven publish` checks a release against: triples per graph and the file's digest
+    counts = dict.fromkeys(releases.canonical_graphs(base).values(), 0)
+    for s, p, o, g in rebased.quads((None, None, None, None)):
+        name = str(g.identifier if hasattr(g, "identifier") else g)
+        counts[name] = counts.get(name, 0) + 1
     (release / "manifest.json").write_text(json.dumps(
-        {"id": RELEASE_ID, "base": base, "created": CREATED, "version": "1.0.0"}), encoding="utf-8")
+        {"id": RELEASE_ID, "base": base, "created": CREATED, "version": "1.0.0", "triples": sum(counts.values()),
+         "graphs": counts, "sha256": {"haven.nq": hashlib.sha256(body).hexdigest()}}), encoding="utf-8")
     (build_dir / "current").symlink_to(release.relative_to(build_dir))
     return release
 

@@ -43,6 +43,28 @@ def hostile_client(tmp_path_factory):
     app.extensions["haven"].close()
 
 
+@pytest.fixture(scope="module")
+def hostile_remote_client(tmp_path_factory):
+    """The same hostile release published into a real Oxigraph server, served with `--store URL` from a
+    replica that holds no build: what a remote store gives back is as untrusted as the build's input."""
+    from backends import start_oxigraph_server
+    from haven.publish import publish
+    from haven.store.remote import RemoteStore
+
+    release = write_release(tmp_path_factory.mktemp("hostile-release"), extra_trig=HOSTILE_TRIG)
+    server = start_oxigraph_server(tmp_path_factory.mktemp("hostile-oxigraph"))
+    try:
+        publish(release, server.query_url)
+        settings = settings_for(tmp_path_factory.mktemp("hostile-replica")).with_overrides(store=server.query_url)
+        store = RemoteStore(server.query_url, settings)
+        app = create_app(settings, store=store)
+        app.config["TESTING"] = True
+        yield app.test_client()
+        store.close()
+    finally:
+        server.stop()
+
+
 class Page(HTMLParser):
     """What matters for script injection: links, script elements (with their text), style, handlers."""
 
@@ -76,8 +98,14 @@ class Page(HTMLParser):
 
 # -- links: only http(s) ------------------------------------------------------------------------------------
 
-def test_entity_page_links_only_http_iris(hostile_client):
-    page = hostile_client.get("/page/al-qaeda")
+@pytest.fixture(params=["embedded", pytest.param("remote", marks=pytest.mark.live)])
+def hostile(request):
+    """A test client over the hostile release: in-process, or over a real Oxigraph server."""
+    return request.getfixturevalue("hostile_client" if request.param == "embedded" else "hostile_remote_client")
+
+
+def test_entity_page_links_only_http_iris(hostile):
+    page = hostile.get("/page/al-qaeda")
     assert page.status_code == 200
     parsed = Page(page.get_data(as_text=True))
     # absolute http(s), or a path on this site (the navigation's url_for links)
@@ -99,10 +127,12 @@ def test_only_http_iris_get_a_link(iri, expected):
 
 # -- JSON inside the page -----------------------------------------------------------------------------------
 
-def test_hostile_literals_cannot_end_the_json_ld_block(hostile_client):
+def test_hostile_literals_cannot_end_the_json_ld_block(hostile):
     """`<!--<script>` in a literal used to put the HTML parser in a state where the block's own `</script>`
     no longer ended it, and the rest of the page became script text: a blank page."""
-    text = hostile_client.get("/page/al-qaeda").get_data(as_text=True)
+    response = hostile.get("/page/al-qaeda")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    text = response.get_data(as_text=True)
     parsed = Page(text)
     (block,) = [s for s in parsed.scripts if s["type"] == "application/ld+json"]
     assert not re.search(r"[<>&\u2028\u2029]", block["text"])
