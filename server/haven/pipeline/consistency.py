@@ -24,6 +24,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from haven.iris import compact, iris_for
 from haven.pipeline import BuildError, graphs
+from haven import terms
 from haven.store.answers import to_rdflib
 
 
@@ -118,7 +119,7 @@ def _last_lines(text: str, count: int = 3) -> str:
 # (a type implied by a type implied by a merge...), owl:someValuesFrom / minimum cardinalities (never
 # contradicted under the open world without closure axioms), property chains, datatype facets.
 
-OWL_NS = "http://www.w3.org/2002/07/owl#"
+OWL_NS = terms.OWL
 TYPES_QUERY = """
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT DISTINCT ?x ?t WHERE {

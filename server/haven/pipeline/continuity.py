@@ -23,10 +23,11 @@ import pyoxigraph as ox
 from haven import buildfolder
 from haven.iris import compact, iris_for
 from haven.pipeline import BuildError
+from haven.terms import DCTERMS, OWL, RDF_TYPE
 
-REDIRECTS = (ox.NamedNode("http://www.w3.org/2002/07/owl#sameAs"), ox.NamedNode("http://purl.org/dc/terms/isReplacedBy"))
-_DEPRECATED = ox.NamedNode("http://www.w3.org/2002/07/owl#deprecated")
-_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+REDIRECTS = (ox.NamedNode(OWL + "sameAs"), ox.NamedNode(DCTERMS + "isReplacedBy"))
+_DEPRECATED = ox.NamedNode(OWL + "deprecated")
+_TYPE = ox.NamedNode(RDF_TYPE)
 #: longest list of vanished IRIs printed; the rest are counted
 MAX_LISTED = 40
 

@@ -22,6 +22,7 @@ from haven.config import DEFAULT_BASE
 from haven.iris import compact, iris_for, is_web_url, rebase_ox
 from haven.pipeline import BuildError, graphs
 from haven.pipeline.graphs import PARTS
+from haven.terms import PLAIN_STRING_TYPES, RDF_TYPE
 
 
 #: a hand-written Turtle file beyond this is a mistake (a generated dump dropped in the wrong folder)
@@ -33,8 +34,7 @@ MAX_PROBLEMS_SHOWN = 60
 _HAVEN_LIKE = re.compile(r"w3id\.org/haven", re.IGNORECASE)
 _OX_POSITION = re.compile(r"^Parser error at line (\d+) between columns (\d+) and \d+: (.*?)(?: \(line \d+\))?$", re.S)
 # literals whose lexical form is not checked against a datatype: any text is a valid string
-_TEXT_TYPES = {"http://www.w3.org/2001/XMLSchema#string", "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"}
-_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_RDF_TYPE = ox.NamedNode(RDF_TYPE)
 _PREF_LABEL = ox.NamedNode("http://www.w3.org/2004/02/skos/core#prefLabel")
 
 
@@ -173,7 +173,7 @@ def _check_literals(triples: list[ox.Triple], text: str, rel: str) -> None:
     """A literal whose text is not a value of its datatype (a 13th month, words as an integer) is an error
     here, with its line, rather than a SHACL finding far from the typo, or none when no shape looks.
     pyoxigraph keeps such literals as written, so rdflib's datatype map judges each distinct one once."""
-    typed = {o for _, _, o in triples if isinstance(o, ox.Literal) and o.datatype.value not in _TEXT_TYPES}
+    typed = {o for _, _, o in triples if isinstance(o, ox.Literal) and o.datatype.value not in PLAIN_STRING_TYPES}
     if not typed:
         return
     with _quiet_literal_conversion():
