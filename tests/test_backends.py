@@ -7,18 +7,17 @@ release published into it), and `virtuoso` only when HAVEN_TEST_VIRTUOSO_URL nam
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, SKOS, VOID, Namespace
-from rdflib.query import Result
 
 from haven.web.app import create_app
 from haven.config import Settings
+from plugins.answers import RESULT_PARSERS, rdf, solutions, sparql
 
 BASE = "https://w3id.org/haven/"
 HID = BASE + "id/"
@@ -31,10 +30,6 @@ SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 # the remote stores are real servers: live tier
 BACKENDS = ["embedded", pytest.param("oxigraph", marks=pytest.mark.live)] + (
     [pytest.param("virtuoso", marks=pytest.mark.live)] if os.environ.get("HAVEN_TEST_VIRTUOSO_URL") else [])
-RESULT_PARSERS = {"application/sparql-results+json": "json", "application/sparql-results+xml": "xml",
-                  "text/csv": "csv", "text/tab-separated-values": "tsv"}
-GRAPH_PARSERS = {"text/turtle": "turtle", "application/ld+json": "json-ld", "application/n-triples": "nt",
-                 "application/rdf+xml": "xml"}
 
 
 def _app(build_dir, backend_store, **settings):
@@ -66,8 +61,7 @@ def backend(request, build_dir, shared_store, release_dir):
     if name == "oxigraph":
         url = request.getfixturevalue("oxigraph_server").query_url
     else:
-        from backends import publish_to
-
+        from plugins.stores import publish_to
         url = os.environ["HAVEN_TEST_VIRTUOSO_URL"]
         publish_to(release_dir, url)
     store = _remote_store(url, build_dir)
@@ -76,35 +70,6 @@ def backend(request, build_dir, shared_store, release_dir):
 
 
 # -- parsing, bnode labels aside ------------------------------------------------------------------------------
-
-def _term(value) -> str:
-    if value is None:
-        return ""
-    return "_:b" if value.n3().startswith("_:") else value.n3()
-
-
-def solutions(response) -> list[tuple]:
-    fmt = RESULT_PARSERS[response.mimetype]
-    result = Result.parse(io.BytesIO(response.data), format=fmt)
-    if result.type == "ASK":
-        return [(result.askAnswer,)]
-    names = [str(v) for v in result.vars]
-    return sorted(tuple((n, _term(row[n])) for n in names) for row in result)  # in the query's variable order
-
-
-def rdf(response, client=None) -> Graph:
-    fmt = GRAPH_PARSERS[response.mimetype]
-    body = response.data.decode("utf-8")
-    if fmt == "json-ld" and client is not None and "context.jsonld" in body:
-        doc = json.loads(body)
-        doc["@context"] = json.loads(client.get("/context.jsonld").data)["@context"]
-        body = json.dumps(doc)
-    return Graph().parse(data=body, format=fmt)
-
-
-def sparql(client, query, accept="application/sparql-results+json", **params):
-    return client.get("/sparql", query_string={"query": query, **params}, headers={"Accept": accept})
-
 
 def same_answer(backend, reference, query, accept="application/sparql-results+json", **params):
     name, client = backend

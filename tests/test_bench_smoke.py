@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import subprocess
 import sys
@@ -10,23 +9,12 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def load_generator():
-    """bench/ is a folder of commands, not a package; load the module by path (registered, for dataclasses)."""
-    name = "haven_bench_generate"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "generate.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+from plugins.bench import bench_module
 
 
 @pytest.fixture(scope="module")
 def generate():
-    return load_generator().generate
+    return bench_module("generate").generate
 
 
 def tree_digest(root: Path) -> dict[str, str]:
@@ -74,21 +62,10 @@ def test_every_statement_class_of_the_generator_appears_at_modest_size(generate,
         graph.parse(path, format="turtle")
     haven = Namespace("https://w3id.org/haven/ontology#")
     used = {str(c)[len(haven):] for c in graph.objects(None, RDF.type) if str(c).startswith(str(haven))}
-    assert set(load_generator().STATEMENT_CLASSES) <= used
+    assert set(bench_module("generate").STATEMENT_CLASSES) <= used
 
 
 # -- bench/run.py: the report's verdicts, the build runner, the publish step -------------------------------------
-
-def load_run():
-    """bench/run.py, loaded by path like the generator (it imports its siblings from bench/ itself)."""
-    name = "haven_bench_run"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "run.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
 
 def size_row(data_triples: int, *, sparql=(2.0, 4.0), rps=(900.0, 300.0, 30.0), start=(0.4, 0.3),
              store_built=True, build_ok=True) -> dict:
@@ -112,7 +89,7 @@ def size_row(data_triples: int, *, sparql=(2.0, 4.0), rps=(900.0, 300.0, 30.0), 
 
 
 def test_targets_met_at_1m_with_margins():
-    found = load_run().targets({"rows": [size_row(1_000_008)]})
+    found = bench_module("run").targets({"rows": [size_row(1_000_008)]})
     by_target = {t["target"]: t for t in found}
     sparql = by_target["/sparql CQs, Haven embedded ÷ Oxigraph server (median of the per-CQ ratios)"]
     assert (sparql["measured"], sparql["verdict"]) == ("0.50×", "met")
@@ -132,7 +109,7 @@ def test_targets_met_at_1m_with_margins():
 def test_targets_missed_say_by_how_much():
     row = size_row(1_000_008, sparql=(6.0, 4.0), rps=(200.0, 300.0, 30.0), start=(6.5, 0.3), store_built=False)
     row["build"].update(wall=200.0, peak_mib=5000)
-    found = {t["target"]: t for t in load_run().targets({"rows": [row]})}
+    found = {t["target"]: t for t in bench_module("run").targets({"rows": [row]})}
     sparql = found["/sparql CQs, Haven embedded ÷ Oxigraph server (median of the per-CQ ratios)"]
     assert sparql["verdict"] == "MISSED" and sparql["margin"].startswith("0.25× over")
     assert found["entity dereference c=16, Haven (embedded) ÷ Oxigraph's CONSTRUCT"]["margin"] == "33% short"
@@ -147,18 +124,18 @@ def test_targets_missed_say_by_how_much():
 
 def test_targets_below_their_size_are_not_judged_and_a_failed_build_is_not_a_figure():
     row = size_row(10_009, sparql=(6.0, 4.0), build_ok=False)
-    found = load_run().targets({"rows": [row]})
+    found = bench_module("run").targets({"rows": [row]})
     assert found and all(t["verdict"].startswith("not judged") for t in found)
     build = next(t for t in found if t["target"].startswith("build"))
     assert "killed at 9,000 MiB" in build["measured"]
     row = size_row(1_000_008, build_ok=False)
-    build = next(t for t in load_run().targets({"rows": [row]}) if t["target"].startswith("build"))
+    build = next(t for t in bench_module("run").targets({"rows": [row]}) if t["target"].startswith("build"))
     assert build["verdict"] == "not measured"
 
 
 @pytest.mark.slow  # two child processes that sleep 1.5 s
 def test_timed_run_parses_stages_and_kills_past_its_memory_limit():
-    run = load_run()
+    run = bench_module("run")
     script = ("import sys, time\nprint('[alpha] 3 things (0.25 s)', flush=True)\n"
               "block = bytearray(int(sys.argv[1]) * 2**20)\nblock[::4096] = b'x' * len(block[::4096])\n"
               "time.sleep(1.5)\nprint('[beta] done (1.50 s)', flush=True)\n")
@@ -174,7 +151,7 @@ def test_timed_run_parses_stages_and_kills_past_its_memory_limit():
 def test_publish_step_by_haven_build_and_by_the_fallback_merged_into_one_report(tmp_path):
     """The 10M step's code path at a tiny size: haven build, publish to a fresh Oxigraph, serve over it; then
     the fallback release in a second run merged into the same report, each row naming its own command."""
-    run = load_run()
+    run = bench_module("run")
     out = tmp_path / "report.md"
     common = ["--sizes", "", "--seed", "1", "--work", str(tmp_path / "w"), "--out", str(out), "--cq-budget", "0.5",
               "--publish-docs", "3", "--publish-cqs", "04"]
@@ -200,6 +177,6 @@ def test_publish_step_by_haven_build_and_by_the_fallback_merged_into_one_report(
 
 
 def test_format_size_is_the_inverse_of_parse_size():
-    generator = load_generator()
+    generator = bench_module("generate")
     for text in ("10M", "100k", "1M", "2500"):
         assert generator.format_size(generator.parse_size(text)) == text

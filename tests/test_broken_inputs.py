@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import report_line, start_live_server
 from haven.cli import main
 from haven.pipeline.sources import MAX_SOURCE_BYTES
+from plugins.builds import CORPUS, build, make_tree, overlay
+from plugins.figures import report_line
+from plugins.servers import start_live_server
 
-PROJECT = Path(__file__).resolve().parent.parent
-CORPUS = Path(__file__).parent / "resources" / "broken"
 CASES = sorted(p.name for p in CORPUS.iterdir() if p.is_dir() and not p.name.startswith("_"))
 ACCEPTED = sorted(p.name for p in (CORPUS / "_accepted").iterdir() if p.is_dir())
 HID = "https://w3id.org/haven/id/"
@@ -34,26 +34,6 @@ class Workspace:
     root: Path
     build_dir: Path
     release: str  # the id of the published release
-
-
-def make_tree(dest: Path) -> Path:
-    for part in ("ontology", "shapes"):
-        shutil.copytree(PROJECT / part, dest / part)
-    shutil.copytree(CORPUS / "_base" / "data", dest / "data")
-    return dest
-
-
-def overlay(root: Path, case: Path) -> None:
-    for path in sorted(case.rglob("*")):
-        if path.is_file() and path.name != "expected.txt":
-            target = root / path.relative_to(case)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-
-
-def build(root: Path, build_dir: Path, *extra: str):
-    return CliRunner().invoke(main, ["build", "--root", str(root), "--build-dir", str(build_dir), *extra],
-                              catch_exceptions=False)
 
 
 def snapshot(build_dir: Path) -> tuple[str, dict[str, bytes]]:

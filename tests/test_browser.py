@@ -8,8 +8,6 @@ from urllib.parse import urlencode
 import pytest
 from werkzeug.serving import make_server
 
-from ld_release import ld_app  # noqa: F401  (fixture)
-from test_hardening import hostile_client  # noqa: F401  (fixture)
 from plugins.tiers import require_marker
 
 pytestmark = pytest.mark.browser

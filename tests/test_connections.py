@@ -7,20 +7,18 @@ limits lowered to match, so that the same mechanism is exercised in seconds.
 """
 from __future__ import annotations
 
-import importlib.util
 import re
 import select
 import socket
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import report_line, start_live_server
-from rawhttp import read_until
-
-REPO = Path(__file__).resolve().parent.parent
+from plugins.bench import bench_module
+from plugins.figures import report_line
+from plugins.rawhttp import read_until
+from plugins.servers import start_live_server
 
 pytestmark = pytest.mark.live
 
@@ -94,14 +92,7 @@ def test_chunked_alone_keeps_the_connection(server):
 
 # -- idle and slow clients ------------------------------------------------------------------------------------
 
-def _load_bench():
-    spec = importlib.util.spec_from_file_location("slow_clients", REPO / "bench" / "slow_clients.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-slow_clients = _load_bench()
+slow_clients = bench_module("slow_clients")
 
 #: the guarded server's limits, scaled down from the defaults (1000, 10 s, 30 s) so the attacks take seconds
 MAX_CONNECTIONS, READ_TIMEOUT, IDLE_TIMEOUT = 40, 1.5, 3.0

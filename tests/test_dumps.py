@@ -22,9 +22,11 @@ import pytest
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from conftest import make_build_dir, report_line, start_live_server
 from haven.iris import iris_for
-from pending import when_ready
+from plugins.figures import report_line
+from plugins.pending import when_ready
+from plugins.release import make_build_dir
+from plugins.servers import start_live_server
 
 #: the dumps made from haven.nq (haven.dumps.DERIVED, spelled out so that this file runs on a tree without it)
 DERIVED = ("ttl", "nt", "jsonld")

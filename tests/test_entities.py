@@ -8,7 +8,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import FOAF, RDF, RDFS, SKOS
 
-from ld_release import ld_app, ld_client, write_release, settings_for  # noqa: F401  (fixtures)
+from plugins.ldrelease import settings_for, write_release
 
 BASE = "https://w3id.org/haven/"
 HAVEN = BASE + "ontology#"

@@ -26,14 +26,14 @@ from pathlib import Path
 
 import pytest
 
-from backends import load_release, start_oxigraph_server
-from conftest import report_line, start_live_server
-from test_load_smoke import load_module
-
 from haven.publish import publish
 from haven.web.caching import etag_for
 from haven.store.remote import HTTP_MARGIN, POINTER_TIMEOUT
 from haven.formats import GRAPH_FORMATS, by_extension
+from plugins.bench import bench_module
+from plugins.figures import report_line
+from plugins.servers import start_live_server
+from plugins.stores import load_release, start_oxigraph_server
 
 pytestmark = [pytest.mark.live, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
@@ -147,7 +147,7 @@ def whole_or_503(load):
 @pytest.fixture
 def remote_stack(build_dir, release_dir, tmp_path):
     """(Oxigraph server with the tiny release, Haven serving it, load module, request targets)."""
-    load = load_module()
+    load = bench_module("load")
     store = start_oxigraph_server(tmp_path)
     load_release(release_dir, store)
     haven = start_live_server(build_dir, store=store.query_url, query_timeout=QUERY_TIMEOUT, threads=THREADS,
@@ -373,7 +373,7 @@ def turtle(marked: bool) -> bytes:
 
 
 def test_whole_or_503_judge():
-    load = load_module()
+    load = bench_module("load")
     judge = whole_or_503(load)
     document = load.Planned("data", "GET", "/data/taliban.ttl", {}, check="rdf:turtle")
     assert judge(document, 200, message(), turtle(False)) is None
@@ -384,7 +384,7 @@ def test_whole_or_503_judge():
 
 
 def test_one_release_judge_refuses_mixtures_and_foreign_etags():
-    load = load_module()
+    load = bench_module("load")
     judge = one_release_judge(load, {})
     path = "/data/taliban.ttl"
     document = load.Planned("data", "GET", path, {}, check="marker")

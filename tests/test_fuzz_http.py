@@ -24,8 +24,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import report_line, start_live_server
-from rawhttp import read_until
+from plugins.figures import report_line
+from plugins.rawhttp import read_until
+from plugins.servers import start_live_server
 
 PROFILES = {
     # examples per test: flask-client tests, live-server tests

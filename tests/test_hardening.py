@@ -17,30 +17,8 @@ from html.parser import HTMLParser
 import pytest
 
 from haven.iris import UrlMap, is_web_url
-from haven.web.app import create_app
 from haven.web.hardening import json_for_script
-from ld_release import ld_app, ld_client, settings_for, write_release  # noqa: F401  (fixtures)
-
-#: added to the test release's data graph
-HOSTILE_TRIG = """
-hg:data {
-  hid:al-qaeda skos:exactMatch <javascript:alert(document.domain)> ;
-      skos:exactMatch <data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==> ;
-      rdfs:seeAlso <javascript:alert(2)> , <JavaScript:alert(3)> ;
-      skos:altLabel "<!--<script>"@en , "</script><script>alert(4)</script>"@en , "a\\u2028b]]>&amp;"@en .
-}
-"""
-HOSTILE_LITERALS = {"<!--<script>", "</script><script>alert(4)</script>", "a\u2028b]]>&amp;"}
-
-
-@pytest.fixture(scope="module")
-def hostile_client(tmp_path_factory):
-    build = tmp_path_factory.mktemp("hostile-build")
-    write_release(build, extra_trig=HOSTILE_TRIG)
-    app = create_app(settings_for(build))
-    app.config["TESTING"] = True
-    yield app.test_client()
-    app.extensions["haven"].close()
+from plugins.ldrelease import HOSTILE_LITERALS
 
 
 @pytest.fixture(scope="module")

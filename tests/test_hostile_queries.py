@@ -14,8 +14,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conftest import report_line, start_live_server
-from rawhttp import timed_exchange
+from plugins.figures import report_line
+from plugins.rawhttp import timed_exchange
+from plugins.servers import start_live_server
 
 pytestmark = pytest.mark.live
 

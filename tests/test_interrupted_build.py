@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import report_line
-from test_broken_inputs import CORPUS, build, make_tree, overlay
+from plugins.builds import CORPUS, build, make_tree, overlay
+from plugins.figures import report_line
 
 pytestmark = pytest.mark.slow  # builds in child processes, killed and run again
 

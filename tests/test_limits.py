@@ -17,8 +17,9 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from conftest import report_line, start_live_server
-from rawhttp import read_until, timed_exchange
+from plugins.figures import report_line
+from plugins.rawhttp import read_until, timed_exchange
+from plugins.servers import start_live_server
 
 pytestmark = pytest.mark.live
 

@@ -16,7 +16,8 @@ import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import JSON, TURTLE, XML, SPARQLWrapper
 
-from conftest import report_line, start_live_server
+from plugins.figures import report_line
+from plugins.servers import start_live_server
 
 pytestmark = pytest.mark.live
 
@@ -254,8 +255,7 @@ def test_live_select_latency(live_server, pytestconfig):
 
 
 def test_live_restart_opens_the_on_disk_store_built_by_the_first_start(tmp_path, release_dir):
-    from conftest import make_build_dir
-
+    from plugins.release import make_build_dir
     build = make_build_dir(tmp_path, release_dir)
     release_id = json.loads((release_dir / "manifest.json").read_text())["id"]
     marker = build / "cache" / release_id / "oxigraph" / "haven-loaded"

@@ -7,34 +7,21 @@ from __future__ import annotations
 
 import gzip
 import http.client
-import importlib.util
-import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import report_line, start_live_server
+from plugins.bench import bench_module
+from plugins.figures import report_line
+from plugins.servers import start_live_server
 
-REPO = Path(__file__).resolve().parent.parent
 SMOKE_SECONDS = 5.0
 SMOKE_CONCURRENCY = 16
-
-
-def load_module():
-    """bench/ is a folder of commands, not a package; load the module by path."""
-    name = "haven_bench_load"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "load.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.mark.live
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # rdflib's JSON-LD parser uses ConjunctiveGraph
 def test_mix_for_a_few_seconds_has_no_error_and_whole_bodies(build_dir, request):
-    load = load_module()
+    load = bench_module("load")
     # the query cap at the thread count, as the load command runs it: see docs/reliability.md
     server = start_live_server(build_dir, threads=8, max_concurrent_queries=8)
     try:
@@ -79,7 +66,7 @@ def data_request(load, ext="ttl"):
 
 
 def test_checker_accepts_a_whole_document():
-    load = load_module()
+    load = bench_module("load")
     load.check_answer(data_request(load), 200, headers(), TURTLE, parse_rdf=True)
     load.check_answer(data_request(load), 200, headers(Content_Encoding="gzip"), gzip.compress(TURTLE),
                       parse_rdf=True)
@@ -88,13 +75,13 @@ def test_checker_accepts_a_whole_document():
 
 @pytest.mark.parametrize("status", [503, 500, 404, 302])
 def test_checker_refuses_an_unexpected_status(status):
-    load = load_module()
+    load = bench_module("load")
     with pytest.raises(load.BadAnswer, match=f"HTTP {status}"):
         load.check_answer(data_request(load), status, headers(), TURTLE, parse_rdf=False)
 
 
 def test_checker_refuses_cut_rdf():
-    load = load_module()
+    load = bench_module("load")
     with pytest.raises(load.BadAnswer, match="does not parse"):
         load.check_answer(data_request(load), 200, headers(), TURTLE[:-40], parse_rdf=True)
     with pytest.raises(load.BadAnswer, match="does not parse"):
@@ -102,7 +89,7 @@ def test_checker_refuses_cut_rdf():
 
 
 def test_checker_refuses_empty_and_tripleless_bodies():
-    load = load_module()
+    load = bench_module("load")
     with pytest.raises(load.BadAnswer, match="empty body"):
         load.check_answer(data_request(load), 200, headers(), b"\n", parse_rdf=False)
     with pytest.raises(load.BadAnswer, match="no triple"):
@@ -110,14 +97,14 @@ def test_checker_refuses_empty_and_tripleless_bodies():
 
 
 def test_checker_refuses_a_cut_gzip_stream():
-    load = load_module()
+    load = bench_module("load")
     with pytest.raises(load.BadAnswer, match="gzip"):
         load.check_answer(data_request(load), 200, headers(Content_Encoding="gzip"), gzip.compress(TURTLE)[:-6],
                           parse_rdf=False)
 
 
 def test_checker_refuses_cut_html_and_sparql_results():
-    load = load_module()
+    load = bench_module("load")
     page = load.Planned("page", "GET", "/page/taliban", {}, check="html")
     with pytest.raises(load.BadAnswer, match="</html>"):
         load.check_answer(page, 200, headers(), b"<!doctype html><html><body><h1>Taliban", parse_rdf=False)
@@ -130,7 +117,7 @@ def test_checker_refuses_cut_html_and_sparql_results():
 
 
 def test_checker_refuses_a_303_to_the_wrong_format():
-    load = load_module()
+    load = bench_module("load")
     thing = load.Planned("id", "GET", "/id/taliban", {"Accept": "text/turtle"}, expect=(303,),
                          location="/data/taliban.ttl")
     load.check_answer(thing, 303, headers(Location="http://127.0.0.1:1/data/taliban.ttl"), b"", parse_rdf=False)
@@ -139,14 +126,14 @@ def test_checker_refuses_a_303_to_the_wrong_format():
 
 
 def test_load_refuses_a_host_other_than_loopback():
-    load = load_module()
+    load = bench_module("load")
     with pytest.raises(ValueError, match="loopback"):
         load.run_load("http://example.org/", load.Targets(["taliban"], {}), concurrency=1, duration=0.1,
                       mix={"landing": 1})
 
 
 def test_mix_parsing():
-    load = load_module()
+    load = bench_module("load")
     assert load.parse_mix("data=2,sparql-get=1") == {"data": 2, "sparql-get": 1}
     with pytest.raises(ValueError, match="unknown request kind"):
         load.parse_mix("data=2,delete=1")

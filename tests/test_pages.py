@@ -8,8 +8,6 @@ from html.parser import HTMLParser
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import SKOS
 
-from ld_release import ld_app, ld_client  # noqa: F401  (fixtures)
-
 HID = "https://w3id.org/haven/id/"
 
 

@@ -15,9 +15,7 @@ from click.testing import CliRunner
 from haven.web.app import create_app
 from haven.cli import main
 from haven.config import Settings
-from ld_release import settings_for, write_release
-from test_cli import fake_serve  # noqa: F401  (fixture)
-from test_replicas import replicas  # noqa: F401  (fixture)
+from plugins.ldrelease import settings_for, write_release
 
 CANONICAL = "https://w3id.org/haven/id/al-qaeda"
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "haven.example.org"}
@@ -219,7 +217,7 @@ def _get(url: str, path: str, headers: dict) -> http.client.HTTPResponse:
 
 
 @pytest.mark.live
-def test_nginx_forwards_the_client_url_and_replicas_believe_only_it(replicas):  # noqa: F811
+def test_nginx_forwards_the_client_url_and_replicas_believe_only_it(replicas):
     """Through nginx a client's own X-Forwarded-* are replaced by nginx's (scheme and host:port it was reached
     at); the replicas, started with --proxy-hops 1, build their links from those."""
     nginx = replicas.nginx_url

@@ -1,4 +1,4 @@
-"""`haven publish` against real stores: a fresh Oxigraph server per test (tests/backends.py), and Virtuoso too
+"""`haven publish` against real stores: a fresh Oxigraph server per test (tests/plugins/stores.py), and Virtuoso too
 when HAVEN_TEST_VIRTUOSO_URL names one (`make test-virtuoso` starts it).
 
 Every test publishes releases derived from the tiny fixture release under a base IRI of its own, so that
@@ -19,11 +19,11 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from backends import free_port, start_oxigraph_server
 from haven.cli import main
 from haven.publish import (PublishError, StoreClient, triple_chunks, insert_request, publish,
                                     resolve_endpoints, split_graphs)
 from haven.store import releases
+from plugins.stores import free_port, start_oxigraph_server
 
 FIXTURE = Path(__file__).parent / "resources" / "release"
 FIXTURE_BASE = "https://w3id.org/haven/"

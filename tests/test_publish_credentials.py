@@ -16,12 +16,12 @@ from urllib.parse import parse_qs
 import pytest
 from click.testing import CliRunner
 
-from backends import free_port
 from haven.cli import main
 from haven.config import Settings
 from haven.publish import PublishError, publish
 from haven.store.base import StoreError
-from conftest import RELEASE_FIXTURE
+from plugins.release import RELEASE_FIXTURE
+from plugins.stores import free_port
 
 SECRET = "s3cret-Pa55"
 VIRTUOSO = "Virtuoso/07.20.3229 (Linux) x86_64-pc-linux-gnu"

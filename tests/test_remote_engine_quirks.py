@@ -102,15 +102,14 @@ def test_first_pointer_then_compare_and_swap(name, request):
 @pytest.fixture(scope="module", params=STORES)
 def remote_app(request, tmp_path_factory, release_dir):
     """(name, test client) of an app with a result limit above Virtuoso's row limit, over that store."""
-    from conftest import make_build_dir
+    from plugins.release import make_build_dir
     from haven.store.remote import RemoteStore
 
     name = request.param
     if name == "oxigraph":
         url = request.getfixturevalue("oxigraph_server").query_url
     else:
-        from backends import publish_to
-
+        from plugins.stores import publish_to
         url = VIRTUOSO_URL
         publish_to(release_dir, url)
     build = make_build_dir(tmp_path_factory.mktemp("row-limit"), release_dir)

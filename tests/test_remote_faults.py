@@ -12,8 +12,9 @@ import urllib.parse
 
 import pytest
 
-from backends import free_port, load_release, start_oxigraph_server
-from conftest import report_line, start_live_server
+from plugins.figures import report_line
+from plugins.servers import start_live_server
+from plugins.stores import free_port, load_release, start_oxigraph_server
 
 #: a lost store must be reported well within this (a refused connection is immediate)
 FAST_503_S = 2.0

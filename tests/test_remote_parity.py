@@ -22,8 +22,6 @@ import pytest
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
-from backends import start_oxigraph_server
-from pending import when_ready
 from haven.web.app import create_app
 from haven.config import Settings
 from haven.publish import PublishError, publish, split_graphs
@@ -32,7 +30,9 @@ from haven.store.base import StoreError
 from haven.store.embedded import EmbeddedStore
 from haven.store.remote import RemoteStore
 from haven.store.rewrite import rewrite_graph_names
-from test_backends import rdf, solutions, sparql
+from plugins.answers import rdf, solutions, sparql
+from plugins.pending import when_ready
+from plugins.stores import start_oxigraph_server
 
 FIXTURE = Path(__file__).parent / "resources" / "release"
 FIXTURE_BASE = "https://w3id.org/haven/"

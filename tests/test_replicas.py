@@ -9,26 +9,19 @@ through the Flask client, the headers from the app that the nginx configuration 
 from __future__ import annotations
 
 import gzip
-import http.client
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 from rdflib import Graph, URIRef
 
-from conftest import RELEASE_FIXTURE, make_build_dir, report_line
-from plugins.tiers import require_marker
+from plugins.figures import report_line
+from plugins.replicas import NGINX, SCRIPT, alive
 
-REPO = Path(__file__).resolve().parent.parent
-SCRIPT = REPO / "scripts" / "replicas.sh"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 AL_QAEDA = URIRef("https://w3id.org/haven/id/al-qaeda")
 #: entities of the fixture release, for requests the cache has not seen yet
 SLUGS = ["al-qaeda", "taliban", "osama-bin-laden", "the-al-qaeda-afghan-taliban-connections",
@@ -68,83 +61,6 @@ def test_live_answers_declare_no_lifetime(client, method, path):
 
 
 # -- the replica set ------------------------------------------------------------------------------------
-
-@dataclass
-class Answer:
-    status: int
-    headers: http.client.HTTPMessage
-    body: bytes
-    seconds: float
-
-    @property
-    def cache(self) -> str | None:
-        return self.headers.get("X-Cache-Status")
-
-
-@dataclass
-class ReplicaSet:
-    state_dir: Path
-    nginx_url: str
-    replica_urls: list[str]
-    replica_pids: list[int]
-
-    def request(self, path: str, headers: dict | None = None, method: str = "GET") -> Answer:
-        parts = urlsplit(self.nginx_url)
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        started = time.monotonic()
-        try:
-            connection.request(method, path, headers=headers or {})
-            response = connection.getresponse()
-            body = response.read()
-        finally:
-            connection.close()
-        return Answer(response.status, response.headers, body, time.monotonic() - started)
-
-    def access_log(self) -> list[str]:
-        return (self.state_dir / "nginx-access.log").read_text().splitlines()
-
-    def stop_replica(self, index: int) -> None:
-        """SIGTERM, as a service manager stops it, and wait until the process is gone."""
-        pid = self.replica_pids[index]
-        os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while _alive(pid):
-            assert time.monotonic() < deadline, f"replica {pid} ignored SIGTERM"
-            time.sleep(0.02)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a stopped replica of this test is our grandchild: it is gone once it is no longer running
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
-
-
-def _start(build: Path) -> ReplicaSet:
-    require_marker("live", "starts replicas behind nginx")
-    done = subprocess.run([str(SCRIPT), "start", "-n", "2", "-b", str(build)], capture_output=True, text=True,
-                          timeout=90)
-    assert done.returncode == 0, done.stderr
-    values = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
-    return ReplicaSet(
-        state_dir=Path(values["STATE_DIR"]),
-        nginx_url=values["NGINX_URL"],
-        replica_urls=[values["REPLICA_1_URL"], values["REPLICA_2_URL"]],
-        replica_pids=[int(values["REPLICA_1_PID"]), int(values["REPLICA_2_PID"])],
-    )
-
-
-@pytest.fixture
-def replicas(tmp_path):
-    replica_set = _start(make_build_dir(tmp_path, RELEASE_FIXTURE))
-    yield replica_set
-    subprocess.run([str(SCRIPT), "stop", str(replica_set.state_dir)], check=True, timeout=60)
-    assert not replica_set.state_dir.exists()
-    assert not any(_alive(pid) for pid in replica_set.replica_pids)
-
 
 def test_render_fills_every_placeholder():
     done = subprocess.run([str(SCRIPT), "render", "127.0.0.1:8080", "/var/cache/haven", "10.0.0.1:8081",
@@ -245,7 +161,7 @@ def test_expired_entries_are_revalidated_with_the_replicas_validators(replicas):
     conf.write_text(text)
     pid = int((replicas.state_dir / "nginx.pid").read_text())
     os.kill(pid, signal.SIGTERM)
-    while _alive(pid):
+    while alive(pid):
         time.sleep(0.02)
     state = str(replicas.state_dir)
     subprocess.run([NGINX, "-p", state + "/", "-c", str(conf), "-e", f"{state}/nginx-error.log"], check=True)

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import start_live_server
-from rawhttp import read_until
 from haven.web.serve import LOG_FORMAT, OneLineFormatter
+from plugins.rawhttp import read_until
+from plugins.servers import start_live_server
 
 FORGED = "ERROR haven: FORGED"
 #: what every line of the log starts with: a record (LEVEL logger: …) or an indented traceback line

@@ -16,66 +16,20 @@ inference, SHACL-AF enabled.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 from pyshacl import validate
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF, SH
 
-ROOT = Path(__file__).resolve().parent.parent
-SHAPE_FILES = [ROOT / "shapes" / "haven-shapes.ttl", ROOT / "shapes" / "haven-recommended.ttl"]
-FIXTURES = ROOT / "tests" / "resources" / "shapes"
-VALID = sorted((FIXTURES / "valid").glob("*.ttl"))
-INVALID = sorted((FIXTURES / "invalid").glob("*.ttl"))
-REAL_ONTOLOGY = ROOT / "ontology" / "haven.ttl"
-
-HSH = Namespace("https://w3id.org/haven/shapes#")
-HT = Namespace("https://w3id.org/haven/test#")
+from plugins.shacl import (FIXTURES, HSH, HT, INVALID, REAL_ONTOLOGY, SHAPE_FILES, VALID, load_fixture, named_shapes,
+                           run)
 
 # Parameters that are metadata or structure, not constraints: a NodeShape with nothing else never shows up
 # as sh:sourceShape, so it could not be tested and its sh:message would never be read.
 NON_CONSTRAINTS = {RDF.type, SH.name, SH.description, SH.message, SH.severity, SH.property, SH.target,
                    SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf, SH.deactivated,
                    URIRef("http://www.w3.org/2000/01/rdf-schema#comment")}
-
-
-@pytest.fixture(scope="module")
-def shapes() -> Graph:
-    graph = Graph()
-    for path in SHAPE_FILES:
-        graph.parse(path)
-    return graph
-
-
-@pytest.fixture(scope="module")
-def background() -> Graph:
-    graph = Graph()
-    graph.parse(FIXTURES / "ontology.ttl")
-    graph.parse(FIXTURES / "background.ttl")
-    return graph
-
-
-def named_shapes(shapes: Graph) -> set[URIRef]:
-    found = set(shapes.subjects(RDF.type, SH.NodeShape)) | set(shapes.subjects(RDF.type, SH.PropertyShape))
-    return {s for s in found if isinstance(s, URIRef)}
-
-
-def load_fixture(path: Path, background: Graph) -> tuple[Graph, list[tuple]]:
-    """The data graph for a fixture, and its (node, shape) expectations taken out of it."""
-    fixture = Graph().parse(path)
-    expected = list(fixture.subject_objects(HT.violates))
-    for triple in [t for t in fixture if str(t[1]).startswith(str(HT))]:
-        fixture.remove(triple)
-    return background + fixture, expected
-
-
-def run(data: Graph, shapes: Graph) -> tuple[bool, Graph]:
-    # The ontology is already in `data`, as in the build's union. pySHACL's ont_graph= is not a union: it
-    # copies selected RDFS/OWL axioms only ("inoculation"), lost haven:qualifiedBy on haven:alliedWith here,
-    # and took a minute on the real ontology.
-    conforms, report, _ = validate(data, shacl_graph=shapes, inference="none", advanced=True)
-    return conforms, report
 
 
 def results(report: Graph) -> set[tuple]:
@@ -142,10 +96,9 @@ def test_property_shapes_are_named_after_their_node_shape(shapes):
 # -- fixtures -------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
-def test_valid_fixture_conforms(path, shapes, background):
-    data, expected = load_fixture(path, background)
+def test_valid_fixture_conforms(path, validated):
+    _, expected, conforms, report = validated(path)
     assert not expected
-    conforms, report = run(data, shapes)
     assert conforms, report.serialize(format="turtle")
 
 
@@ -155,13 +108,12 @@ def test_background_alone_conforms(shapes, background):
 
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
-def test_invalid_fixture_fails_on_its_shape_and_node(path, shapes, background):
-    data, expected = load_fixture(path, background)
+def test_invalid_fixture_fails_on_its_shape_and_node(path, shapes, validated):
+    _, expected, conforms, report = validated(path)
     assert len(expected) == 1, "one case per file: exactly one ht:violates triple"
     ((node, shape),) = expected
     assert shape in named_shapes(shapes), shape
     assert path.stem.startswith(local(shape) + "-"), f"{path.name} should be named {local(shape)}-<case>.ttl"
-    conforms, report = run(data, shapes)
     assert not conforms
     found = results(report)
     assert (node, shape) in found, sorted((str(f), local(s)) for f, s in found if s is not None)

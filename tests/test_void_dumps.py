@@ -7,8 +7,7 @@ import pytest
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import OWL, RDF, SKOS, VOID
 
-from ld_release import ld_app, ld_client  # noqa: F401  (fixtures)
-from pending import when_ready
+from plugins.pending import when_ready
 
 BASE = "https://w3id.org/haven/"
 ONTOLOGY = URIRef(BASE + "ontology")

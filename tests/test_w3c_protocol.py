@@ -19,7 +19,9 @@ import rdflib
 from rdflib import RDF, RDFS, Namespace
 from rdflib.collection import Collection
 
-from conftest import RESOURCES, make_build_dir, report_line, start_live_server
+from plugins.figures import report_line
+from plugins.release import RESOURCES, make_build_dir
+from plugins.servers import start_live_server
 
 SUITE = RESOURCES / "w3c-protocol"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")

@@ -1,5 +1,8 @@
 """Real SPARQL stores for the tests: an Oxigraph server started here, and a release loaded into it.
 
+`oxigraph_server` (fixture): one Oxigraph server per session with the fixture release published into it;
+`.query_url` is what `haven serve --store` takes. Starting one needs the `live` marker.
+
 `start_oxigraph(tmp_path)` runs ``oxigraph serve`` on a free loopback port and returns once it answers;
 `OxigraphServer.restart()` brings it back on the same folder and port (the fault tests kill it).
 `load_release(release_dir, server)` publishes a build into it with Haven's own publisher when that exists,
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
+import pytest
 
 from haven.store import releases
 from plugins.tiers import require_marker
@@ -183,3 +187,11 @@ def publish_to(release_dir: Path, url: str) -> None:
     from haven.publish import publish
 
     publish(Path(release_dir), url)
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory, release_dir):
+    server = start_oxigraph_server(tmp_path_factory.mktemp("oxigraph"))
+    load_release(release_dir, server)
+    yield server
+    server.stop()

@@ -1,4 +1,4 @@
-"""The Linked Data tests' release: tests/resources/ld/release.trig written out as a published build folder
+"""The Linked Data tests' release (fixtures `ld_app`, `ld_client`, `hostile_client`): tests/resources/ld/release.trig written out as a published build folder
 (`<build>/releases/<id>/{haven.nq,shapes.ttl,manifest.json}` and the `current` symlink), the layout that
 `haven build` produces and the server reads."""
 from __future__ import annotations
@@ -7,13 +7,14 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from rdflib import Dataset
 
 from haven.config import DEFAULT_BASE, Settings
 from haven.iris import rebase_term
 from haven.store import releases
 
-RESOURCES = Path(__file__).parent / "resources" / "ld"
+RESOURCES = Path(__file__).resolve().parent.parent / "resources" / "ld"
 RELEASE_ID = "ld-test-1"
 CREATED = "2026-11-25T10:00:00+00:00"
 
@@ -50,9 +51,7 @@ def settings_for(build_dir: Path, base: str = DEFAULT_BASE) -> Settings:
     return Settings(base=base, build_dir=build_dir, root=build_dir)
 
 
-# -- fixtures (imported by the Linked Data test modules) -------------------------------------------------
-
-import pytest  # noqa: E402
+# -- fixtures ----------------------------------------------------------------------------------------------
 
 OTHER_BASE = "https://example.org/haven/"
 
@@ -72,3 +71,28 @@ def ld_app(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ld_client(ld_app):
     return ld_app.test_client()
+
+
+#: added to the test release's data graph
+HOSTILE_TRIG = """
+hg:data {
+  hid:al-qaeda skos:exactMatch <javascript:alert(document.domain)> ;
+      skos:exactMatch <data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==> ;
+      rdfs:seeAlso <javascript:alert(2)> , <JavaScript:alert(3)> ;
+      skos:altLabel "<!--<script>"@en , "</script><script>alert(4)</script>"@en , "a\\u2028b]]>&amp;"@en .
+}
+"""
+HOSTILE_LITERALS = {"<!--<script>", "</script><script>alert(4)</script>", "a\u2028b]]>&amp;"}
+
+
+@pytest.fixture(scope="module")
+def hostile_client(tmp_path_factory):
+    """The release with hostile data added (tests/test_hardening.py, tests/test_browser.py)."""
+    from haven.web.app import create_app
+
+    build = tmp_path_factory.mktemp("hostile-build")
+    write_release(build, extra_trig=HOSTILE_TRIG)
+    app = create_app(settings_for(build))
+    app.config["TESTING"] = True
+    yield app.test_client()
+    app.extensions["haven"].close()

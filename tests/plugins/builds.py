@@ -1,0 +1,33 @@
+"""Source trees for whole builds: the project's real ontology/ and shapes/ with the small data set of the
+broken-input corpus (tests/resources/broken/), cases laid over it, and `haven build` run through the CLI."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from haven.cli import main
+
+PROJECT = Path(__file__).resolve().parents[2]
+CORPUS = PROJECT / "tests" / "resources" / "broken"
+
+
+def make_tree(dest: Path) -> Path:
+    for part in ("ontology", "shapes"):
+        shutil.copytree(PROJECT / part, dest / part)
+    shutil.copytree(CORPUS / "_base" / "data", dest / "data")
+    return dest
+
+
+def overlay(root: Path, case: Path) -> None:
+    for path in sorted(case.rglob("*")):
+        if path.is_file() and path.name != "expected.txt":
+            target = root / path.relative_to(case)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+
+
+def build(root: Path, build_dir: Path, *extra: str):
+    return CliRunner().invoke(main, ["build", "--root", str(root), "--build-dir", str(build_dir), *extra],
+                              catch_exceptions=False)
