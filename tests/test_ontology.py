@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import owlready2
@@ -606,9 +605,6 @@ def test_wikidata_close_matches_use_truthy_property_iris(ontology):
 # 5. Reasoning: HermiT through owlready2, and the OWL 2 DL profile
 # ----------------------------------------------------------------------------------------------------------
 
-HERMIT_BUDGET_SECONDS = 60  # about 1 s measured with JVM start-up; a big regression means a costly axiom
-
-
 def reason(graph: Graph, folder: Path) -> owlready2.World:
     """Run HermiT over `graph` in a fresh owlready2 world (owlready2 reads N-Triples, not Turtle)."""
     path = folder / "haven.nt"
@@ -630,14 +626,10 @@ def with_data(ontology: Graph, turtle: str) -> Graph:
 
 
 @pytest.mark.slow
-def test_hermit_finds_ontology_consistent_without_unsatisfiable_classes(ontology, tmp_path, record_property):
-    started = time.perf_counter()
+def test_hermit_finds_ontology_consistent_without_unsatisfiable_classes(ontology, tmp_path):
+    """(How long HermiT takes, JVM start-up included: bench/budgets.py hermit.)"""
     world = reason(ontology, tmp_path)
-    elapsed = time.perf_counter() - started
-    record_property("hermit_seconds", round(elapsed, 3))
-    print(f"HermiT over haven.ttl: {elapsed:.2f} s")
     assert list(world.inconsistent_classes()) == []
-    assert elapsed < HERMIT_BUDGET_SECONDS
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 shared by tests/test_shapes.py (the shapes against their fixtures) and tests/test_fastcheck.py (the fast
 path against pySHACL), so that both hold the same inputs.
 
-`shapes` and `background` are read once per session and only read. `validated(path)` is one fixture laid on
+`shapes` and `background` are read once per session (bench/budgets.py reads them too) and only read. `validated(path)` is one fixture laid on
 the background and pySHACL's verdict on it, computed once per session: both modules ask for every fixture,
 and the answer depends only on the files (the data is kept with the report, so that blank nodes match).
 """
@@ -27,20 +27,29 @@ HSH = Namespace("https://w3id.org/haven/shapes#")
 HT = Namespace("https://w3id.org/haven/test#")
 
 
-@pytest.fixture(scope="session")
-def shapes() -> Graph:
+def read_shapes() -> Graph:
     graph = Graph()
     for path in SHAPE_FILES:
         graph.parse(path)
     return graph
 
 
-@pytest.fixture(scope="session")
-def background() -> Graph:
+def read_background() -> Graph:
+    """The fixtures' own small ontology and the complete, valid entities they relate to one another."""
     graph = Graph()
     graph.parse(FIXTURES / "ontology.ttl")
     graph.parse(FIXTURES / "background.ttl")
     return graph
+
+
+@pytest.fixture(scope="session")
+def shapes() -> Graph:
+    return read_shapes()
+
+
+@pytest.fixture(scope="session")
+def background() -> Graph:
+    return read_background()
 
 
 def named_shapes(shapes: Graph) -> set[URIRef]:
@@ -84,3 +93,22 @@ def validated(shapes, background):
         return done[path]
 
     return get
+
+
+def sanctuary_statements(count: int) -> Graph:
+    """`count` valid sanctuary statements over `count` organisations, plus their derived direct triples."""
+    fixture = Graph().parse(FIXTURES / "valid" / "statement-sanctuary-with-derived-layer.ttl")
+    template = URIRef("https://w3id.org/haven/id/statement/taliban-sanctuary-al-qaeda")
+    org = Graph().parse(FIXTURES / "background.ttl").cbd(URIRef("https://w3id.org/haven/id/taliban"))
+    out = Graph()
+    hid = "https://w3id.org/haven/id/"
+    for i in range(count):
+        rename = {URIRef(hid + "taliban"): URIRef(f"{hid}org-{i}"), URIRef(hid + "al-qaeda"): URIRef(f"{hid}org-{i + 1}"),
+                  template: URIRef(f"{template}-{i}")}
+        for s, p, o in fixture.cbd(template) + org:
+            out.add((rename.get(s, s), p, rename.get(o, o)))
+        out.add((URIRef(f"{hid}org-{i}"), URIRef("https://w3id.org/haven/ontology#providedSanctuaryTo"),
+                 URIRef(f"{hid}org-{i + 1}")))
+    for s, p, o in org:
+        out.add((URIRef(f"{hid}org-{count}") if s == URIRef(hid + "taliban") else s, p, o))
+    return out
