@@ -64,11 +64,11 @@ QUERY_HEAD = b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: applica
     QUERY_HEAD.replace(b"HTTP/1.1", b"HTTP/1.0") + b"Connection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
     + SMUGGLED,
 ], ids=["content-length-and-chunked", "chunked-in-http-1.0"])
-def test_ambiguous_framing_is_refused_and_closes_the_connection(server, request_bytes):
+def test_ambiguous_framing_is_refused_and_closes_the_connection(guarded, request_bytes):
     """Request framings RFC 9112 §6.1 calls faulty, the request-smuggling shapes: a front end and this server
     could disagree on where the next request starts. The server MUST close the connection after answering,
     so whatever follows is never read as a second request (here a /healthz that must not be answered)."""
-    with connect(server) as sock:
+    with connect(guarded) as sock:
         sock.sendall(request_bytes)
         answer = read_all(sock)
     assert re.findall(rb"HTTP/1\.[01] (\d{3}) ", answer) == [b"400"], answer[:2000]
@@ -100,10 +100,14 @@ MAX_CONNECTIONS, READ_TIMEOUT, IDLE_TIMEOUT = 40, 1.5, 3.0
 PATIENCE = 20.0
 
 
-@pytest.fixture(scope="module")
-def guarded(build_dir):
+@pytest.fixture(scope="module", params=["embedded", "remote"])
+def guarded(request, build_dir):
+    """A server with small limits, on the embedded store or over a real Oxigraph server: connections are
+    handled before any store is involved, and must be the same on both."""
+    store = {} if request.param == "embedded" else {"store": request.getfixturevalue("oxigraph_server").query_url}
     server = start_live_server(build_dir, max_connections=MAX_CONNECTIONS, request_read_timeout=READ_TIMEOUT,
-                               idle_timeout=IDLE_TIMEOUT)
+                               idle_timeout=IDLE_TIMEOUT, **store)
+    server.store_kind = request.param
     yield server
     server.stop()
 
@@ -167,6 +171,7 @@ def test_cheap_requests_get_through_idle_and_trickling_sockets(guarded, pytestco
         attack.stop()
     assert None not in waits, waits
     assert attack.reopened > 0  # the server did close attack sockets to make room
-    report_line(pytestconfig, f"slow clients: 80 idle + 80 tricklers on a {MAX_CONNECTIONS}-connection server, "
+    report_line(pytestconfig, f"slow clients ({guarded.store_kind} store): 80 idle + 80 tricklers on a "
+                              f"{MAX_CONNECTIONS}-connection server, "
                               f"reopened {attack.reopened} times: 10 of 10 cheap requests answered, "
                               f"max wait {max(waits):.2f} s")
