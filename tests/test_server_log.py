@@ -20,10 +20,12 @@ LOG_LINE = re.compile(r"(DEBUG|INFO|WARNING|ERROR|CRITICAL) [\w.]+: |  \| ")
 
 
 @pytest.mark.live
-def test_request_paths_cannot_forge_log_lines(build_dir, tmp_path):
+@pytest.mark.parametrize("store", ["embedded", "remote"])
+def test_request_paths_cannot_forge_log_lines(build_dir, tmp_path, request, store):
     log_path = tmp_path / "server.log"
+    remote = {} if store == "embedded" else {"store": request.getfixturevalue("oxigraph_server").query_url}
     with log_path.open("wb") as log:
-        server = start_live_server(build_dir, stderr=log)
+        server = start_live_server(build_dir, stderr=log, **remote)
         try:
             url = urlsplit(server.url)
             for target in (b"/ontology/x%0aERROR%20haven:%20FORGED%20line", b"/ontology/x%0d%0aERROR%20haven:%20FORGED",
