@@ -17,17 +17,18 @@ from html.parser import HTMLParser
 import pytest
 
 from haven.iris import UrlMap, is_web_url
+from haven.web.app import create_app
 from haven.web.hardening import json_for_script
-from plugins.ldrelease import HOSTILE_LITERALS
+from plugins.ldrelease import HOSTILE_LITERALS, HOSTILE_TRIG, settings_for, write_release
 
 
 @pytest.fixture(scope="module")
 def hostile_remote_client(tmp_path_factory):
     """The same hostile release published into a real Oxigraph server, served with `--store URL` from a
     replica that holds no build: what a remote store gives back is as untrusted as the build's input."""
-    from backends import start_oxigraph_server
     from haven.publish import publish
     from haven.store.remote import RemoteStore
+    from plugins.stores import start_oxigraph_server
 
     release = write_release(tmp_path_factory.mktemp("hostile-release"), extra_trig=HOSTILE_TRIG)
     server = start_oxigraph_server(tmp_path_factory.mktemp("hostile-oxigraph"))

@@ -18,9 +18,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from backends import load_release, start_oxigraph_server
-from conftest import report_line, start_live_server
-from rawhttp import timed_exchange
+from plugins.figures import report_line
+from plugins.rawhttp import timed_exchange
+from plugins.servers import start_live_server
+from plugins.stores import load_release, start_oxigraph_server
 
 pytestmark = pytest.mark.live
 
