@@ -15,7 +15,7 @@ What a client sees must not depend on the engine, so this backend absorbs the di
   so a replica needs no build folder.
 * **same formats, same cap.** Answers are fetched in one format each engine speaks (SPARQL JSON results,
   N-Triples/Turtle), parsed as a stream, capped at the result limit, and re-serialised by the very code the
-  embedded workers use (`haven.store.worker`), so JSON-LD, CSV, capping notes and prefixes are identical.
+  embedded workers use (`haven.store.answers`), so JSON-LD, CSV, capping notes and prefixes are identical.
 * **DESCRIBE** is never forwarded (engines disagree): targets are selected, then described by a CONSTRUCT.
 * **safety whatever the engine allows.** Client text is parsed first by pyoxigraph in a checker process
   (same syntax messages as embedded, update syntax cannot pass, and a text that overflows the parser's stack
