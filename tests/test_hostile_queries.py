@@ -63,6 +63,9 @@ def send(server, tally, kind: str, method: str, path: str, body: bytes | None = 
     tally[kind][response.status] = tally[kind].get(response.status, 0) + 1
     assert elapsed < TIMEOUT + MARGIN, (path[:200], elapsed)
     assert response.status < 500 or response.status == 503, (path[:200], data[:300])
+    # a 503 is the time limit or a full house, never a query worker that died under the query
+    assert not (response.status == 503 and b"could not answer" in data), (path[:200], data[:300])
+    assert server.process.poll() is None, "the server process died"
     return response, data
 
 
