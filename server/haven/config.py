@@ -54,6 +54,12 @@ class Settings:
     result_limit: int = 10_000
     #: largest accepted request body / query string, in bytes
     max_query_bytes: int = 64 * 1024
+    #: largest SPARQL answer, in bytes: a larger one is refused whole (503 with a message), never cut, and
+    #: never held whole by the server
+    max_answer_bytes: int = 16 * 1024 * 1024
+    #: memory one client query may take in an embedded query worker, in MiB, beyond the release the worker
+    #: holds; a query that needs more is stopped (503 with a message) and the worker replaced
+    query_memory_mb: int = 1024
     #: most queries evaluated at once; more are answered 503 with Retry-After
     max_concurrent_queries: int = 4
     #: WSGI worker threads

@@ -16,7 +16,8 @@ def open_store(settings):
 
         # the cache folder beside the releases (as the dumps use): the on-disk store is built once per release
         return EmbeddedStore(settings.current_release, workers=settings.max_concurrent_queries,
-                             cache_dir=buildfolder.cache_root(settings.build_dir), query_timeout=settings.query_timeout)
+                             memory_mb=settings.query_memory_mb, cache_dir=buildfolder.cache_root(settings.build_dir),
+                             query_timeout=settings.query_timeout)
     if settings.store.startswith(("http://", "https://")) and importlib.util.find_spec("haven.store.remote"):
         from haven.store.remote import RemoteStore
 

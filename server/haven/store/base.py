@@ -29,6 +29,14 @@ class QueryTimeout(StoreError):
     """The query ran past the configured timeout and was stopped."""
 
 
+class AnswerTooLarge(StoreError):
+    """The answer is over the byte cap (`Settings.max_answer_bytes`); nothing of it is sent."""
+
+
+class QueryOutOfMemory(StoreError):
+    """The query needed more memory than one query worker may use (`Settings.query_memory_mb`)."""
+
+
 class StoreBusy(StoreError):
     """Every query slot is taken; the HTTP layer answers 503 with Retry-After."""
 
@@ -123,13 +131,22 @@ class Store(ABC):
         result_limit: int | None = None,
         base_iri: str | None = None,
         cap_link: str | None = None,
+        max_bytes: int | None = None,
     ) -> SerializedResult:
         """Run an untrusted client query (already checked for safety) and serialise the answer.
 
         `accept_media_type` is the negotiated type for the query's form; `base_iri` resolves relative IRIs
         (SPARQL 1.1 Protocol §2.3: the endpoint's URL); `cap_link` is the IRI a capped JSON/XML answer links
-        to in its head. Raises QuerySyntaxError, QueryTooComplex, QueryTimeout, StoreBusy or StoreError.
+        to in its head. An answer over `max_bytes` bytes raises AnswerTooLarge, before it is held whole: the
+        store's own memory stays bounded. Raises QuerySyntaxError, QueryTooComplex, QueryTimeout, StoreBusy or
+        StoreError.
         """
 
     def close(self) -> None:  # pragma: no cover - backends override when they hold resources
         pass
+
+
+def check_answer_size(body: bytes, max_bytes: int | None) -> bytes:
+    if max_bytes is not None and len(body) > max_bytes:
+        raise AnswerTooLarge(f"the answer is {len(body):,} bytes, over the {max_bytes:,}-byte limit")
+    return body

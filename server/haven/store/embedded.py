@@ -31,6 +31,7 @@ import logging
 import os
 import queue
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -45,7 +46,8 @@ from haven.config import DEFAULT_BASE, DEFAULT_QUERY_TIMEOUT
 from haven.iris import iris_for
 from haven.sparqltext import keywords, unescape
 from haven.store.answers import to_rdflib
-from haven.store.base import QuerySyntaxError, QueryTimeout, SerializedResult, Store, StoreBusy, StoreError
+from haven.store.base import (AnswerTooLarge, QueryOutOfMemory, QuerySyntaxError, QueryTimeout, SerializedResult, Store,
+                              StoreBusy, StoreError)
 from haven.store.worker import CHECK, is_complete, open_release
 
 log = logging.getLogger(__name__)
@@ -55,8 +57,9 @@ WORKER_START_TIMEOUT = 120.0
 
 
 class EmbeddedStore(Store):
-    def __init__(self, release_dir: Path | str, *, workers: int = 4, prefixes: dict[str, str] | None = None,
-                 cache_dir: Path | str | None = None, query_timeout: float = DEFAULT_QUERY_TIMEOUT):
+    def __init__(self, release_dir: Path | str, *, workers: int = 4, memory_mb: int | None = None,
+                 prefixes: dict[str, str] | None = None, cache_dir: Path | str | None = None,
+                 query_timeout: float = DEFAULT_QUERY_TIMEOUT):
         # resolve() pins the release: if build/current is repointed later, workers still load this one
         self.release_dir = Path(release_dir).resolve()
         self.nq_path = self.release_dir / buildfolder.NQUADS
@@ -84,7 +87,7 @@ class EmbeddedStore(Store):
                 self._preparing = subprocess.Popen(
                     [sys.executable, "-m", "haven.store.worker", "--prepare", str(self.nq_path), str(target)],
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-        self._pool = WorkerPool(self.nq_path, size=max(1, workers))
+        self._pool = WorkerPool(self.nq_path, size=max(1, workers), memory_mb=memory_mb)
         if self._preparing is not None:
             threading.Thread(target=self._adopt_prepared_store, name="haven-store-prepare", daemon=True).start()
 
@@ -154,6 +157,7 @@ class EmbeddedStore(Store):
         result_limit=None,
         base_iri: str | None = None,
         cap_link: str | None = None,
+        max_bytes: int | None = None,
     ):
         chosen = formats.by_media_type(accept_media_type, formats.RESULT_FORMATS + formats.GRAPH_FORMATS)
         if chosen is None:
@@ -166,6 +170,7 @@ class EmbeddedStore(Store):
             "graph_format": chosen.name if chosen.kind == "graph" else formats.GRAPH_FORMATS[0].name,
             "limit": result_limit,
             "cap_link": cap_link,
+            "max_bytes": max_bytes,
             "prefixes": self.prefixes,
         }
         if protocol_dataset:
@@ -178,6 +183,8 @@ class EmbeddedStore(Store):
         if not header.get("ok"):
             if header.get("error") == "syntax":
                 raise QuerySyntaxError(header.get("message", "syntax error"))
+            if header.get("error") == "too_large":
+                raise AnswerTooLarge(header.get("message", "the answer is too large"))
             raise StoreError(header.get("message", "the query failed"))
         offers = formats.GRAPH_FORMATS if header["form"] == "GRAPH" else formats.RESULT_FORMATS
         answered = formats.by_name(header["format"], offers)
@@ -242,9 +249,11 @@ class WorkerDied(StoreError):
 
 
 class _Worker:
-    def __init__(self, source: Path | None):
+    def __init__(self, source: Path | None, memory_mb: int | None = None):
+        limit = ["--memory-mb", str(memory_mb)] if memory_mb is not None else []
+        self.memory_mb = memory_mb
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "haven.store.worker", str(source) if source is not None else CHECK],
+            [sys.executable, "-m", "haven.store.worker", *limit, str(source) if source is not None else CHECK],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             bufsize=0,
@@ -263,6 +272,8 @@ class _Worker:
         except (BrokenPipeError, OSError) as error:
             raise StoreError("query worker is gone") from error
         header = json.loads(self._read_line(deadline))
+        if header.get("error") == "memory":  # the worker exits: the pool replaces it
+            raise QueryOutOfMemory(header.get("message", "the query needed too much memory"))
         body = self._read_exact(header.get("length", 0), deadline)
         return header, body
 
@@ -289,6 +300,13 @@ class _Worker:
             raise QueryTimeout("the query ran past its time limit")
         chunk = os.read(self._fd, 1 << 16)
         if not chunk:
+            try:
+                code = self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                code = None
+            if code == -signal.SIGABRT and self.memory_mb is not None:
+                # the Rust engine aborts when an allocation fails under the limit
+                raise QueryOutOfMemory(f"the query needed more than {self.memory_mb} MiB")
             raise WorkerDied("query worker exited unexpectedly")
         self._buffer += chunk
 
@@ -309,11 +327,13 @@ class _Worker:
 class WorkerPool:
     """`size` worker processes; a query borrows one, and a worker that overruns is killed and replaced."""
 
-    def __init__(self, source: Path | None, size: int):
+    def __init__(self, source: Path | None, size: int, memory_mb: int | None = None):
         #: haven.nq (each worker loads it) or an on-disk store folder (each worker opens it read-only)
         #: (None: syntax checkers, which hold no data: `haven.store.worker.check`)
         self.source = source
         self.size = size
+        #: memory one query may take in a worker beyond the release (None: no limit)
+        self.memory_mb = memory_mb
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -333,7 +353,7 @@ class WorkerPool:
             started: list[_Worker] = []
             try:
                 for _ in range(self.size):
-                    worker = _Worker(self.source)
+                    worker = _Worker(self.source, self.memory_mb)
                     started.append(worker)
                     worker.wait_ready(time.monotonic() + WORKER_START_TIMEOUT)
                     self._workers.add(worker)
@@ -382,7 +402,7 @@ class WorkerPool:
 
     def _replace(self) -> None:
         try:
-            worker = _Worker(self.source)
+            worker = _Worker(self.source, self.memory_mb)
             worker.wait_ready(time.monotonic() + WORKER_START_TIMEOUT)
         except Exception:  # pragma: no cover - logged; the pool runs one worker short
             log.exception("could not start a replacement query worker")

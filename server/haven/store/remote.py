@@ -48,7 +48,8 @@ from haven.iris import iris_for
 from haven.store import releases
 from haven.store.answers import (oxigraph_format, serialize_boolean, serialize_solutions, serialize_triples,
                                  to_rdflib)
-from haven.store.base import QuerySyntaxError, QueryTimeout, QueryTooComplex, SerializedResult, Store, StoreError
+from haven.store.base import (AnswerTooLarge, QuerySyntaxError, QueryTimeout, QueryTooComplex, SerializedResult, Store,
+                              StoreError, check_answer_size)
 from haven.store.embedded import WorkerDied, WorkerPool
 from haven.store.rewrite import description_query, describe_targets, rewrite_graph_names
 
@@ -91,7 +92,9 @@ class RemoteStore(Store):
         #: the release a pinned view answers from (None: the store itself, which follows the pointer)
         self._pinned_release: str | None = None
         #: one syntax checker per query slot (a check runs inside the slot its query holds); pinned views share it
-        self._checkers = WorkerPool(None, size=max(1, settings.max_concurrent_queries))
+        # a checker evaluates an ASK on its empty store: a query that inflates strings is bounded there too
+        self._checkers = WorkerPool(None, size=max(1, settings.max_concurrent_queries),
+                                    memory_mb=settings.query_memory_mb)
         # fail at start, with the reason, rather than on the first request
         self._current()
 
@@ -273,7 +276,15 @@ class RemoteStore(Store):
 
     # -- client queries -------------------------------------------------------------------------------
     def execute(self, query, accept_media_type, *, default_graph_uris=None, named_graph_uris=None, timeout=None,
-                result_limit=None, base_iri=None, cap_link=None):
+                result_limit=None, base_iri=None, cap_link=None, max_bytes=None):
+        try:
+            return self._execute(query, accept_media_type, default_graph_uris, named_graph_uris, timeout,
+                                 result_limit, base_iri, cap_link, max_bytes)
+        except MemoryError as error:  # pyoxigraph's parsers refuse one token over 16 MiB this way
+            raise AnswerTooLarge(f"the store's answer holds a value too large to read: {error}") from None
+
+    def _execute(self, query, accept_media_type, default_graph_uris, named_graph_uris, timeout, result_limit,
+                 base_iri, cap_link, max_bytes):
         chosen = formats.by_media_type(accept_media_type, formats.RESULT_FORMATS + formats.GRAPH_FORMATS)
         if chosen is None:
             raise ValueError(f"cannot serialise query answers as {accept_media_type}")
@@ -284,15 +295,17 @@ class RemoteStore(Store):
         if form in {"CONSTRUCT", "DESCRIBE"}:
             answered = chosen if chosen.kind == "graph" else formats.GRAPH_FORMATS[0]
             cut: list[bool] = []
-            triples = _until_cut(self._graph_triples(query, base_iri, default_graph_uris, named_graph_uris, timeout),
-                                 result_limit, cut)
+            triples = _until_cut(self._graph_triples(query, base_iri, default_graph_uris, named_graph_uris, timeout,
+                                                     _read_budget(max_bytes)), result_limit, cut)
             body, capped = serialize_triples(triples, answered, result_limit, self.prefixes)
             capped = capped or bool(cut)
-            return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
+            return SerializedResult(body=check_answer_size(body, max_bytes), media_type=answered.content_type,
+                                    form=form, capped=capped)
         answered = chosen if chosen.kind == "results" else formats.RESULT_FORMATS[0]
         rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris)
         with self._send(rewritten.text, RESULTS_JSON, defaults, named, timeout) as response:
-            result = ox.parse_query_results(_VirtuosoBlankNodes(response), format=ox.QueryResultsFormat.JSON)
+            result = ox.parse_query_results(_VirtuosoBlankNodes(_Bounded(response, _read_budget(max_bytes))),
+                                            format=ox.QueryResultsFormat.JSON)
             if isinstance(result, ox.QueryBoolean):
                 body = serialize_boolean(result, answered)
                 capped = False
@@ -301,7 +314,8 @@ class RemoteStore(Store):
                 solutions = _MappedSolutions(result, backward, time.monotonic() + timeout, cut is not None,
                                              hidden=set() if _STAR_FAKE in query else {_STAR_FAKE})
                 body, capped = serialize_solutions(solutions, answered, _within(result_limit, cut), cap_link)
-        return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=capped)
+        return SerializedResult(body=check_answer_size(body, max_bytes), media_type=answered.content_type, form=form,
+                                capped=capped)
 
     def _check_syntax(self, query: str, base_iri: str | None, timeout: float) -> str:
         """Parse the client's query as the embedded store would (same 400 messages); returns its form.
@@ -335,7 +349,8 @@ class RemoteStore(Store):
         self._checkers.close()
 
     # -- graphs ---------------------------------------------------------------------------------------
-    def _graph_triples(self, query, base_iri, default_graph_uris, named_graph_uris, timeout) -> Iterator[ox.Triple]:
+    def _graph_triples(self, query, base_iri, default_graph_uris, named_graph_uris, timeout,
+                       max_bytes=None) -> Iterator[ox.Triple]:
         deadline = time.monotonic() + timeout
         rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris)
         if "DESCRIBE" in keywords(unescape(query)):
@@ -344,10 +359,11 @@ class RemoteStore(Store):
                 return
         else:
             text = rewritten.text
-        yield from self._fetch_triples(text, defaults, named, backward, deadline)
+        yield from self._fetch_triples(text, defaults, named, backward, deadline, max_bytes)
 
-    def _fetch_triples(self, text, defaults, named, backward, deadline) -> Iterator[ox.Triple]:
-        """The triples of a CONSTRUCT, mapped back; `_CUT` last when the store cut the answer."""
+    def _fetch_triples(self, text, defaults, named, backward, deadline, max_bytes=None) -> Iterator[ox.Triple]:
+        """The triples of a CONSTRUCT, mapped back; `_CUT` last when the store cut the answer. Past `max_bytes`
+        bytes of the store's answer, AnswerTooLarge."""
         with self._send(text, GRAPH_ACCEPT, defaults, named, _remaining(deadline)) as response:
             media_type = response.headers.get("Content-Type", "")
             answered = formats.by_media_type(media_type, GRAPH_ANSWERS)
@@ -358,7 +374,7 @@ class RemoteStore(Store):
             silent_cap = self._silent_row_cap(response.headers.get("Server", ""))
             count = 0
             try:
-                for triple in ox.parse(response, format=fmt):
+                for triple in ox.parse(_Bounded(response, max_bytes), format=fmt):
                     _check(deadline)
                     count += 1
                     yield ox.Triple(_map_term(triple.subject, backward), _map_term(triple.predicate, backward),
@@ -528,6 +544,28 @@ class _MappedSolutions:
             raise StoreError(f"the store's answer was cut or malformed: {error}") from error
         if self._cut:
             yield _CUT
+
+
+def _read_budget(max_bytes: int | None) -> int | None:
+    """Bytes of the store's answer read for an answer of at most `max_bytes`: twice as many, because the
+    store's format (SPARQL JSON, N-Triples) can be larger than the one the client asked for."""
+    return None if max_bytes is None else 2 * max_bytes
+
+
+class _Bounded:
+    """A response read within a byte budget: past it, AnswerTooLarge, so the answer is never held whole."""
+
+    def __init__(self, raw, max_bytes: int | None):
+        self._raw, self._max_bytes, self._read = raw, max_bytes, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(1 << 16), b""))
+        data = self._raw.read(size)
+        self._read += len(data)
+        if self._max_bytes is not None and self._read > self._max_bytes:
+            raise AnswerTooLarge(f"the store's answer passed {self._max_bytes:,} bytes")
+        return data
 
 
 class _VirtuosoBlankNodes:

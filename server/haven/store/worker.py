@@ -11,11 +11,18 @@ quickly.
 
 Wire protocol on stdin/stdout: the parent writes one JSON object per line; the worker answers with one JSON
 header line, then ``length`` bytes of body. The first line the worker writes is ``{"ready": true}``.
+
+Limits (``--memory-mb N``, the request's ``max_bytes``): once the release is loaded, the worker's data segment
+(heap and private mappings, RLIMIT_DATA) may grow by N MiB for a query. Past it, an allocation fails: in
+Python the worker answers ``"error": "memory"`` and exits, in the Rust engine the process aborts (SIGABRT);
+either way the parent answers "needs too much memory" and starts a replacement. An answer over ``max_bytes``
+is not sent (``"error": "too_large"``), so the server never holds it.
 """
 from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -117,6 +124,17 @@ def _format(name: str) -> formats.Format:
     return found
 
 
+def limit_memory(budget_mb: int) -> None:
+    """Let this process's data segment grow by `budget_mb` MiB beyond what it holds now (the release)."""
+    held = 0
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmData:"):
+                held = int(line.split()[1]) * 1024
+    limit = held + budget_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
 def write(out, header: dict, body: bytes = b"") -> None:
     header = {**header, "length": len(body)}
     out.write(json.dumps(header).encode("utf-8") + b"\n" + body)
@@ -137,15 +155,24 @@ def check(store: ox.Store, request: dict) -> tuple[dict, bytes]:
     return {"form": form}, b""
 
 
-def serve(store: ox.Store, respond, out) -> None:
+def serve(store: ox.Store, respond, out, budget_mb: int | None = None) -> None:
     write(out, {"ready": True})
     for line in sys.stdin.buffer:
         request = json.loads(line)
         try:
             header, body = respond(store, request)
+            max_bytes = request.get("max_bytes")
+            if max_bytes is not None and len(body) > max_bytes:
+                write(out, {"ok": False, "error": "too_large",
+                            "message": f"the answer is {len(body):,} bytes, over the {max_bytes:,}-byte limit"})
+                continue
             write(out, {"ok": True, **header}, body)
         except SyntaxError as error:
             write(out, {"ok": False, "error": "syntax", "message": str(error)})
+        except MemoryError:
+            # whatever half-built answer is still referenced, a fresh worker is the clean state: end
+            write(out, {"ok": False, "error": "memory", "message": f"the query needed more than {budget_mb} MiB"})
+            return
         except Exception as error:  # the parent maps this to 500; the worker stays usable
             write(out, {"ok": False, "error": "failed", "message": f"{type(error).__name__}: {error}"})
 
@@ -161,14 +188,22 @@ def main(argv: list[str]) -> int:
     out = sys.stdout.buffer
     # stdout carries the protocol; anything printed by accident must not corrupt it
     sys.stdout = sys.stderr
+    budget_mb = None
+    if argv[1:2] == ["--memory-mb"]:
+        budget_mb, argv = int(argv[2]), [argv[0], *argv[3:]]
     if argv[1:2] == [CHECK]:
         # the main thread's stack, as large as a store server's: a text that overflows it here would
         # overflow the store's parser too, and is refused instead of sent
-        serve(ox.Store(), check, out)
+        if budget_mb is not None:
+            limit_memory(budget_mb)
+        serve(ox.Store(), check, out, budget_mb)
         return 0
     store = open_release(argv[1])
     threading.stack_size(QUERY_STACK_BYTES)
-    serving = threading.Thread(target=serve, args=(store, answer, out), name="haven-queries")
+    if budget_mb is not None:
+        # the query thread's stack is a private mapping reserved whole when the thread starts
+        limit_memory(budget_mb + QUERY_STACK_BYTES // (1 << 20))
+    serving = threading.Thread(target=serve, args=(store, answer, out, budget_mb), name="haven-queries")
     serving.start()
     serving.join()
     return 0

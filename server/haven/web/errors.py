@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
 
-from haven.store.base import QueryTimeout, StoreBusy, StoreError
+from haven.store.base import AnswerTooLarge, QueryOutOfMemory, QueryTimeout, StoreBusy, StoreError
 
 #: seconds a client should wait before retrying when every query slot is taken
 RETRY_AFTER_SECONDS = 1
@@ -36,10 +36,24 @@ def timed_out(seconds: float) -> Response:
     )
 
 
+def answer_too_large(max_bytes: int) -> Response:
+    return plain(503, f"The answer is over the {max_bytes:,} bytes this endpoint sends; none of it was sent. "
+                      "Ask for less (fewer variables, LIMIT, no long strings) and retry.")
+
+
+def out_of_memory(memory_mb: int) -> Response:
+    return plain(503, f"The query needed more than the {memory_mb:,} MiB of memory a query may use and was "
+                      "stopped. Narrow it (filters, LIMIT, fewer joins) and retry.")
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(StoreBusy, lambda error: busy())
     app.register_error_handler(QueryTimeout, lambda error: timed_out(app.config["HAVEN_SETTINGS"].query_timeout))
+    app.register_error_handler(AnswerTooLarge,
+                               lambda error: answer_too_large(app.config["HAVEN_SETTINGS"].max_answer_bytes))
+    app.register_error_handler(QueryOutOfMemory,
+                               lambda error: out_of_memory(app.config["HAVEN_SETTINGS"].query_memory_mb))
     app.register_error_handler(StoreError, _store_error)
     app.register_error_handler(Exception, _internal_error)
 

@@ -138,6 +138,7 @@ def _answer(query: str, params: MultiDict) -> Response:
             result_limit=settings.result_limit,
             base_iri=request.base_url,
             cap_link=str(service_description.result_limit_iri(request.base_url)),
+            max_bytes=settings.max_answer_bytes,
         )
     except QuerySyntaxError as error:
         return plain(400, f"The query is not valid SPARQL 1.1:\n{error}")
