@@ -201,7 +201,8 @@ def main(argv: list[str]) -> int:
     store = open_release(argv[1])
     threading.stack_size(QUERY_STACK_BYTES)
     if budget_mb is not None:
-        # the query thread's stack is a private mapping reserved whole when the thread starts
+        # the query thread's stack is a private mapping reserved whole when the thread starts (so a query may
+        # also use for data what its stack leaves untouched: the bound is budget + QUERY_STACK_BYTES)
         limit_memory(budget_mb + QUERY_STACK_BYTES // (1 << 20))
     serving = threading.Thread(target=serve, args=(store, answer, out, budget_mb), name="haven-queries")
     serving.start()
