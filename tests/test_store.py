@@ -422,3 +422,18 @@ def test_havens_own_queries_run_under_the_limit(release_dir, build_dir):
             assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 503, path
     finally:
         limited.close()
+
+
+def test_a_release_with_a_partial_manifest_is_served(tmp_path, release_dir):
+    """A hand-made release whose manifest names only its id (the W3C suite's) opens, with the default
+    base's prefixes; a manifest that is not JSON is a StoreError that says so."""
+    (tmp_path / "haven.nq").write_bytes((release_dir / "haven.nq").read_bytes())
+    (tmp_path / "manifest.json").write_text(json.dumps({"id": "partial"}))
+    partial = EmbeddedStore(tmp_path, workers=1)
+    try:
+        assert partial.release_id == "partial" and partial.prefixes["hid"] == HID
+    finally:
+        partial.close()
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(StoreError, match="not valid JSON"):
+        EmbeddedStore(tmp_path, workers=1)

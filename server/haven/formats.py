@@ -64,6 +64,11 @@ N_QUADS = Format("nq", "application/n-quads", "dataset", "nq", "N-Quads", ("nqua
 
 HTML = Format("html", "text/html", "html", "html", "HTML", ("htm",), charset=True)
 
+# the bodies a client may POST to /sparql (SPARQL 1.1 Protocol §2.1); an update is recognised to be refused
+SPARQL_QUERY = Format("query", "application/sparql-query", "request", "rq", "SPARQL query", charset=True)
+SPARQL_UPDATE = Format("update", "application/sparql-update", "request", "ru", "SPARQL update", charset=True)
+FORM = Format("form", "application/x-www-form-urlencoded", "request", "", "HTML form")
+
 #: SELECT and ASK answers; the first is the default
 RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
 #: CONSTRUCT and DESCRIBE answers and every RDF document (an entity's `/data/{slug}.{ext}`); Turtle is the default

@@ -65,8 +65,13 @@ class EmbeddedStore(Store):
         self.nq_path = self.release_dir / buildfolder.NQUADS
         if not self.nq_path.is_file():
             raise StoreError(f"no release to serve: {self.nq_path} does not exist (run `haven build` first)")
-        # a folder without a manifest (a hand-made test release) is served under its folder name
-        self.manifest = buildfolder.read_manifest(self.release_dir) if buildfolder.is_release(self.release_dir) else {}
+        # a folder without a manifest, or with a partial one (a hand-made test release), is served under its
+        # folder name; a manifest that does not read is a store that cannot open, said as such
+        try:
+            self.manifest = buildfolder.read_manifest(self.release_dir, required=()) \
+                if buildfolder.is_release(self.release_dir) else {}
+        except buildfolder.ReleaseFolderError as error:
+            raise StoreError(str(error)) from None
         self.release_id = str(self.manifest.get("id") or self.release_dir.name)
         self.query_timeout = query_timeout
         #: Haven's prefix table for the base the release was built with (Turtle and RDF/XML answers declare it)

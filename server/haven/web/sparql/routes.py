@@ -20,7 +20,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import MultiDict
 
-from haven.formats import GRAPH_FORMATS, HTML, RESULT_FORMATS
+from haven.formats import FORM, GRAPH_FORMATS, HTML, RESULT_FORMATS, SPARQL_QUERY, SPARQL_UPDATE
 from haven.iris import QUERY_PAGE_PATH, SPARQL_PATH, route
 from haven.web import negotiation
 from haven.web.sparql import safety, service_description
@@ -31,9 +31,6 @@ from haven.store.base import QueryRefused, QuerySyntaxError, QueryTimeout, Query
 
 bp = Blueprint("sparql", __name__)
 
-FORM = "application/x-www-form-urlencoded"
-DIRECT_QUERY = "application/sparql-query"
-DIRECT_UPDATE = "application/sparql-update"
 DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
 UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
 CAPPED_HEADER = "Haven-Result-Capped"
@@ -77,14 +74,14 @@ def _read_request() -> tuple[MultiDict, str | None]:
             raise ProtocolError(plain(400, "A GET request to the SPARQL endpoint must not have a body."))
         return MultiDict(request.args), None
     mimetype = request.mimetype
-    if mimetype == FORM:
+    if mimetype == FORM.media_type:
         params = MultiDict(request.args)
         for key, values in request.form.lists():
             params.setlist(key, params.getlist(key) + values)
         return params, None
-    if mimetype == DIRECT_UPDATE:
+    if mimetype == SPARQL_UPDATE.media_type:
         raise ProtocolError(plain(403, safety.UPDATE_MESSAGE))
-    if mimetype == DIRECT_QUERY:
+    if mimetype == SPARQL_QUERY.media_type:
         charset = request.mimetype_params.get("charset", "utf-8").lower()
         if charset not in {"utf-8", "utf8"}:
             raise ProtocolError(plain(415, "A application/sparql-query body must be UTF-8 (SPARQL 1.1 Protocol §2.1.3)."))
@@ -98,7 +95,7 @@ def _read_request() -> tuple[MultiDict, str | None]:
     sent = mimetype or "no Content-Type"
     raise ProtocolError(plain(
         415,
-        f"Unsupported request body ({sent}). Send the query as {DIRECT_QUERY}, as {FORM} "
+        f"Unsupported request body ({sent}). Send the query as {SPARQL_QUERY.media_type}, as {FORM.media_type} "
         "with a 'query' field, or with GET ?query=.",
     ))
 
