@@ -17,9 +17,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from conftest import report_line, start_live_server
-from procmem import PeakMemory, mib
-from rawhttp import timed_exchange
+from plugins.figures import report_line
+from plugins.servers import start_live_server
+from plugins.procmem import PeakMemory, mib
+from plugins.rawhttp import timed_exchange
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
