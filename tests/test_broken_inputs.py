@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from haven.cli import main
-from haven.pipeline.sources import MAX_SOURCE_BYTES
+from haven.pipeline.sources import MAX_SOURCE_BYTES, TRIPLES_PER_BYTE_LIMIT
 from plugins.builds import CORPUS, build, make_tree, overlay
 from plugins.figures import report_line
 from plugins.servers import start_live_server
@@ -89,6 +89,24 @@ def test_huge_file_is_refused_before_it_is_parsed(workspace):
     assert result.exit_code == 1
     assert f"data/generated-dump.ttl: {huge.stat().st_size:,} bytes is over the {MAX_SOURCE_BYTES:,}-byte limit" \
         in result.output
+    assert snapshot(workspace.build_dir) == before
+
+
+@pytest.mark.parametrize("shape", ["list", "nesting"])
+def test_a_file_of_more_triples_than_the_limit_is_refused_as_it_is_parsed(workspace, shape):
+    """Issue 14.15: `( 1 1 … )` and `[ :p [ :p … ] ]` make a triple of 2-4 bytes; every stage after the parse costs
+    per triple (a 4 MB list took a 7.7 GB build past 300 s). The file is refused by its triple count."""
+    before = snapshot(workspace.build_dir)
+    limit = int(MAX_SOURCE_BYTES * TRIPLES_PER_BYTE_LIMIT)
+    if shape == "list":
+        body = f"<{HID}al-qaeda> <http://www.w3.org/2000/01/rdf-schema#seeAlso> ( " + "1 " * (limit // 2 + 1) + ") .\n"
+    else:
+        body = "@prefix : <http://x/> .\n<" + HID + "al-qaeda> :p " + "[:p " * (limit + 1) + "1" + "]" * (limit + 1) + " .\n"
+    (workspace.root / "data" / "hostile.ttl").write_text(body)
+    result = build(workspace.root, workspace.build_dir)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"data/hostile.ttl: more than {limit:,} triples, the limit for one file" in result.output
+    assert "[sources] FAILED" in result.output
     assert snapshot(workspace.build_dir) == before
 
 

@@ -27,6 +27,9 @@ from haven.terms import PLAIN_STRING_TYPES, RDF_TYPE
 
 #: a hand-written Turtle file beyond this is a mistake (a generated dump dropped in the wrong folder)
 MAX_SOURCE_BYTES = 4 * 1024 * 1024
+#: most triples one source file may hold, per byte of its size limit: hand-written Turtle takes about 50 bytes a
+#: triple, but RDF lists and nested [ ] take 2 (`(1 1 1 …)`), and every later stage costs per triple, not per byte
+TRIPLES_PER_BYTE_LIMIT = 1 / 8
 #: longest list of problems printed; the rest are counted
 MAX_PROBLEMS_SHOWN = 60
 
@@ -119,16 +122,21 @@ def read_text(path: Path, rel: str, max_bytes: int) -> str:
         raise BuildError(f"{rel}:{line}: not UTF-8 (byte 0x{raw[exc.start]:02x}); sources must be UTF-8 Turtle text")
 
 
-def parse_turtle(text: str, rel: str, public_id: str, base: str = DEFAULT_BASE) -> list[ox.Triple]:
-    """The file's triples, rebased to `base`; blank nodes renamed apart, since Turtle scopes labels to a file."""
+def parse_turtle(text: str, rel: str, public_id: str, base: str = DEFAULT_BASE,
+                 max_triples: int = int(MAX_SOURCE_BYTES * TRIPLES_PER_BYTE_LIMIT)) -> list[ox.Triple]:
+    """The file's triples, rebased to `base`; blank nodes renamed apart, since Turtle scopes labels to a file.
+    More than `max_triples` is refused as soon as the parser passes it."""
     try:
         parsed = ox.parse(text.encode("utf-8"), format=ox.RdfFormat.TURTLE, base_iri=public_id,
                           rename_blank_nodes=True)
-        if base == DEFAULT_BASE:
-            triples = [q.triple for q in parsed]
-        else:
-            rebase = _Rebaser(DEFAULT_BASE, base)
-            triples = [ox.Triple(rebase(q.subject), rebase(q.predicate), rebase(q.object)) for q in parsed]
+        rebase = _Rebaser(DEFAULT_BASE, base) if base != DEFAULT_BASE else None
+        triples = []
+        for quad in parsed:
+            if len(triples) == max_triples:
+                raise BuildError(f"{rel}: more than {max_triples:,} triples, the limit for one file (RDF lists and "
+                                 "nested [ ] make a triple of a few bytes); split it into smaller files")
+            triples.append(quad.triple if rebase is None else
+                           ox.Triple(rebase(quad.subject), rebase(quad.predicate), rebase(quad.object)))
     except SyntaxError as exc:
         match = _OX_POSITION.match(str(exc))
         if match:
@@ -202,7 +210,7 @@ def load_sources(root: Path, base: str = DEFAULT_BASE, max_bytes: int = MAX_SOUR
             rel = path.relative_to(root).as_posix()
             try:
                 text = read_text(path, rel, max_bytes)
-                triples = parse_turtle(text, rel, path.as_uri(), base)
+                triples = parse_turtle(text, rel, path.as_uri(), base, int(max_bytes * TRIPLES_PER_BYTE_LIMIT))
             except BuildError as exc:
                 problems.append(str(exc))
                 continue
