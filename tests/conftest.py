@@ -6,9 +6,9 @@ Tiers (tests/plugins/tiers.py): a test with none of the markers `live`, `browser
 nginx, an Oxigraph server or Chromium must be marked `live`/`browser` (the helpers refuse otherwise), and one
 that takes longer in-process `slow`. `make test` runs everything.
 
-* plugins/release.py: `release_dir`, `build_dir` (the tiny fixture release), `shared_store`, `make_app`,
-  `app`, `client` (Flask apps over one store loaded once per session);
-* plugins/ldrelease.py: `ld_app`, `ld_client` and `write_release` for the Linked Data tests;
+* plugins/release.py: `release_dir`, `build_dir` (the one fixture release, tests/resources/release/),
+  `shared_store`, `make_app`, `app`, `client` (Flask apps over one store loaded once per session),
+  `write_release` (the same release in another build folder or base), `hostile_client`;
 * plugins/servers.py: `live_server`, `start_live_server` (the production entry point as a process), `fake_serve`;
 * plugins/stores.py: `oxigraph_server` (a real Oxigraph server with the release published into it);
 * plugins/replicas.py: `replicas` (two `haven serve` behind nginx, by scripts/replicas.sh);
@@ -17,5 +17,5 @@ that takes longer in-process `slow`. `make test` runs everything.
 * helpers without fixtures: plugins/rawhttp.py (raw sockets), plugins/pending.py (waiting for a 503 to end),
   plugins/procmem.py (peak memory of a server and its workers, sampled from /proc).
 """
-pytest_plugins = ["plugins.tiers", "plugins.figures", "plugins.release", "plugins.ldrelease", "plugins.servers",
+pytest_plugins = ["plugins.tiers", "plugins.figures", "plugins.release", "plugins.servers",
                   "plugins.stores", "plugins.replicas", "plugins.shacl"]

@@ -31,8 +31,9 @@ def serve_in_thread(app):
 
 
 @pytest.fixture(scope="module")
-def ld_live(ld_app):
-    url, stop = serve_in_thread(ld_app)
+def live_app(make_app):
+    """The fixture release's app, as `app` makes it, served the same way."""
+    url, stop = serve_in_thread(make_app())
     yield url
     stop()
 
@@ -87,32 +88,32 @@ def page(browser):
     assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
-def test_landing_to_entity_page(page, ld_live):
-    page.goto(ld_live + "/")
+def test_landing_to_entity_page(page, live_app):
+    page.goto(live_app + "/")
     assert page.title().startswith("A Linked Data graph")
     page.get_by_role("link", name="al-Qaeda", exact=True).first.click()
-    page.wait_for_url(ld_live + "/page/al-qaeda")
+    page.wait_for_url(live_app + "/page/al-qaeda")
     assert page.locator("h1").inner_text() == "al-Qaeda"
     assert page.get_by_text("Al Qaida").is_visible()
     assert page.locator("h3", has_text="received sanctuary from").is_visible()
     relation = page.locator("li.relation", has_text="Gretchen Peters")
     assert "bullet 5" in relation.inner_text() and "1996 – 2001" in relation.inner_text()
     doc = json.loads(page.locator('script[type="application/ld+json"]').text_content())
-    assert doc["@context"] == ld_live + "/context.jsonld"
+    assert doc["@context"] == live_app + "/context.jsonld"
     assert any(node.get("id") == "hid:al-qaeda" and node.get("prefLabel") == "al-Qaeda" for node in doc["@graph"])
     # following a relation keeps us on this host
     page.locator("li.relation a", has_text="Taliban").first.click()
-    page.wait_for_url(ld_live + "/page/taliban")
+    page.wait_for_url(live_app + "/page/taliban")
 
 
-def test_entity_uri_in_browser_lands_on_page(page, ld_live):
-    page.goto(ld_live + "/id/osama-bin-laden")
-    assert page.url == ld_live + "/page/osama-bin-laden"
+def test_entity_uri_in_browser_lands_on_page(page, live_app):
+    page.goto(live_app + "/id/osama-bin-laden")
+    assert page.url == live_app + "/page/osama-bin-laden"
     assert page.locator("h1").inner_text() == "Osama bin Laden"
 
 
-def test_example_query_runs_in_one_click(page, ld_live):
-    page.goto(ld_live + "/")
+def test_example_query_runs_in_one_click(page, live_app):
+    page.goto(live_app + "/")
     page.locator("a.example-query", has_text="Every spelling").click()
     rows = page.locator("table.results-table tbody tr")
     rows.first.wait_for()
@@ -120,8 +121,8 @@ def test_example_query_runs_in_one_click(page, ld_live):
     assert "Taleban" in page.locator("table.results-table").inner_text()
 
 
-def test_query_page_type_and_run(page, ld_live):
-    page.goto(ld_live + "/query")
+def test_query_page_type_and_run(page, live_app):
+    page.goto(live_app + "/query")
     page.locator("#query").fill(
         "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
         "SELECT ?name WHERE { ?s a <https://w3id.org/haven/ontology#Person> ; skos:prefLabel ?name } ORDER BY ?name")
@@ -132,8 +133,8 @@ def test_query_page_type_and_run(page, ld_live):
     assert "3 row(s)" in page.locator("#status").inner_text()
 
 
-def test_query_page_shows_the_error_of_a_malformed_query(page, ld_live):
-    page.goto(ld_live + "/query")
+def test_query_page_shows_the_error_of_a_malformed_query(page, live_app):
+    page.goto(live_app + "/query")
     page.locator("#query").fill("SELECT ?x WHERE { ?x ")
     page.get_by_role("button", name="Run query").click()
     error = page.locator("#error")
@@ -147,10 +148,10 @@ def test_query_page_shows_the_error_of_a_malformed_query(page, ld_live):
 XSS_QUERY = 'SELECT (IRI("javascript:alert(document.domain)") AS ?x) (IRI("https://example.org/ok") AS ?y) {}'
 
 
-def test_a_query_link_cannot_run_a_javascript_iri(page, ld_live):
+def test_a_query_link_cannot_run_a_javascript_iri(page, live_app):
     """The issue's one-click XSS: the query runs on load and its javascript: IRI was a link. Now it is text,
     and clicking it does nothing (the page fixture fails the test on any dialog)."""
-    page.goto(ld_live + "/query?" + urlencode({"query": XSS_QUERY}))
+    page.goto(live_app + "/query?" + urlencode({"query": XSS_QUERY}))
     cells = page.locator("table.results-table tbody td")
     cells.first.wait_for()
     assert cells.nth(0).inner_text() == "javascript:alert(document.domain)"
@@ -176,9 +177,9 @@ def test_hostile_data_neither_runs_nor_blanks_the_entity_page(page, hostile_live
 
 @pytest.mark.parametrize("path", ["/", "/page/al-qaeda", "/ontology.html", "/shapes", "/.well-known/void",
                                   "/id/osama-bin-laden"])
-def test_pages_keep_their_look_under_the_policy(page, ld_live, path):
+def test_pages_keep_their_look_under_the_policy(page, live_app, path):
     """No CSP violation on the ordinary pages (the fixture checks); the stylesheet, including pyLODE's
     inlined one, is applied."""
-    page.goto(ld_live + path)
+    page.goto(live_app + path)
     page.locator("footer, body").first.wait_for()
     assert page.evaluate("document.styleSheets.length") >= 1

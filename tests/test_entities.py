@@ -8,7 +8,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import FOAF, RDF, RDFS, SKOS
 
-from plugins.ldrelease import settings_for, write_release
+from plugins.release import settings_for, write_release
 
 BASE = "https://w3id.org/haven/"
 HAVEN = BASE + "ontology#"
@@ -48,16 +48,16 @@ def parse(client, response, ext) -> Graph:
     ("application/*;q=0.9, text/html;q=0.1", "/data/al-qaeda.nt"),
     ("*/*;q=0.1, application/rdf+xml", "/data/al-qaeda.rdf"),
 ])
-def test_get_id_see_other_by_accept(ld_client, accept, target):
+def test_get_id_see_other_by_accept(client, accept, target):
     headers = {"Accept": accept} if accept is not None else {}
-    response = ld_client.get("/id/al-qaeda", headers=headers)
+    response = client.get("/id/al-qaeda", headers=headers)
     assert response.status_code == 303
     assert response.headers["Location"].endswith(target)
     assert "Accept" in response.headers["Vary"]
 
 
-def test_get_id_statement_slug_with_slash(ld_client):
-    response = ld_client.get("/id/statement/taliban-sanctuary-al-qaeda", headers={"Accept": "text/turtle"})
+def test_get_id_statement_slug_with_slash(client):
+    response = client.get("/id/statement/taliban-sanctuary-al-qaeda", headers={"Accept": "text/turtle"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/data/statement/taliban-sanctuary-al-qaeda.ttl")
 
@@ -66,28 +66,28 @@ def test_get_id_statement_slug_with_slash(ld_client):
     "/id/no-such-thing", "/id/Al-Qaeda", "/id/al_qaeda", "/id/al-qaeda%3E%20%3Fp", "/id/..%2Fetc",
     "/page/no-such-thing", "/data/no-such-thing.ttl", "/data/al-qaeda.xyz", "/id/statement/nope",
 ])
-def test_get_unknown_or_malformed_slug_404(ld_client, path):
-    assert ld_client.get(path, headers={"Accept": "text/turtle"}).status_code == 404
+def test_get_unknown_or_malformed_slug_404(client, path):
+    assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 404
 
 
 @pytest.mark.parametrize("accept", ["image/png", "application/json;q=1, */*;q=0", "text/plain"])
-def test_get_id_not_acceptable_406(ld_client, accept):
-    response = ld_client.get("/id/al-qaeda", headers={"Accept": accept})
+def test_get_id_not_acceptable_406(client, accept):
+    response = client.get("/id/al-qaeda", headers={"Accept": accept})
     assert response.status_code == 406
     assert "Accept" in response.headers["Vary"]
 
 
-def test_head_id_is_303_without_body(ld_client):
-    response = ld_client.head("/id/al-qaeda", headers={"Accept": "text/turtle"})
+def test_head_id_is_303_without_body(client):
+    response = client.head("/id/al-qaeda", headers={"Accept": "text/turtle"})
     assert response.status_code == 303 and response.data == b""
 
 
 @pytest.mark.parametrize("ext", sorted(PARSERS))
-def test_get_data_document_holds_the_description(ld_client, ext):
-    response = ld_client.get(f"/data/al-qaeda.{ext}")
+def test_get_data_document_holds_the_description(client, ext):
+    response = client.get(f"/data/al-qaeda.{ext}")
     assert response.status_code == 200
     assert response.mimetype == MEDIA[ext]
-    g = parse(ld_client, response, ext)
+    g = parse(client, response, ext)
     haven = lambda name: URIRef(HAVEN + name)  # noqa: E731
     # own triples, with the blank-node evidence closed down to the selector
     assert (AQ, SKOS.prefLabel, Literal("al-Qaeda", lang="en")) in g
@@ -117,24 +117,24 @@ def test_get_data_document_holds_the_description(ld_client, ext):
     assert (URIRef(HID + "kabul"), URIRef(HAVEN + "locatedIn"), None) not in g
 
 
-def test_data_formats_describe_the_same_graph(ld_client):
+def test_data_formats_describe_the_same_graph(client):
     from rdflib.compare import isomorphic
 
-    graphs = [parse(ld_client, ld_client.get(f"/data/al-qaeda.{ext}"), ext) for ext in sorted(PARSERS)]
+    graphs = [parse(client, client.get(f"/data/al-qaeda.{ext}"), ext) for ext in sorted(PARSERS)]
     for other in graphs[1:]:
         assert isomorphic(graphs[0], other)
 
 
-def test_get_statement_document(ld_client):
-    response = ld_client.get("/data/statement/taliban-sanctuary-al-qaeda.ttl")
+def test_get_statement_document(client):
+    response = client.get("/data/statement/taliban-sanctuary-al-qaeda.ttl")
     g = Graph().parse(data=response.data, format="turtle")
     assert (SANCTUARY, URIRef(HAVEN + "relation"), URIRef(HAVEN + "providedSanctuaryTo")) in g
     assert (SANCTUARY, URIRef(HAVEN + "subject"), TALIBAN) in g
     assert (TALIBAN, SKOS.prefLabel, Literal("Taliban", lang="en")) in g
 
 
-def test_jsonld_is_compact_against_the_published_context(ld_client):
-    doc = json.loads(ld_client.get("/data/al-qaeda.jsonld").data)
+def test_jsonld_is_compact_against_the_published_context(client):
+    doc = json.loads(client.get("/data/al-qaeda.jsonld").data)
     assert doc["@context"] == "http://localhost/context.jsonld"
     node = next(n for n in doc["@graph"] if n.get("id") == "hid:al-qaeda")
     assert node["prefLabel"] == "al-Qaeda"
@@ -143,54 +143,54 @@ def test_jsonld_is_compact_against_the_published_context(ld_client):
     assert node["wikidata"] == "http://www.wikidata.org/entity/Q34490"
 
 
-def test_get_data_validators_and_304(ld_client):
-    first = ld_client.get("/data/al-qaeda.ttl")
+def test_get_data_validators_and_304(client):
+    first = client.get("/data/al-qaeda.ttl")
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
     assert etag and modified
-    assert ld_client.get("/data/al-qaeda.ttl", headers={"If-None-Match": etag}).status_code == 304
-    assert ld_client.get("/data/al-qaeda.ttl", headers={"If-Modified-Since": modified}).status_code == 304
-    assert ld_client.get("/data/al-qaeda.ttl", headers={"If-None-Match": '"other"'}).status_code == 200
+    assert client.get("/data/al-qaeda.ttl", headers={"If-None-Match": etag}).status_code == 304
+    assert client.get("/data/al-qaeda.ttl", headers={"If-Modified-Since": modified}).status_code == 304
+    assert client.get("/data/al-qaeda.ttl", headers={"If-None-Match": '"other"'}).status_code == 200
     older = "Mon, 01 Jan 2024 00:00:00 GMT"
-    assert ld_client.get("/data/al-qaeda.ttl", headers={"If-Modified-Since": older}).status_code == 200
+    assert client.get("/data/al-qaeda.ttl", headers={"If-Modified-Since": older}).status_code == 200
 
 
-def test_etag_differs_by_format_and_entity(ld_client):
-    tags = {ld_client.get(path).headers["ETag"]
+def test_etag_differs_by_format_and_entity(client):
+    tags = {client.get(path).headers["ETag"]
             for path in ("/data/al-qaeda.ttl", "/data/al-qaeda.nt", "/data/taliban.ttl", "/page/al-qaeda")}
     assert len(tags) == 4
 
 
-def test_head_data_has_headers_and_no_body(ld_client):
-    get = ld_client.get("/data/al-qaeda.ttl")
-    head = ld_client.head("/data/al-qaeda.ttl")
+def test_head_data_has_headers_and_no_body(client):
+    get = client.get("/data/al-qaeda.ttl")
+    head = client.head("/data/al-qaeda.ttl")
     assert head.status_code == 200 and head.data == b""
     assert head.headers["ETag"] == get.headers["ETag"]
     assert head.headers["Content-Type"] == get.headers["Content-Type"]
 
 
-def test_gzip_when_allowed(ld_client):
-    plain = ld_client.get("/data/al-qaeda.ttl")
-    zipped = ld_client.get("/data/al-qaeda.ttl", headers={"Accept-Encoding": "gzip, deflate"})
+def test_gzip_when_allowed(client):
+    plain = client.get("/data/al-qaeda.ttl")
+    zipped = client.get("/data/al-qaeda.ttl", headers={"Accept-Encoding": "gzip, deflate"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(zipped.data) == plain.data
     assert "Accept-Encoding" in zipped.headers["Vary"]
     assert zipped.headers["ETag"] != plain.headers["ETag"]
-    refused = ld_client.get("/data/al-qaeda.ttl", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    refused = client.get("/data/al-qaeda.ttl", headers={"Accept-Encoding": "gzip;q=0, identity"})
     assert "Content-Encoding" not in refused.headers
 
 
-def test_link_header_lists_alternates_and_canonical(ld_client):
-    link = ld_client.get("/data/al-qaeda.ttl").headers["Link"]
+def test_link_header_lists_alternates_and_canonical(client):
+    link = client.get("/data/al-qaeda.ttl").headers["Link"]
     assert '<http://localhost/page/al-qaeda>; rel="alternate"; type="text/html"' in link
     assert '<http://localhost/data/al-qaeda.jsonld>; rel="alternate"; type="application/ld+json"' in link
     assert 'al-qaeda.ttl>' not in link  # not itself
     assert f'<{HID}al-qaeda>; rel="canonical"' in link
 
 
-def test_generic_data_document_negotiates(ld_client):
-    response = ld_client.get("/data/al-qaeda", headers={"Accept": "application/ld+json"})
+def test_generic_data_document_negotiates(client):
+    response = client.get("/data/al-qaeda", headers={"Accept": "application/ld+json"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/data/al-qaeda.jsonld")
-    assert ld_client.get("/data/al-qaeda", headers={"Accept": "text/html"}).status_code == 406
+    assert client.get("/data/al-qaeda", headers={"Accept": "text/html"}).status_code == 406
 
 
 def test_base_differs_from_host(tmp_path):

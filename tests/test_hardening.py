@@ -19,7 +19,7 @@ import pytest
 from haven.iris import UrlMap, is_web_url
 from haven.web.app import create_app
 from haven.web.hardening import json_for_script
-from plugins.ldrelease import HOSTILE_LITERALS, HOSTILE_TRIG, settings_for, write_release
+from plugins.release import HOSTILE_LITERALS, HOSTILE_TRIG, settings_for, write_release
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +129,8 @@ def test_json_for_script_is_inert_and_means_the_same(value):
     assert json.loads(text) == value
 
 
-def test_query_page_examples_are_escaped_json(ld_client):
-    parsed = Page(ld_client.get("/query").get_data(as_text=True))
+def test_query_page_examples_are_escaped_json(client):
+    parsed = Page(client.get("/query").get_data(as_text=True))
     (block,) = [s for s in parsed.scripts if s["type"] == "application/json"]
     assert isinstance(json.loads(block["text"]), list)
     assert "<" not in block["text"]
@@ -143,8 +143,8 @@ HTML_ROUTES = ["/", "/query", "/sparql", "/page/al-qaeda", "/ontology", "/ontolo
 
 
 @pytest.mark.parametrize("path", HTML_ROUTES)
-def test_every_html_route_sends_a_strict_policy(ld_client, path):
-    response = ld_client.get(path, headers={"Accept": "text/html"})
+def test_every_html_route_sends_a_strict_policy(client, path):
+    response = client.get(path, headers={"Accept": "text/html"})
     policy = dict(part.strip().split(" ", 1) for part in response.headers["Content-Security-Policy"].split(";"))
     assert policy["script-src"] == "'self'" and policy["default-src"] == "'none'"
     assert policy["frame-ancestors"] == "'none'" and policy["base-uri"] == "'none'"
@@ -155,10 +155,10 @@ def test_every_html_route_sends_a_strict_policy(ld_client, path):
 
 
 @pytest.mark.parametrize("path", ["/", "/query", "/page/al-qaeda", "/ontology.html", "/shapes", "/.well-known/void"])
-def test_pages_need_nothing_the_policy_forbids(ld_client, path):
+def test_pages_need_nothing_the_policy_forbids(client, path):
     """No inline script (only JSON data blocks and script files), no event handler attributes, no style
     attributes; an inline <style> only where the policy names its hash (pyLODE's ontology page)."""
-    response = ld_client.get(path, headers={"Accept": "text/html"})
+    response = client.get(path, headers={"Accept": "text/html"})
     parsed = Page(response.get_data(as_text=True))
     for script in parsed.scripts:
         assert script["src"] or script["type"] in {"application/json", "application/ld+json"}, script
@@ -171,6 +171,6 @@ def test_pages_need_nothing_the_policy_forbids(ld_client, path):
         assert f"'sha256-{digest}'" in style_src, path
 
 
-def test_documents_are_not_sniffed(ld_client):
-    response = ld_client.get("/data/al-qaeda.ttl")
+def test_documents_are_not_sniffed(client):
+    response = client.get("/data/al-qaeda.ttl")
     assert response.headers["X-Content-Type-Options"] == "nosniff"

@@ -17,7 +17,7 @@ from haven.web.app import create_app
 from haven.web.dataset import routes as dataset_routes
 from haven.web.entities import routes as entity_routes
 from haven.web.sparql import routes as sparql_routes
-from plugins.ldrelease import write_release
+from plugins.release import write_release
 
 UNSLASHED = "https://example.org/h"
 

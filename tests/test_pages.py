@@ -36,8 +36,8 @@ def parsed(response) -> Links:
     return links
 
 
-def test_get_page_shows_names_relations_and_sources(ld_client):
-    response = ld_client.get("/page/al-qaeda")
+def test_get_page_shows_names_relations_and_sources(client):
+    response = client.get("/page/al-qaeda")
     assert response.status_code == 200 and response.mimetype == "text/html"
     html = response.data.decode()
     assert "<h1>al-Qaeda</h1>" in html
@@ -58,30 +58,30 @@ def test_get_page_shows_names_relations_and_sources(ld_client):
     assert "http://localhost/data/al-qaeda.ttl" in links and "http://localhost/data/al-qaeda.jsonld" in links
 
 
-def test_page_embeds_json_ld_of_the_same_description(ld_client):
-    block = "".join(parsed(ld_client.get("/page/al-qaeda")).json_ld)
+def test_page_embeds_json_ld_of_the_same_description(client):
+    block = "".join(parsed(client.get("/page/al-qaeda")).json_ld)
     doc = json.loads(block)
-    doc["@context"] = json.loads(ld_client.get("/context.jsonld").data)["@context"]
+    doc["@context"] = json.loads(client.get("/context.jsonld").data)["@context"]
     g = Graph().parse(data=json.dumps(doc), format="json-ld")
     assert (URIRef(HID + "al-qaeda"), SKOS.prefLabel, Literal("al-Qaeda", lang="en")) in g
     assert (URIRef(HID + "taliban"), URIRef("https://w3id.org/haven/ontology#providedSanctuaryTo"),
             URIRef(HID + "al-qaeda")) in g
 
 
-def test_page_headers(ld_client):
-    response = ld_client.get("/page/al-qaeda")
+def test_page_headers(client):
+    response = client.get("/page/al-qaeda")
     assert response.headers["ETag"]
-    assert ld_client.get("/page/al-qaeda", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    assert client.get("/page/al-qaeda", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
     assert 'rel="alternate"; type="text/turtle"' in response.headers["Link"]
 
 
-def test_statement_page_is_named_by_its_parts(ld_client):
-    html = ld_client.get("/page/statement/taliban-sanctuary-al-qaeda").data.decode()
+def test_statement_page_is_named_by_its_parts(client):
+    html = client.get("/page/statement/taliban-sanctuary-al-qaeda").data.decode()
     assert "<h1>Taliban provided sanctuary to al-Qaeda</h1>" in html
 
 
-def test_landing_page(ld_client):
-    response = ld_client.get("/")
+def test_landing_page(client):
+    response = client.get("/")
     assert response.status_code == 200
     html = response.data.decode()
     assert "CC BY 4.0" in html and "Farhan Zahid" in html
@@ -97,16 +97,16 @@ def test_landing_page(ld_client):
     assert len(examples) >= 3
 
 
-def test_query_page(ld_client):
-    html = ld_client.get("/query").data.decode()
+def test_query_page(client):
+    html = client.get("/query").data.decode()
     assert '<textarea id="query"' in html and 'data-endpoint="http://localhost/sparql"' in html
-    assert ld_client.get("/static/query.js").status_code == 200
-    prefilled = ld_client.get("/query?query=ASK%20%7B%7D").data.decode()
+    assert client.get("/static/query.js").status_code == 200
+    prefilled = client.get("/query?query=ASK%20%7B%7D").data.decode()
     assert "ASK {}" in prefilled and 'data-autorun="true"' in prefilled
 
 
-def test_ontology_html_anchors_every_term_by_local_name(ld_client):
-    response = ld_client.get("/ontology", headers={"Accept": "text/html"})
+def test_ontology_html_anchors_every_term_by_local_name(client):
+    response = client.get("/ontology", headers={"Accept": "text/html"})
     assert response.status_code == 200 and response.mimetype == "text/html"
     html = response.data.decode()
     for local in ("MilitantOrganization", "providedSanctuaryTo", "SanctuaryProvision"):
@@ -114,6 +114,6 @@ def test_ontology_html_anchors_every_term_by_local_name(ld_client):
     assert 'href="https://w3id.org/haven/' not in html  # our links browse on this host
 
 
-def test_static_style(ld_client):
-    response = ld_client.get("/static/style.css")
+def test_static_style(client):
+    response = client.get("/static/style.css")
     assert response.status_code == 200 and response.mimetype == "text/css"

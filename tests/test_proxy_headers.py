@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from haven.web.app import create_app
 from haven.cli import main
 from haven.config import Settings
-from plugins.ldrelease import settings_for, write_release
+from plugins.release import settings_for, write_release
 
 CANONICAL = "https://w3id.org/haven/id/al-qaeda"
 FORWARDED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "haven.example.org"}

@@ -12,6 +12,7 @@ from rdflib.namespace import RDF
 
 from haven.web.sparql import safety
 from haven.web.sparql.routes import CAPPED_HEADER
+from plugins.release import fixture_triples
 
 HID = "https://w3id.org/haven/id/"
 HAVEN = "https://w3id.org/haven/ontology#"
@@ -127,11 +128,12 @@ def test_get_sparql_default_graph_is_union_of_named_graphs(client, release_dir):
 
 
 def test_get_sparql_default_graph_uri(client):
-    assert count_query(client, **{"default-graph-uri": HG + "derived"}) == 7
+    assert count_query(client, **{"default-graph-uri": HG + "derived"}) == fixture_triples("derived")
 
 
 def test_get_sparql_several_default_graph_uris_are_merged(client):
-    assert count_query(client, **{"default-graph-uri": [HG + "derived", HG + "metadata"]}) == 11
+    merged = count_query(client, **{"default-graph-uri": [HG + "derived", HG + "metadata"]})
+    assert merged == fixture_triples("derived", "metadata")
 
 
 def test_get_sparql_unknown_default_graph_is_empty(client):
@@ -157,9 +159,9 @@ def test_post_sparql_direct_named_graph_uri_restricts_graph(client):
 def test_get_sparql_protocol_dataset_wins_over_from(client):
     query = f"SELECT (COUNT(*) AS ?n) FROM <{HG}data> WHERE {{ ?s ?p ?o }}"
     plain = client.get("/sparql", query_string={"query": query})
-    assert int(bindings(plain)[0]["n"]["value"]) == 45
+    assert int(bindings(plain)[0]["n"]["value"]) == fixture_triples("data")
     overridden = client.get("/sparql", query_string={"query": query, "default-graph-uri": HG + "metadata"})
-    assert int(bindings(overridden)[0]["n"]["value"]) == 4
+    assert int(bindings(overridden)[0]["n"]["value"]) == fixture_triples("metadata")
 
 
 # -- formats ----------------------------------------------------------------------------------------------

@@ -20,14 +20,14 @@ DATASET = URIRef(BASE + "dataset")
     ("application/ld+json", "application/ld+json", "json-ld"),
     ("application/n-triples", "application/n-triples", "nt"),
 ])
-def test_get_ontology_by_accept(ld_client, accept, media_type, fmt):
-    response = ld_client.get("/ontology", headers={"Accept": accept})
+def test_get_ontology_by_accept(client, accept, media_type, fmt):
+    response = client.get("/ontology", headers={"Accept": accept})
     assert response.status_code == 200 and response.mimetype == media_type
     assert "Accept" in response.headers["Vary"]
     body = response.data.decode()
     if fmt == "json-ld":
         doc = json.loads(body)
-        doc["@context"] = json.loads(ld_client.get("/context.jsonld").data)["@context"]
+        doc["@context"] = json.loads(client.get("/context.jsonld").data)["@context"]
         body = json.dumps(doc)
     g = Graph().parse(data=body, format=fmt)
     assert (ONTOLOGY, RDF.type, OWL.Ontology) in g
@@ -35,23 +35,23 @@ def test_get_ontology_by_accept(ld_client, accept, media_type, fmt):
             URIRef(BASE + "ontology#receivedSanctuaryFrom")) in g
 
 
-def test_ontology_by_extension_version_iri_and_406(ld_client):
-    assert ld_client.get("/ontology.ttl").mimetype == "text/turtle"
-    assert ld_client.get("/ontology.html").mimetype == "text/html"
-    assert ld_client.get("/ontology/1.0.0", headers={"Accept": "text/turtle"}).status_code == 200
-    assert ld_client.get("/ontology/9.9.9").status_code == 404
-    assert ld_client.get("/ontology", headers={"Accept": "image/png"}).status_code == 406
+def test_ontology_by_extension_version_iri_and_406(client):
+    assert client.get("/ontology.ttl").mimetype == "text/turtle"
+    assert client.get("/ontology.html").mimetype == "text/html"
+    assert client.get("/ontology/1.0.0", headers={"Accept": "text/turtle"}).status_code == 200
+    assert client.get("/ontology/9.9.9").status_code == 404
+    assert client.get("/ontology", headers={"Accept": "image/png"}).status_code == 406
 
 
-def test_get_shapes(ld_client):
-    g = Graph().parse(data=ld_client.get("/shapes", headers={"Accept": "text/turtle"}).data, format="turtle")
+def test_get_shapes(client):
+    g = Graph().parse(data=client.get("/shapes", headers={"Accept": "text/turtle"}).data, format="turtle")
     assert (URIRef(BASE + "shapes#EntityShape"), RDF.type, URIRef("http://www.w3.org/ns/shacl#NodeShape")) in g
-    assert ld_client.get("/shapes", headers={"Accept": "text/html"}).mimetype == "text/html"
+    assert client.get("/shapes", headers={"Accept": "text/html"}).mimetype == "text/html"
 
 
 @pytest.mark.parametrize("accept, fmt", [("text/turtle", "turtle"), ("application/rdf+xml", "xml")])
-def test_get_void(ld_client, accept, fmt):
-    response = ld_client.get("/.well-known/void", headers={"Accept": accept})
+def test_get_void(client, accept, fmt):
+    response = client.get("/.well-known/void", headers={"Accept": accept})
     assert response.status_code == 200
     g = Graph().parse(data=response.data, format=fmt)
     assert (DATASET, RDF.type, VOID.Dataset) in g
@@ -62,48 +62,48 @@ def test_get_void(ld_client, accept, fmt):
     assert (DATASET, VOID.rootResource, URIRef(BASE + "id/the-al-qaeda-afghan-taliban-connections")) in g
 
 
-def test_void_html_and_dataset_redirect(ld_client):
-    html = ld_client.get("/.well-known/void", headers={"Accept": "text/html"}).data.decode()
+def test_void_html_and_dataset_redirect(client):
+    html = client.get("/.well-known/void", headers={"Accept": "text/html"}).data.decode()
     assert "http://localhost/sparql" in html and "http://localhost/dumps/haven.nq" in html
-    response = ld_client.get("/dataset")
+    response = client.get("/dataset")
     assert response.status_code == 303 and response.headers["Location"].endswith("/.well-known/void")
 
 
-def test_dump_nquads_keeps_named_graphs(ld_client):
-    response = ld_client.get("/dumps/haven.nq")
+def test_dump_nquads_keeps_named_graphs(client):
+    response = client.get("/dumps/haven.nq")
     assert response.status_code == 200 and response.mimetype == "application/n-quads"
     ds = Dataset()
     ds.parse(data=response.data.decode(), format="nquads")
     names = {str(g.identifier) for g in ds.graphs()}
     assert {BASE + "graph/" + n for n in ("ontology", "data", "derived", "metadata")} <= names
-    assert ld_client.get("/dumps/haven.nq", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
+    assert client.get("/dumps/haven.nq", headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
 
 
 @pytest.mark.parametrize("ext, fmt", [("ttl", "turtle"), ("nt", "nt")])
-def test_dump_single_graph_formats_hold_the_union(ld_client, ext, fmt):
-    response = when_ready(ld_client, f"/dumps/haven.{ext}")
+def test_dump_single_graph_formats_hold_the_union(client, ext, fmt):
+    response = when_ready(client, f"/dumps/haven.{ext}")
     assert response.status_code == 200 and response.headers["ETag"]
     g = Graph().parse(data=response.data, format=fmt)
     nq = Dataset()
-    nq.parse(data=ld_client.get("/dumps/haven.nq").data.decode(), format="nquads")
+    nq.parse(data=client.get("/dumps/haven.nq").data.decode(), format="nquads")
     assert len(g) == len({q[:3] for q in nq.quads((None, None, None, None))})
     assert (URIRef(BASE + "id/al-qaeda"), SKOS.prefLabel, Literal("al-Qaeda", lang="en")) in g
 
 
-def test_dump_jsonld_parses_with_named_graphs(ld_client):
+def test_dump_jsonld_parses_with_named_graphs(client):
     ds = Dataset()
-    ds.parse(data=when_ready(ld_client, "/dumps/haven.jsonld").data.decode(), format="json-ld")
+    ds.parse(data=when_ready(client, "/dumps/haven.jsonld").data.decode(), format="json-ld")
     assert (URIRef(BASE + "id/al-qaeda"), SKOS.prefLabel, Literal("al-Qaeda", lang="en"),
             URIRef(BASE + "graph/data")) in set((s, p, o, g.identifier if hasattr(g, "identifier") else g)
                                               for s, p, o, g in ds.quads((None, None, None, None)))
 
 
-def test_unknown_dump_404(ld_client):
-    assert ld_client.get("/dumps/haven.xml").status_code == 404
+def test_unknown_dump_404(client):
+    assert client.get("/dumps/haven.xml").status_code == 404
 
 
-def test_context_document(ld_client):
-    response = ld_client.get("/context.jsonld")
+def test_context_document(client):
+    response = client.get("/context.jsonld")
     assert response.mimetype == "application/ld+json"
     context = json.loads(response.data)["@context"]
     assert context["prefLabel"] == {"@id": "skos:prefLabel", "@language": "en"}

@@ -78,6 +78,8 @@ def w3c_server(tmp_path_factory):
 @pytest.fixture(scope="module", autouse=True)
 def summary(request):
     yield
+    if not any(OUTCOMES.values()):  # only the manifest check ran (the fast tier): nothing to report
+        return
     report_line(request.config, (
         f"W3C SPARQL 1.1 Protocol: {OUTCOMES['passed']} passed, {OUTCOMES['refused-update']} refused-updates "
         f"(read-only), {OUTCOMES['sd-passed']} service-description passed, of {len(ENTRIES)} + {len(SD_ENTRIES)} tests"
