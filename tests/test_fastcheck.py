@@ -51,15 +51,35 @@ def test_an_untranslatable_constraint_is_reported_not_skipped(shapes):
         fastcheck.validate(Graph(), Graph(), Graph(), extra, DEFAULT_BASE)
 
 
+def fast_findings(data: Graph, compiled) -> set[tuple]:
+    return pairs(fastcheck.run(fastcheck.store_of(data, Graph(), Graph()), compiled).findings)
+
+
+def expectation_met(node, shape, findings) -> bool:
+    return any(f == node.n3() or isinstance(node, BNode) and f.startswith("_:") for f, s, _ in findings
+               if s == shape.n3())
+
+
+@pytest.mark.parametrize("path", VALID + INVALID, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_fast_path_finds_what_the_fixture_expects(path, background, compiled):
+    """Each invalid fixture is caught on its node by its shape, a valid one gives no finding at all: the shapes'
+    fixtures through the fast path alone, in the fast tier (pySHACL, the oracle, is the slow tier's)."""
+    data, expected = load_fixture(path, background)
+    found = fast_findings(data, compiled)
+    assert expected or found == set(), found
+    for node, shape in expected:
+        assert expectation_met(node, shape, found), sorted(found)
+
+
+@pytest.mark.slow  # pySHACL over every fixture
 @pytest.mark.parametrize("path", VALID + INVALID, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_same_findings_as_pyshacl(path, compiled, validated):
     data, expected, _conforms, results = validated(path)  # pySHACL as test_shapes runs it, on the same inputs
     reference = pairs(parse_results(results))
-    fast = pairs(fastcheck.run(fastcheck.store_of(data, Graph(), Graph()), compiled).findings)
+    fast = fast_findings(data, compiled)
     assert fast == reference
     for node, shape in expected:  # and the fixture's own expectation is among them
-        assert any(f == node.n3() or isinstance(node, BNode) and f.startswith("_:") for f, s, _ in fast
-                   if s == shape.n3())
+        assert expectation_met(node, shape, fast)
 
 
 def test_fast_validate_stops_the_build_with_a_grouped_report(shapes, background):

@@ -94,6 +94,7 @@ def test_property_shapes_are_named_after_their_node_shape(shapes):
 
 # -- fixtures -------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # pySHACL (test_fastcheck checks every fixture through the fast path in the fast tier)
 @pytest.mark.parametrize("path", VALID, ids=lambda p: p.stem)
 def test_valid_fixture_conforms(path, validated):
     _, expected, conforms, report = validated(path)
@@ -106,6 +107,7 @@ def test_background_alone_conforms(shapes, background):
     assert conforms, report.serialize(format="turtle")
 
 
+@pytest.mark.slow  # pySHACL (test_fastcheck checks every fixture through the fast path in the fast tier)
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
 def test_invalid_fixture_fails_on_its_shape_and_node(path, shapes, validated):
     _, expected, conforms, report = validated(path)
@@ -128,6 +130,7 @@ def test_every_shape_has_an_invalid_fixture(shapes):
 
 # -- the base can move ----------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # pySHACL (test_fastcheck checks every fixture through the fast path in the fast tier)
 def test_shapes_follow_a_rebased_build(shapes, background):
     """A build under another base rewrites IRIs and IRI-only literals; the SPARQL prefixes must follow."""
     from haven.iris import rebase_graph
