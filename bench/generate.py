@@ -285,7 +285,7 @@ class Generator:
                 if places:
                     lines.append(f"    haven:place hid:{self.rng.choice(places).slug} ;")
                     triples += 1
-            lines.append(f"    prov:wasDerivedFrom hid:{SOURCE} ;")
+            lines.append(f"    dcterms:source hid:{SOURCE} ;")
             triples += 1
             evidence, count = self.evidence(1 if self.rng.random() < 0.8 else 2)
             writer.add("entities", KINDS[entity.kind][1], "\n".join(lines) + "\n" + evidence, triples + count)

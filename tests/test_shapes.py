@@ -159,7 +159,7 @@ def test_shapes_agree_with_the_real_ontology(shapes, background):
     """ontology/haven.ttl in place of the tiny one: its direct properties pass hsh:DirectPropertyShape, the
     valid fixtures still conform, and the class and relation checks still bite."""
     ontology = Graph().parse(REAL_ONTOLOGY)
-    fixtures_only = background - Graph().parse(FIXTURES / "ontology.ttl")
+    fixtures_only = Graph().parse(FIXTURES / "background.ttl")  # the stand-in's unions are blank nodes
 
     conforms, report = run(fixtures_only + ontology, shapes)
     assert conforms, report.serialize(format="turtle")

@@ -41,7 +41,12 @@ DUMP_PATH = "dumps/haven."
 CONTEXT_PATH = "context.jsonld"
 STATIC_PATH = "static/"
 #: the named graphs of a build, in the order they are written
-GRAPHS = ("ontology", "data", "derived", "metadata")
+GRAPHS = ("ontology", "data", "derived", "hedged", "metadata")
+#: the graphs kept out of the default graph a client queries (read with GRAPH or FROM): `hedged` holds the
+#: direct triples that only Believed, Alleged or Disputed statements support (docs/architecture.md)
+HEDGED_GRAPHS = ("hedged",)
+#: the graphs whose union is the default graph
+DEFAULT_GRAPHS = tuple(name for name in GRAPHS if name not in HEDGED_GRAPHS)
 #: the slug of the source article every statement comes from (the dataset's root resource)
 SOURCE_SLUG = "the-al-qaeda-afghan-taliban-connections"
 
@@ -138,6 +143,11 @@ class Iris:
     def graphs(self) -> dict[str, URIRef]:
         """The named graphs of a build, in the order they are written."""
         return {name: self.hg[name] for name in GRAPHS}
+
+    @property
+    def default_graphs(self) -> dict[str, URIRef]:
+        """The named graphs whose union is the default graph a client queries (all but the hedged one)."""
+        return {name: self.hg[name] for name in DEFAULT_GRAPHS}
 
     @property
     def dataset_iri(self) -> URIRef:

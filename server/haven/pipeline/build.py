@@ -75,9 +75,10 @@ def check(settings: Settings, progress: Progress, skip_reasoner: bool = False,
     with progress.stage("derive") as notes:
         derivation = derive(sources.store, settings.base)
         notes += [f"{derivation.statements} statements", f"{derivation.seeded} direct",
-                  f"{derivation.size} derived triples", f"{derivation.rounds} closure rounds"]
+                  f"{derivation.size} derived triples ({derivation.hedged_size} hedged)",
+                  f"{derivation.rounds} closure rounds"]
     # the graphs SHACL and the reasoner judge together: what is published, less the metadata
-    union = [sources.graph_name("ontology"), sources.graph_name("data"), derivation.name]
+    union = [sources.graph_name("ontology"), sources.graph_name("data"), *derivation.names]
     size = sources.size("ontology") + sources.size("data") + derivation.size
     chosen = choose_validator(validator, size)
     merge = chosen == "fast" and size < MERGED_UNION_BELOW
@@ -125,7 +126,7 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
         with progress.stage("metadata") as notes:
             # the source parts as written (the store would publish their integer subtypes as xsd:integer)
             exact = {names[part]: sources.texts[part] for part in ("ontology", "data")}
-            body = canonical_nquads_of(store, [names["ontology"], names["data"], checked.derivation.name], exact)
+            body = canonical_nquads_of(store, [names["ontology"], names["data"], *checked.derivation.names], exact)
             shapes = sources.graph_name("shapes")
             shapes_body = canonical_nquads_of(store, [shapes], {shapes: sources.texts["shapes"]})
             release_id = content_id(settings.base, body, shapes_body)

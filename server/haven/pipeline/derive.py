@@ -1,9 +1,11 @@
-"""Stage 2: derive the direct layer (`hg:derived`) from the statement nodes.
+"""Stage 2: derive the direct layer (`hg:derived`, and `hg:hedged`) from the statement nodes.
 
-Every statement ``?st haven:subject ?s ; haven:relation ?p ; haven:object ?o`` yields ``?s ?p ?o``. The
-ontology then closes that set under three rules, applied until nothing new appears, so that their
-combinations are covered whatever order the ontology declares them in (the superproperty of an inverse,
-the inverse of a superproperty, a symmetric superproperty...):
+Every statement ``?st haven:subject ?s ; haven:relation ?p ; haven:object ?o`` yields ``?s ?p ?o``; every
+party of a multiparty statement (``?st haven:subject ?s ; haven:involves [ haven:participant ?a ;
+haven:role ?r ]`` with ``?r haven:roleProperty ?p`` in the ontology) yields ``?a ?p ?s``. The ontology then
+closes that set under three rules, applied until nothing new appears, so that their combinations are
+covered whatever order the ontology declares them in (the superproperty of an inverse, the inverse of a
+superproperty, a symmetric superproperty...):
 
 * ``?p rdfs:subPropertyOf ?q`` (or an equivalent property): ``?s ?q ?o``;
 * ``?p owl:inverseOf ?q`` or ``?q owl:inverseOf ?p``: ``?o ?q ?s``;
@@ -11,6 +13,13 @@ the inverse of a superproperty, a symmetric superproperty...):
 
 Each derived triple is therefore a consequence of at least one statement. The rules run as SPARQL in
 pyoxigraph, which evaluates property paths and joins far faster than rdflib's engine.
+
+The layer is certainty-aware, as Wikidata's truthy ``wdt:`` triples keep only best-rank statements: the
+closure of the statements the source states or reports (:data:`FIRM`) is `hg:derived`, part of the
+default graph clients query; what only the closure of *all* statements adds, the triples whose every
+derivation needs a Believed, Alleged or Disputed statement, is `hg:hedged`, a named graph outside the
+default graph (docs/architecture.md, "The direct layer"). The closure is monotone, so the firm closure
+is contained in the full one and the difference is exactly the hedged-only triples.
 """
 from __future__ import annotations
 
@@ -23,15 +32,31 @@ from rdflib import Graph
 from haven.iris import compact, iris_for
 from haven.pipeline import BuildError, graphs
 
+#: certainties whose statements make the default graph's direct layer (local names in the haven namespace);
+#: the other levels of haven:CertaintyScheme (Believed, Alleged, Disputed) are hedged
+FIRM = ("Stated", "Reported")
+
 # An upper bound on closure rounds: each round adds at least one step of a property chain, and no
 # sensible ontology has chains this long; hitting it means the rules are looping.
 MAX_ROUNDS = 50
 
+# {firm} is a FILTER keeping the statements of the FIRM certainties, or nothing for every statement (one
+# without a certainty, which SHACL refuses, counts as hedged)
 SEED = """
 PREFIX haven: <{haven}>
 CONSTRUCT {{ ?s ?p ?o }}
 WHERE {{
-  GRAPH <{data}> {{ ?statement haven:subject ?s ; haven:relation ?p ; haven:object ?o }}
+  {{
+    GRAPH <{data}> {{ ?statement haven:subject ?s ; haven:relation ?p ; haven:object ?o }}
+  }} UNION {{
+    GRAPH <{data}> {{
+      ?statement haven:subject ?o ; haven:involves ?involvement .
+      ?involvement haven:participant ?s ; haven:role ?role .
+    }}
+    GRAPH <{ontology}> {{ ?role haven:roleProperty ?p }}
+  }}
+  OPTIONAL {{ GRAPH <{data}> {{ ?statement haven:certainty ?certainty }} }}
+  {firm}
   FILTER (isIRI(?s) && isIRI(?p) && isIRI(?o))
 }}
 """
@@ -61,55 +86,80 @@ WHERE {{
 
 @dataclass
 class Derivation:
-    store: ox.Store  # the build's store, now holding the derived graph too
-    name: ox.NamedNode  # the derived graph's name in it
+    store: ox.Store  # the build's store, now holding the derived graphs too
+    name: ox.NamedNode  # the derived graph's name in it: the direct layer of the default graph
+    hedged: ox.NamedNode  # the hedged graph's name: direct triples that only hedged statements support
     base: str
     statements: int
     seeded: int
     rounds: int
 
+    @property
+    def names(self) -> list[ox.NamedNode]:
+        """Both graphs of the direct layer, which the checks judge together with the ontology and data."""
+        return [self.name, self.hedged]
+
     @cached_property
     def graph(self) -> Graph:
-        """An rdflib copy of the derived graph, for the stages that need rdflib (pySHACL, HermiT)."""
-        return graphs.view(self.store, self.name, self.base)
+        """An rdflib copy of the whole direct layer (both graphs), for the stages that need rdflib (pySHACL,
+        HermiT)."""
+        whole = graphs.view(self.store, self.name, self.base)
+        whole += graphs.view(self.store, self.hedged, self.base)
+        return whole
 
     @cached_property
     def size(self) -> int:
-        return graphs.size(self.store, self.name)
+        return graphs.size(self.store, self.name) + self.hedged_size
+
+    @cached_property
+    def hedged_size(self) -> int:
+        return graphs.size(self.store, self.hedged)
 
 
 def derive(store: ox.Store, base: str) -> Derivation:
-    """Adds the derived graph to the build's store, which holds the ontology and data under their published
-    names (:mod:`haven.pipeline.graphs`); a rerun replaces it."""
+    """Adds the derived and hedged graphs to the build's store, which holds the ontology and data under their
+    published names (:mod:`haven.pipeline.graphs`); a rerun replaces them."""
     ns = iris_for(base)
     names = {k: str(v) for k, v in ns.graphs.items()}
-    derived = ox.NamedNode(names["derived"])
-    store.remove_graph(derived)
+    derived, hedged = ox.NamedNode(names["derived"]), ox.NamedNode(names["hedged"])
+    everything = ox.NamedNode(f"{names['hedged']}#closure-of-every-statement")  # scratch, removed below
+    for graph in (derived, hedged, everything):
+        store.remove_graph(graph)
 
-    seed = [ox.Quad(t.subject, t.predicate, t.object, derived)
-            for t in store.query(SEED.format(haven=ns.haven, **names))]
-    store.extend(seed)
-    closure = CLOSURE.format(**names)
+    firm = "FILTER (?certainty IN (" + ", ".join(f"<{ns.haven[level]}>" for level in FIRM) + "))"
+    seeded, rounds = _close(store, derived, SEED.format(haven=ns.haven, firm=firm, **names), names)
+    all_seeded, all_rounds = _close(store, everything, SEED.format(haven=ns.haven, firm="", **names), names)
+    store.update(f"INSERT {{ GRAPH <{hedged.value}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{everything.value}> {{ ?s ?p ?o }} "
+                 f"FILTER NOT EXISTS {{ GRAPH <{derived.value}> {{ ?s ?p ?o }} }} }}")
+    store.remove_graph(everything)
+
+    data = ox.NamedNode(names["data"])
+    statements = len({q.subject for q in store.quads_for_pattern(None, ox.NamedNode(ns.haven.certainty), None, data)})
+    check_no_hand_written_direct_triples(store, base)
+    return Derivation(store, derived, hedged, base, statements, all_seeded, max(rounds, all_rounds))
+
+
+def _close(store: ox.Store, graph: ox.NamedNode, seed: str, names: dict[str, str]) -> tuple[int, int]:
+    """Writes the seed's triples into `graph` and closes them there; returns (seed triples, rounds)."""
+    triples = {(t.subject, t.predicate, t.object) for t in store.query(seed)}
+    store.extend(ox.Quad(s, p, o, graph) for s, p, o in triples)
+    closure = CLOSURE.format(**{**names, "derived": graph.value})
     rounds = 0
     while True:
-        new = [ox.Quad(t.subject, t.predicate, t.object, derived) for t in store.query(closure)]
+        new = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in store.query(closure)]
         if not new:
-            break
+            return len(triples), rounds
         rounds += 1
         if rounds > MAX_ROUNDS:
             raise BuildError(f"derive: the property closure did not settle after {MAX_ROUNDS} rounds")
         store.extend(new)
 
-    data = ox.NamedNode(names["data"])
-    statements = len({q.subject for q in store.quads_for_pattern(None, ox.NamedNode(ns.haven.relation), None, data)})
-    check_no_hand_written_direct_triples(store, base)
-    return Derivation(store, derived, base, statements, len(set(seed)), rounds)
-
 
 HAND_WRITTEN = """
 PREFIX haven: <{haven}>
 SELECT DISTINCT ?s ?p ?o WHERE {{
-  {{ SELECT DISTINCT ?p WHERE {{ {{ GRAPH <{derived}> {{ ?a ?p ?b }} }} UNION {{ GRAPH <{ontology}> {{ ?p haven:qualifiedBy ?c }} }} }} }}
+  {{ SELECT DISTINCT ?p WHERE {{ {{ GRAPH <{derived}> {{ ?a ?p ?b }} }} UNION {{ GRAPH <{hedged}> {{ ?a ?p ?b }} }}
+                                UNION {{ GRAPH <{ontology}> {{ ?p haven:qualifiedBy ?c }} }} }} }}
   GRAPH <{data}> {{ ?s ?p ?o }}
 }}
 ORDER BY ?s ?p ?o
