@@ -72,6 +72,27 @@ def test_write_dumps_keeps_every_quad_and_literal_as_written(tmp_path):
     assert not list((tmp_path / "out").glob(".*"))  # no scratch or partial file left
 
 
+def test_flat_dumps_hold_the_default_graph_without_the_hedged_triples(tmp_path):
+    """haven.nt and haven.ttl are the default graph a client queries: a triple only in hg:hedged stays in the
+    N-Quads and JSON-LD (with its graph) and out of the flat dumps; one also in hg:derived stays in."""
+    from haven.dumps import write_dumps
+
+    nq = tmp_path / "haven.nq"
+    hedged = (f"<{BASE}id/a> <{BASE}ontology#alliedWith> <{BASE}id/b> <{BASE}graph/hedged> .\n"
+              f"<{BASE}id/c> <{BASE}ontology#alliedWith> <{BASE}id/d> <{BASE}graph/derived> .\n"
+              f"<{BASE}id/c> <{BASE}ontology#alliedWith> <{BASE}id/d> <{BASE}graph/hedged> .\n")
+    nq.write_text(FIXTURE.joinpath("haven.nq").read_text("utf-8") + hedged, encoding="utf-8")
+    write_dumps(nq, tmp_path / "out", iris_for(BASE).prefixes())
+    allied = URIRef(f"{BASE}ontology#alliedWith")
+    for ext, fmt in (("ttl", "turtle"), ("nt", "nt")):
+        graph = Graph().parse(tmp_path / "out" / f"haven.{ext}", format=fmt)
+        assert set(graph.subject_objects(allied)) == {(URIRef(f"{BASE}id/c"), URIRef(f"{BASE}id/d"))}, ext
+    jsonld = Dataset()
+    jsonld.parse(tmp_path / "out" / "haven.jsonld", format="json-ld")
+    assert (URIRef(f"{BASE}id/a"), allied, URIRef(f"{BASE}id/b"), URIRef(f"{BASE}graph/hedged")) in {
+        (s, p, o, URIRef(str(g))) for s, p, o, g in _quads(jsonld)}
+
+
 def _release_without_dumps(root: Path) -> Path:
     """The fixture plus FILLER_TRIPLES labels, as a release folder the build wrote before it wrote dumps."""
     release = root / "releases" / "old-200k"

@@ -117,3 +117,27 @@ def test_ontology_html_anchors_every_term_by_local_name(client):
 def test_static_style(client):
     response = client.get("/static/style.css")
     assert response.status_code == 200 and response.mimetype == "text/css"
+
+
+def test_hedged_relations_are_marked_and_firm_ones_are_not():
+    """A Believed/Alleged/Disputed statement's direct triple lives in hg:hedged, outside the default graph;
+    the page says so next to its certainty (docs/architecture.md, "The direct layer")."""
+    from haven.config import DEFAULT_BASE
+    from haven.iris import UrlMap, iris_for
+    from haven.web.entities.page import Namer, Vocabulary, _relations
+
+    haven = iris_for().haven
+    hid, hst = iris_for().hid, iris_for().hst
+    graph = Graph()
+    for slug, certainty in (("firm", haven.Stated), ("reported", haven.Reported), ("alleged", haven.Alleged),
+                            ("disputed", haven.Disputed)):
+        st = hst[slug]
+        graph.add((st, haven.subject, hid.a))
+        graph.add((st, haven.relation, haven.cooperatedWith))
+        graph.add((st, haven.object, hid[slug]))
+        graph.add((st, haven.certainty, certainty))
+    vocab = Vocabulary(symmetric={str(haven.cooperatedWith)})
+    groups = _relations(graph, hid.a, sorted(graph.subjects(haven.subject, hid.a)),
+                        Namer(graph, vocab, UrlMap(DEFAULT_BASE)), vocab, haven)
+    hedged = {e["other"]["href"].rsplit("/", 1)[-1]: e["hedged"] for g in groups for e in g["entries"]}
+    assert hedged == {"firm": False, "reported": False, "alleged": True, "disputed": True}

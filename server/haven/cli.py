@@ -88,7 +88,8 @@ def validate(root: Path, build_dir: Path, base: str, skip_reasoner: bool, valida
 def query(query: str, fmt: str, root: Path, build_dir: Path, base: str):
     """Run a SPARQL QUERY on the current release (QUERY may be `@file.rq` or `-` for stdin).
 
-    The default graph is the union of the release's named graphs; the Haven prefixes (haven:, hid:,
+    The default graph is the union of the release's named graphs but hg:hedged (the direct triples only hedged
+    statements support; read them with GRAPH hg:hedged); the Haven prefixes (haven:, hid:,
     hst:, ...) and the usual vocabulary prefixes are predeclared.
     """
     from haven.query import load_release, run_query

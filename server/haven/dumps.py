@@ -22,6 +22,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from haven.formats import DUMP_FORMATS, JSON_LD, N_QUADS, N_TRIPLES, TURTLE
+from haven.iris import HEDGED_GRAPHS
 from haven.store.answers import oxigraph_format
 
 
@@ -38,12 +39,16 @@ def file_name(extension: str) -> str:
 def write_dumps(nquads: Path, folder: Path, prefixes: dict[str, str]) -> list[str]:
     """Write `haven.{nt,ttl,jsonld}` into `folder` from the N-Quads file `nquads`; returns their names.
 
-    Turtle and N-Triples cannot carry named graphs: they hold the union (a triple in two graphs once);
-    JSON-LD keeps the graphs, one `@graph` per graph name. Each file appears whole or not at all."""
+    Turtle and N-Triples cannot carry named graphs: they hold the default graph a client queries, the union
+    of every graph but the hedged one (`hg:` of `prefixes` + :data:`haven.iris.HEDGED_GRAPHS`), a triple in
+    two graphs once; JSON-LD keeps the graphs, one `@graph` per graph name. Each file appears whole or not
+    at all."""
     folder.mkdir(parents=True, exist_ok=True)
+    left_out = {f"<{prefixes['hg']}{name}>".encode() for name in HEDGED_GRAPHS} if "hg" in prefixes else set()
     with tempfile.TemporaryDirectory(dir=folder, prefix=".dumps-") as scratch:
         sorted_quads = _sorted(nquads, Path(scratch))
-        nt = write_once(folder / file_name(N_TRIPLES.extension), lambda path: _write_union(sorted_quads, path))
+        nt = write_once(folder / file_name(N_TRIPLES.extension),
+                        lambda path: _write_union(sorted_quads, path, left_out))
         write_once(folder / file_name(TURTLE.extension), lambda path: ox.serialize(
             ox.parse(path=nt, format=NT), output=path, format=TTL, prefixes=prefixes))
         by_graph = _split_by_graph(sorted_quads, Path(scratch))
@@ -87,7 +92,7 @@ def _split(line: bytes) -> tuple[bytes, bytes]:
     return line[:at], line[at + 1:-2].rstrip()
 
 
-def _triples(sorted_quads: Path) -> Iterator[bytes]:
+def _triples(sorted_quads: Path, left_out: set[bytes] = frozenset()) -> Iterator[bytes]:
     """N-Triples lines of the union, each once. In sorted N-Quads a triple's lines in several graphs are
     neighbours: they share the text up to ` <graph> .`, and any other line sharing that prefix would be
     the same triple (a term ends at its first unescaped space outside a literal)."""
@@ -97,15 +102,17 @@ def _triples(sorted_quads: Path) -> Iterator[bytes]:
             line = line.rstrip(b"\n")
             if not line:
                 continue
-            triple, _ = _split(line)
+            triple, graph = _split(line)
+            if graph in left_out:
+                continue
             if triple != previous:
                 yield triple + b" .\n"
                 previous = triple
 
 
-def _write_union(sorted_quads: Path, path: str) -> None:
+def _write_union(sorted_quads: Path, path: str, left_out: set[bytes]) -> None:
     with open(path, "wb") as handle:
-        handle.writelines(_triples(sorted_quads))
+        handle.writelines(_triples(sorted_quads, left_out))
 
 
 def _split_by_graph(sorted_quads: Path, scratch: Path) -> list[Path]:

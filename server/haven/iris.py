@@ -47,6 +47,9 @@ GRAPHS = ("ontology", "data", "derived", "hedged", "metadata")
 HEDGED_GRAPHS = ("hedged",)
 #: the graphs whose union is the default graph
 DEFAULT_GRAPHS = tuple(name for name in GRAPHS if name not in HEDGED_GRAPHS)
+#: the certainties (local names in the haven namespace) whose statements make the default graph's direct
+#: layer; a triple that only the other levels (Believed, Alleged, Disputed) support goes to `hedged`
+FIRM_CERTAINTIES = ("Stated", "Reported")
 #: the slug of the source article every statement comes from (the dataset's root resource)
 SOURCE_SLUG = "the-al-qaeda-afghan-taliban-connections"
 

@@ -39,7 +39,9 @@ def load_release(current: Path) -> tuple[ox.Store, str]:
 
 def run_query(store: ox.Store, text: str, fmt: str, base: str) -> str:
     prefixes = iris_for(base).prefixes()
-    result = store.query(text, prefixes=prefixes, use_default_graph_as_union=True)
+    # the default graph the server gives a client: every graph but the hedged one (haven.iris.DEFAULT_GRAPHS)
+    default = [ox.NamedNode(str(iri)) for iri in iris_for(base).default_graphs.values()]
+    result = store.query(text, prefixes=prefixes, default_graph=default)
     if isinstance(result, ox.QueryBoolean):
         if fmt == "json":
             return json.dumps({"head": {}, "boolean": bool(result)})

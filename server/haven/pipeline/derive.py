@@ -15,7 +15,7 @@ Each derived triple is therefore a consequence of at least one statement. The ru
 pyoxigraph, which evaluates property paths and joins far faster than rdflib's engine.
 
 The layer is certainty-aware, as Wikidata's truthy ``wdt:`` triples keep only best-rank statements: the
-closure of the statements the source states or reports (:data:`FIRM`) is `hg:derived`, part of the
+closure of the statements the source states or reports (:data:`haven.iris.FIRM_CERTAINTIES`) is `hg:derived`, part of the
 default graph clients query; what only the closure of *all* statements adds, the triples whose every
 derivation needs a Believed, Alleged or Disputed statement, is `hg:hedged`, a named graph outside the
 default graph (docs/architecture.md, "The direct layer"). The closure is monotone, so the firm closure
@@ -29,12 +29,8 @@ from functools import cached_property
 import pyoxigraph as ox
 from rdflib import Graph
 
-from haven.iris import compact, iris_for
+from haven.iris import FIRM_CERTAINTIES, compact, iris_for
 from haven.pipeline import BuildError, graphs
-
-#: certainties whose statements make the default graph's direct layer (local names in the haven namespace);
-#: the other levels of haven:CertaintyScheme (Believed, Alleged, Disputed) are hedged
-FIRM = ("Stated", "Reported")
 
 # An upper bound on closure rounds: each round adds at least one step of a property chain, and no
 # sensible ontology has chains this long; hitting it means the rules are looping.
@@ -126,7 +122,7 @@ def derive(store: ox.Store, base: str) -> Derivation:
     for graph in (derived, hedged, everything):
         store.remove_graph(graph)
 
-    firm = "FILTER (?certainty IN (" + ", ".join(f"<{ns.haven[level]}>" for level in FIRM) + "))"
+    firm = "FILTER (?certainty IN (" + ", ".join(f"<{ns.haven[level]}>" for level in FIRM_CERTAINTIES) + "))"
     seeded, rounds = _close(store, derived, SEED.format(haven=ns.haven, firm=firm, **names), names)
     all_seeded, all_rounds = _close(store, everything, SEED.format(haven=ns.haven, firm="", **names), names)
     store.update(f"INSERT {{ GRAPH <{hedged.value}> {{ ?s ?p ?o }} }} WHERE {{ GRAPH <{everything.value}> {{ ?s ?p ?o }} "

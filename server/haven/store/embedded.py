@@ -76,6 +76,7 @@ class EmbeddedStore(Store):
         self.query_timeout = query_timeout
         #: Haven's prefix table for the base the release was built with (Turtle and RDF/XML answers declare it)
         release_base = self.manifest.get("base") or DEFAULT_BASE
+        self.base = release_base
         self.prefixes = dict(prefixes) if prefixes is not None else iris_for(release_base).prefixes()
         #: the read-only on-disk store shared with the workers, once it exists (None: each process loads haven.nq)
         self.store_path: Path | None = None
@@ -102,7 +103,7 @@ class EmbeddedStore(Store):
     # -- trusted queries ------------------------------------------------------------------------------
     def _run_trusted(self, query: str):
         try:
-            return self._store.query(query, **_dataset_for(query))
+            return self._store.query(query, **_dataset_for(query, self.base))
         except SyntaxError as error:
             raise QuerySyntaxError(str(error)) from error
 
@@ -183,7 +184,7 @@ class EmbeddedStore(Store):
             request["default_graphs"] = list(default_graph_uris or [])
             request["named_graphs"] = list(named_graph_uris or [])
         else:
-            request.update(_dataset_for(query, as_request=True))
+            request.update(_dataset_for(query, self.base, as_request=True))
         header, body = self._pool.run(request, self.time_limit(timeout))
         if not header.get("ok"):
             if header.get("error") == "syntax":
@@ -235,13 +236,16 @@ def _graph_form(query: str) -> str:
     return "DESCRIBE" if "DESCRIBE" in keywords(unescape(query)) else "CONSTRUCT"
 
 
-def _dataset_for(query: str, as_request: bool = False) -> dict:
-    """With no dataset in the request, the default graph is the union of all named graphs, unless the query
-    names its own with FROM / FROM NAMED (pyoxigraph would otherwise let the union override FROM)."""
-    union = "FROM" not in keywords(unescape(query))
+def _dataset_for(query: str, base: str, as_request: bool = False) -> dict:
+    """With no dataset in the request, the default graph is the union of the release's graphs but the hedged
+    one (:data:`haven.iris.DEFAULT_GRAPHS`), every graph staying available to GRAPH; unless the query names
+    its own with FROM / FROM NAMED (pyoxigraph would otherwise let the given default graph override FROM)."""
+    if "FROM" in keywords(unescape(query)):
+        return {}
+    graphs = [str(iri) for iri in iris_for(base).default_graphs.values()]
     if as_request:
-        return {"union": union}
-    return {"use_default_graph_as_union": True} if union else {}
+        return {"default_graphs": graphs}
+    return {"default_graph": [ox.NamedNode(iri) for iri in graphs]}
 
 
 def _check(deadline: float) -> None:

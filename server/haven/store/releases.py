@@ -3,7 +3,7 @@
 A remote store may hold several releases side by side; readers must see exactly one, and a publish must
 switch from the old one to the new one in a single step. So:
 
-* release ``R`` lives in four fresh named graphs ``{base}graph/release/{R}/ontology|data|derived|metadata``
+* release ``R`` lives in fresh named graphs ``{base}graph/release/{R}/ontology|data|derived|hedged|metadata``
   (loaded while the old release is still served; nothing a reader sees changes during the load), with every
   canonical graph IRI *inside* the triples renamed the same way (VoID's ``sd:name <{base}graph/data>``
   becomes ``sd:name <.../release/R/data>``): the store is then the build under one renaming, so a reader
@@ -31,12 +31,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 
-from haven.iris import iris_for
+from haven.iris import DEFAULT_GRAPHS, GRAPHS, iris_for
 from haven.terms import DCTERMS, OWL, PROV, VOID, XSD
 
-#: the four graphs of a build, in the order the build writes them
-PARTS = ("ontology", "data", "derived", "metadata")
-#: the release's shapes graph: stored beside the four, never part of what clients query
+#: the graphs of a build, in the order the build writes them
+PARTS = GRAPHS
+#: the release's shapes graph: stored beside them, never part of what clients query
 SHAPES = "shapes"
 #: version of this layout, recorded with every release. 2: graph IRIs inside the data are renamed too; a
 #: release recorded without it (layout 1) holds canonical names in its data and must be published again

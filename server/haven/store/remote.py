@@ -5,8 +5,8 @@ What a client sees must not depend on the engine, so this backend absorbs the di
 * **one release at a time.** The store may hold several releases (`haven.store.releases`); every query runs
   against the release the control graph's pointer names, read at most once a second; the web layer works on a
   `pinned()` view per HTTP request, so one response never mixes two releases and a switch shows within ~1 s.
-* **canonical graph names.** The default graph is the union of the release's four graphs, the named graphs
-  are those four, sent as protocol `default-graph-uri` / `named-graph-uri`; canonical graph IRIs in the
+* **canonical graph names.** The default graph is the union of the release's graphs but the hedged one, the
+  named graphs are all of them, sent as protocol `default-graph-uri` / `named-graph-uri`; canonical graph IRIs in the
   query, wherever they stand (GRAPH, FROM, VALUES, BIND, FILTER, triple patterns), are mapped to the
   release's (`haven.store.rewrite`), as the publisher mapped them inside the data, and mapped back in every
   answer. The layout's own names (the release's graphs, the control graph), written by a client, become
@@ -226,7 +226,9 @@ class RemoteStore(Store):
         elif rewritten.has_dataset_clause:
             defaults, named = list(rewritten.from_graphs), list(rewritten.from_named_graphs)
         else:
-            defaults, named = list(forward.values()), list(forward.values())
+            # the default graph is every graph of the release but the hedged one, as on the embedded store
+            default = {str(iri) for iri in iris_for(self.base).default_graphs.values()}
+            defaults, named = [forward[iri] for iri in forward if iri in default], list(forward.values())
         defaults = list(dict.fromkeys(defaults)) or [absent]
         named = list(dict.fromkeys(named))
         visible = set(named)

@@ -92,8 +92,6 @@ def prepare(nq_path: str, target: str) -> None:
 
 def dataset_options(request: dict) -> dict:
     """pyoxigraph keyword arguments for the dataset the request asks for."""
-    if request.get("union"):
-        return {"use_default_graph_as_union": True}
     options = {}
     if request.get("default_graphs") is not None:
         options["default_graph"] = [ox.NamedNode(iri) for iri in request["default_graphs"]]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID
 
-from haven.iris import OA, ORG, UrlMap, iris_for
+from haven.iris import FIRM_CERTAINTIES, OA, ORG, UrlMap, iris_for
 from haven.store.base import Store
 from haven.web.current import current_store, settings
 from haven.web.release_cache import per_release
@@ -256,6 +256,9 @@ def _statement_entry(graph: Graph, st, other, namer: Namer, haven) -> dict:
         "end": date("end"),
         "places": refs(haven.place),
         "certainty": refs(haven.certainty),
+        # its direct triples are in hg:hedged, outside the default graph, unless a firm statement backs them too
+        "hedged": not any(str(c) == str(haven[level]) for c in graph.objects(st, haven.certainty)
+                          for level in FIRM_CERTAINTIES),
         "attributed_to": refs(haven.attributedTo),
         "on_behalf_of": refs(haven.onBehalfOf),
         "role": _english(graph.objects(st, haven.roleTitle)),

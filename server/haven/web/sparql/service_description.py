@@ -19,7 +19,7 @@ FORMATS = Namespace("http://www.w3.org/ns/formats/")
 ANSWER_FORMATS = RESULT_FORMATS + GRAPH_FORMATS
 
 GRAPH_SIZES_QUERY = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
-UNION_SIZE_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } } }"
+UNION_SIZE_QUERY = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
 
 
 def result_limit_iri(endpoint: str) -> URIRef:
@@ -48,7 +48,8 @@ def build(store: Store, endpoint: str, *, result_limit: int, query_timeout: floa
         Literal(
             "Read-only SPARQL 1.1 query service. SPARQL Update and SERVICE are refused; queries stop after "
             f"{query_timeout:g} s (answered 503). Without a dataset in the request the default graph is the "
-            "union of all named graphs.",
+            "union of the named graphs except <graph/hedged>, which holds the direct triples that only "
+            "Believed, Alleged or Disputed statements support.",
             lang="en",
         ),
     ))
@@ -80,7 +81,7 @@ def build(store: Store, endpoint: str, *, result_limit: int, query_timeout: floa
         graph.add((named, SD.graph, described))
         graph.add((described, RDF.type, SD.Graph))
         graph.add((described, VOID.triples, Literal(size, datatype=XSD.integer)))
-    # the default graph is the union of the named graphs: a triple in two graphs counts once
+    # the default graph is the union of the named graphs but the hedged one: a triple in two graphs counts once
     union_size = int(store.rows(UNION_SIZE_QUERY)[0]["n"])
     graph.add((default_graph, VOID.triples, Literal(union_size, datatype=XSD.integer)))
     return graph
