@@ -6,6 +6,7 @@
         haven.nq                the release: its four named graphs as canonical N-Quads
         haven.ttl|nt|jsonld     its dumps
         ontology.ttl, shapes.ttl
+        ontology-<version>.ttl  each prior version of the ontology (ontology/versions/), served at its version IRI
         manifest.json           written last: a folder without one is not a release
       current -> releases/<id>  the served release (a relative symlink, switched atomically)
       cache/<id>/               what a release's readers make for it: oxigraph/ (the on-disk store), and the
@@ -29,11 +30,18 @@ LOCK = ".lock"
 NQUADS = "haven.nq"
 MANIFEST = "manifest.json"
 ONTOLOGY = "ontology.ttl"
+#: a version string as the ontology's owl:versionInfo writes it (semantic versioning), safe in a file name
+VERSION_PATTERN = r"[0-9]+\.[0-9]+\.[0-9]+"
 SHAPES = "shapes.ttl"
 #: the on-disk pyoxigraph store of a release, inside its cache folder
 STORE = "oxigraph"
 #: what every manifest holds (the build writes more: created, version, triples, graphs, sha256)
 REQUIRED = ("id", "base")
+
+
+def prior_ontology(version: str) -> str:
+    """The file of a release that holds a prior version of the ontology."""
+    return f"ontology-{version}.ttl"
 
 
 class ReleaseFolderError(Exception):

@@ -23,7 +23,7 @@ from haven.pipeline.metadata import dataset_description
 from haven.pipeline.release import (Release, build_lock, canonical_nquads, canonical_nquads_of, clear_leftovers,
                                     content_id, existing_release, prune, switch_current, write_release)
 from haven.store.worker import is_complete, prepare
-from haven.pipeline.sources import MAX_SOURCE_BYTES, Sources, load_sources
+from haven.pipeline.sources import MAX_SOURCE_BYTES, Sources, load_sources, prior_ontologies
 from haven.pipeline import fastcheck
 from haven.pipeline.validate import Report, validate
 
@@ -153,7 +153,9 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
                     "version": __version__, "triples": sum(counts.values()), "graphs": counts,
                 }
                 files = {buildfolder.NQUADS: nquads, buildfolder.ONTOLOGY: turtle(sources, "ontology"),
-                         buildfolder.SHAPES: turtle(sources, "shapes")}
+                         buildfolder.SHAPES: turtle(sources, "shapes"),
+                         **{buildfolder.prior_ontology(version): text
+                            for version, text in prior_ontologies(settings.root).items()}}
                 prefixes = ns.prefixes()
                 path = write_release(settings.build_dir, release_id, files, manifest,
                                      derive=lambda folder: write_dumps(folder / buildfolder.NQUADS, folder, prefixes))

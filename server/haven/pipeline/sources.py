@@ -18,6 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 
+from haven import buildfolder
 from haven.config import DEFAULT_BASE
 from haven.iris import compact, iris_for, is_web_url, rebase_ox
 from haven.pipeline import BuildError, graphs
@@ -92,15 +93,29 @@ class Sources:
         return self.merged("shapes")
 
 
+#: where released versions of the ontology are kept, each as <version>/haven.ttl: not part of the sources
+#: (the build publishes them beside the release so that their version IRIs resolve)
+PRIOR_VERSIONS = ("ontology", "versions")
+
+
+def prior_ontologies(root: Path) -> dict[str, bytes]:
+    """version → the text of that released version of the ontology, as kept under ontology/versions/."""
+    folder = root.joinpath(*PRIOR_VERSIONS)
+    return {path.parent.name: path.read_bytes() for path in sorted(folder.glob("*/haven.ttl"))
+            if re.fullmatch(buildfolder.VERSION_PATTERN, path.parent.name)}
+
+
 def find_files(root: Path) -> dict[str, list[Path]]:
-    """Every `*.ttl` of each part, sorted so that builds do not depend on directory order."""
+    """Every `*.ttl` of each part (prior ontology versions aside), sorted so that builds do not depend on
+    directory order."""
     found: dict[str, list[Path]] = {}
     for part in PARTS:
         folder = root / part
         if not folder.is_dir():
             raise BuildError(f"{folder}: source folder missing (expected ontology/, data/ and shapes/ under {root})")
         files = sorted(p for p in folder.rglob("*.ttl")
-                       if p.is_file() and not any(s.startswith(".") for s in p.relative_to(root).parts))
+                       if p.is_file() and not any(s.startswith(".") for s in p.relative_to(root).parts)
+                       and p.relative_to(root).parts[:2] != PRIOR_VERSIONS)
         if not files:
             raise BuildError(f"{part}/: no Turtle (*.ttl) files")
         found[part] = files

@@ -6,6 +6,7 @@ Everything here is a function of the published release, so each response carries
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, send_from_directory
@@ -89,13 +90,20 @@ def ontology_file(ext: str):
 
 @bp.route(route(ONTOLOGY_PATH) + "/<version>", methods=["GET", "HEAD"])
 def ontology_version(version: str):
-    """The version IRI names this release's ontology only; older versions are not kept online."""
+    """This release's version IRI serves the current ontology; a prior version IRI serves that version's file as
+    released (Turtle), which the build keeps in the release folder (ontology/versions/ in the sources)."""
     graph = per_release("ontology", lambda: ontology_graph(current_store(), settings().base))
     # compared as strings: a URIRef made of client text would have rdflib log it as "not a valid URI"
     requested = iris_for(settings().base).ontology_version_iri(version)
-    if not any(str(known) == requested for known in graph.objects(None, OWL.versionIRI)):
+    if any(str(known) == requested for known in graph.objects(None, OWL.versionIRI)):
+        return ontology()
+    local = local_release()
+    if local is None or not re.fullmatch(buildfolder.VERSION_PATTERN, version):
         abort(404)
-    return ontology()
+    path = local / buildfolder.prior_ontology(version)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype=TURTLE.media_type, max_age=3600)
 
 
 def _ontology_document(fmt, negotiated: bool):
