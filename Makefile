@@ -44,6 +44,12 @@ test-slow: install system-deps
 clean:
 	rm -rf build .pytest_cache
 
+# Rewrite every recorded (golden) file of the tests from the sources: the VoID recordings of
+# tests/resources/metadata/ and the competency questions' expected answers (scripts/regen.py says which and
+# how). Run it after changing ontology/ or data/ on purpose, then review `git diff` before committing.
+regen: install
+	$(BIN)/python scripts/regen.py
+
 # A throw-away Virtuoso (installed from Debian if missing) on free loopback ports: publish the current build
 # into it, run the backend tests against it (the Virtuoso cases of every test file that reads
 # HAVEN_TEST_VIRTUOSO_URL; VIRTUOSO_PYTEST_ARGS= runs their other backends too), stop it. Writes go as the

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import shutil
 import sys
 import time
@@ -94,20 +95,11 @@ ANCHORS = [
     ("deobandism", "ideology", ["Ideology"], "Deobandism"),
 ]
 
-# Statement class → family file, and its share of statements (the hand-written data's mix, roughly).
-STATEMENT_CLASSES = {
-    "AllegiancePledge": ("allegiance", 4), "LeaderRecognition": ("allegiance", 2),
-    "SanctuaryProvision": ("sanctuary", 8), "FinancialSupport": ("support", 4), "MaterialSupport": ("support", 3),
-    "FighterSupply": ("support", 3), "TrainingProvision": ("support", 4), "StateSupport": ("support", 2),
-    "Alliance": ("alliance", 6), "Cooperation": ("alliance", 6), "Hostility": ("hostility", 4),
-    "ArmedConflict": ("hostility", 5), "Leadership": ("leadership", 5), "DeputyLeadership": ("leadership", 2),
-    "Membership": ("leadership", 8), "Founding": ("leadership", 2), "Proscription": ("designation", 3),
-    "Characterization": ("designation", 3), "TradeInvolvement": ("trade", 2), "Advice": ("influence", 2),
-    "Control": ("influence", 2), "Refuge": ("refuge", 3), "Residence": ("refuge", 3), "Citizenship": ("refuge", 2),
-    "BaseLocation": ("refuge", 4), "TerritorialControl": ("refuge", 2), "Responsibility": ("events", 3),
-    "Participation": ("events", 5), "Targeting": ("events", 3), "NegotiationRelationship": ("negotiation", 2),
-    "IdeologicalAdherence": ("ideology", 2),
-}
+# Statement classes are read from the ontology (every class with a haven:directProperty), so a new relation
+# is generated as soon as it is declared; each one's share of statements and its family file follow the
+# project's own data/statements/ (a class the data does not use yet gets weight 1 and a file of its own name).
+# Multiparty statements and statements about one thing (names, types, lifespans) have no direct property and
+# are not generated.
 
 CERTAINTIES = [("Stated", 60), ("Reported", 15), ("Believed", 10), ("Alleged", 10), ("Disputed", 5)]
 PRECISIONS = ["DayPrecision", "MonthPrecision", "YearPrecision", "DecadePrecision"]
@@ -165,7 +157,10 @@ class Writer:
 class Generator:
     def __init__(self, seed: int, ontology: dict):
         self.rng = random.Random(seed)
-        self.domains: dict[str, tuple[str, str, str]] = ontology["statements"]  # class → (property, dom, range)
+        #: class → (property, domain classes, range classes): a union domain or range lists its members
+        self.domains: dict[str, tuple[str, list[str], list[str]]] = ontology["statements"]
+        #: class → (family file, weight)
+        self.mix: dict[str, tuple[str, int]] = ontology["mix"]
         self.superclasses: dict[str, set[str]] = ontology["superclasses"]
         self.entities: list[Entity] = []
         self.pools: dict[str, list[Entity]] = {}
@@ -304,20 +299,21 @@ class Generator:
         return None
 
     def write_statements(self, writer: Writer, target: int) -> int:
-        classes = sorted(STATEMENT_CLASSES)
-        weights = [STATEMENT_CLASSES[c][1] for c in classes]
+        mix = self.mix
+        classes = sorted(mix)
+        weights = [mix[c][1] for c in classes]
         actors = self.pools.get("Actor", [])
         persons = self.pools.get("Person", [])
         used: dict[str, int] = {}
         count = 0
         while writer.triples < target:
             cls = self.rng.choices(classes, weights)[0]
-            prop, domain, range_ = self.domains[cls]
-            subject = self.pick(domain)
-            obj = self.pick(range_, subject) if subject else None
+            prop, domains, ranges = self.domains[cls]
+            subject = self.pick(self.rng.choice(domains))
+            obj = self.pick(self.rng.choice(ranges), subject) if subject else None
             if subject is None or obj is None:
                 continue
-            family = STATEMENT_CLASSES[cls][0]
+            family = mix[cls][0]
             slug = f"{family}-{subject.slug}-{obj.slug}"
             used[slug] = n = used.get(slug, 0) + 1
             if n > 1:
@@ -360,29 +356,43 @@ class Generator:
         return count
 
 
-def read_ontology(path: Path) -> dict:
-    """Statement classes with their direct property's domain and range, and each class's superclasses."""
-    from rdflib import Graph, Namespace, URIRef
-    from rdflib.namespace import RDFS
+def read_ontology(path: Path, data: Path) -> dict:
+    """Statement classes with their direct property's domain and range (lists: a union gives its members), each
+    class's superclasses, and the statement mix: class → (family file, weight) from the statements of `data`."""
+    from collections import Counter
 
-    graph = Graph()
-    for file in sorted(path.rglob("*.ttl")):
-        graph.parse(file, format="turtle")
+    from rdflib import BNode, Graph, Namespace, URIRef
+    from rdflib.collection import Collection
+    from rdflib.namespace import RDF, RDFS, OWL
+
+    graph = Graph().parse(path / "haven.ttl", format="turtle")  # not ontology/versions/: released files
     h = Namespace(HAVEN)
     local = lambda iri: str(iri)[len(HAVEN):]  # noqa: E731
+
+    def members(node) -> list[str]:
+        if isinstance(node, BNode):
+            return [local(c) for c in Collection(graph, graph.value(node, OWL.unionOf))]
+        return [local(node)]
+
     statements = {}
     for prop, cls in graph.subject_objects(h.qualifiedBy):
-        statements[local(cls)] = (local(prop), local(graph.value(prop, RDFS.domain)),
-                                  local(graph.value(prop, RDFS.range)))
-    missing = sorted(set(STATEMENT_CLASSES) - set(statements))
-    if missing:
-        raise SystemExit(f"the ontology has no direct property for statement class(es): {', '.join(missing)}")
+        statements[local(cls)] = (local(prop), members(graph.value(prop, RDFS.domain)),
+                                  members(graph.value(prop, RDFS.range)))
+    used: Counter = Counter()
+    files: dict[str, Counter] = {}
+    for file in sorted((data / "statements").glob("*.ttl")):
+        for cls in Graph().parse(file, format="turtle").objects(None, RDF.type):
+            if str(cls).startswith(HAVEN):
+                used[local(cls)] += 1
+                files.setdefault(local(cls), Counter())[file.stem] += 1
+    mix = {cls: (files[cls].most_common(1)[0][0] if cls in files else re.sub(r"(?<!^)(?=[A-Z])", "-", cls).lower(),
+                 used.get(cls, 0) or 1) for cls in statements}
     superclasses = {}
     for cls in {c for _, _, classes in KINDS.values() for c, _ in classes} | {"Country"}:
         closure = {local(c) for c in graph.transitive_objects(URIRef(HAVEN + cls), RDFS.subClassOf)
                    if isinstance(c, URIRef) and str(c).startswith(HAVEN)}
         superclasses[cls] = closure
-    return {"statements": statements, "superclasses": superclasses}
+    return {"statements": statements, "superclasses": superclasses, "mix": mix}
 
 
 def generate(triples: int, seed: int, out: Path, repo: Path = REPO) -> dict:
@@ -393,7 +403,7 @@ def generate(triples: int, seed: int, out: Path, repo: Path = REPO) -> dict:
     for part in ("ontology", "shapes"):
         shutil.rmtree(out / part, ignore_errors=True)
         shutil.copytree(repo / part, out / part)
-    ontology = read_ontology(out / "ontology")
+    ontology = read_ontology(out / "ontology", repo / "data")
     gen = Generator(seed, ontology)
     # about 90 data triples per entity once its statements are counted (15 of its own, ~4 statements of ~19)
     gen.make_entities(max(len(ANCHORS) + 20, triples // 90))

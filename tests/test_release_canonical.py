@@ -1,10 +1,8 @@
 """Canonical N-Quads and the dataset description, computed from one pyoxigraph store."""
 from __future__ import annotations
 
+import importlib.util
 import re
-import subprocess
-import sys
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -14,16 +12,22 @@ from rdflib.compare import isomorphic
 
 from haven.config import DEFAULT_BASE, PROJECT_ROOT
 from haven.iris import iris_for
-from haven.pipeline.derive import derive
 from haven.pipeline.metadata import dataset_description
 from haven.pipeline.release import canonical_nquads, canonical_nquads_of
+from haven.pipeline.sources import find_files
+
+# the recordings and how they are made live in scripts/regen.py (`make regen` rewrites them)
+_spec = importlib.util.spec_from_file_location("regen", PROJECT_ROOT / "scripts" / "regen.py")
+regen = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(regen)
+store_of = regen.store_of
 
 NS = iris_for(DEFAULT_BASE)
 # a plain namespace: pytest probes module globals, and rdflib's closed ones warn on unknown names
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
 NAMES = ("ontology", "data", "derived")
-FIXTURES = Path(__file__).parent / "resources" / "metadata"
-WHEN = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+FIXTURES = regen.METADATA
+WHEN = regen.CREATED
 G1, G2 = ox.NamedNode("http://x/g1"), ox.NamedNode("http://x/g2")
 
 # cycles (a two-cycle and an interchangeable three-cycle), twins, and twins whose children are twins
@@ -53,29 +57,16 @@ def quads(body: bytes) -> Dataset:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("generated") / "tree"
-    subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "generate.py"), "--triples", "10000", "--seed", "1",
-                    "--out", str(out)], check=True, capture_output=True)
-    return out
-
-
-def store_of(root: Path) -> ox.Store:
-    """The build's store as the pipeline holds it: the source files as parsed, and the derived graph."""
-    store = ox.Store()
-    for name in ("ontology", "data"):
-        for path in sorted((root / name).rglob("*.ttl")):
-            store.load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(NS.graphs[name])),
-                       base_iri=DEFAULT_BASE)
-    derive(store, DEFAULT_BASE)
-    return store
+    return regen.generated_tree(tmp_path_factory.mktemp("generated") / "tree")
 
 
 def rdflib_content(root: Path, store: ox.Store) -> dict[str, Graph]:
     """The same content as rdflib parses it (which keeps the literals as written)."""
     content = {}
+    files = find_files(root)
     for name in ("ontology", "data"):
         content[name] = Graph()
-        for path in sorted((root / name).rglob("*.ttl")):
+        for path in files[name]:
             content[name].parse(path, format="turtle", publicID=DEFAULT_BASE)
     derived = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(NS.graphs["derived"])))
     content["derived"] = Graph().parse(data=derived, format="nt")
@@ -162,8 +153,8 @@ def test_description_from_the_store_is_the_recorded_one(fixture, request):
     root = PROJECT_ROOT if fixture == "project" else request.getfixturevalue("generated")
     store = store_of(root)
     expected = Graph().parse(FIXTURES / f"{fixture}.nt", format="nt")
-    from_store = dataset_description(DEFAULT_BASE, store, "abc123", WHEN, "1.0.0")
-    from_graphs = dataset_description(DEFAULT_BASE, rdflib_content(root, store), "abc123", WHEN, "1.0.0")
+    from_store = dataset_description(DEFAULT_BASE, store, regen.RELEASE_ID, WHEN, regen.VERSION)
+    from_graphs = dataset_description(DEFAULT_BASE, rdflib_content(root, store), regen.RELEASE_ID, WHEN, regen.VERSION)
     assert set(from_store) == set(expected)
     assert set(from_graphs) == set(expected)
 
