@@ -75,7 +75,7 @@ KINDS = {
     "place": (0.14, "places", [("Country", 10), ("Province", 25), ("City", 45), ("Region", 20)]),
     "event": (0.14, "events", [("Event", 10), ("Attack", 20), ("Assassination", 8), ("MilitaryOffensive", 15),
                                ("Massacre", 7), ("War", 15), ("Negotiation", 10), ("HeritageDestruction", 5),
-                               ("Takeover", 10)]),
+                               ("Takeover", 10), ("Merger", 3), ("Split", 3)]),
     "ideology": (0.02, "ideologies", [("Ideology", 1)]),
     "trade": (0.02, "trades", [("Trade", 1)]),
 }

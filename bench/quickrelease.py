@@ -3,8 +3,8 @@ build` cannot build that size on this machine (the step says so in the report; i
 
     python bench/quickrelease.py --root SRC --build-dir BUILD
 
-What it keeps from the pipeline: the sources' files, the derive stage's own queries (`derive.SEED`, then
-`derive.CLOSURE` until nothing new), the release writer (manifest, sha256, `current`). What it leaves out,
+What it keeps from the pipeline: the sources' files, the derive stage itself (`derive.derive`:
+the direct layer and its hedged part), the release writer (manifest, sha256, `current`). What it leaves out,
 because those pieces hold the whole release in rdflib graphs: validation, the reasoner, the dataset
 description (no metadata graph) and canonical N-Quads (pyoxigraph's dump, so the release id is not the one
 `haven build` would give the same sources). Progress lines have the build's format, so run.py times them.
@@ -22,7 +22,7 @@ from haven import __version__
 from haven.config import DEFAULT_BASE
 from haven.iris import iris_for
 from haven.pipeline import Progress
-from haven.pipeline.derive import CLOSURE, MAX_ROUNDS, SEED
+from haven.pipeline.derive import derive
 from haven.pipeline.release import build_lock, canonical_nquads, content_id, switch_current, write_release
 from haven.pipeline.sources import find_files
 
@@ -49,25 +49,16 @@ def make_release(root, build_dir, base: str = DEFAULT_BASE, progress: Progress |
                 store.bulk_load(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=base,
                                 to_graph=ox.NamedNode(graphs[part]))
         notes.append(f"{len(files['data'])} data files, {len(store)} triples (pyoxigraph bulk load)")
-    derived = ox.NamedNode(graphs["derived"])
     with progress.stage("derive") as notes:
-        store.extend([ox.Quad(t.subject, t.predicate, t.object, derived)
-                      for t in store.query(SEED.format(haven=ns.haven, **graphs))])
-        rounds = 0
-        while new := [ox.Quad(t.subject, t.predicate, t.object, derived)
-                      for t in store.query(CLOSURE.format(**graphs))]:
-            rounds += 1
-            if rounds > MAX_ROUNDS:
-                raise SystemExit(f"derive: the closure did not settle after {MAX_ROUNDS} rounds")
-            store.extend(new)
-        notes.append(f"{sum(1 for _ in store.quads_for_pattern(None, None, None, derived))} derived triples, "
-                     f"{rounds} closure rounds")
+        derivation = derive(store, base)
+        notes.append(f"{derivation.size} derived triples ({derivation.hedged_size} hedged), "
+                     f"{derivation.rounds} closure rounds")
     with progress.stage("release") as notes:
         shapes = small_graph(files["shapes"])
         body = store.dump(format=ox.RdfFormat.N_QUADS)
         release_id = content_id(base, body, canonical_nquads({ns.shapes_iri: shapes}))
         counts = {iri: sum(1 for _ in store.quads_for_pattern(None, None, None, ox.NamedNode(iri)))
-                  for name, iri in graphs.items() if name in ("ontology", "data", "derived")}
+                  for name, iri in graphs.items() if name in ("ontology", "data", "derived", "hedged")}
         manifest = {"id": release_id, "base": base,
                     "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                     "version": __version__, "triples": sum(counts.values()), "graphs": counts,

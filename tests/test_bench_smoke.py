@@ -62,7 +62,11 @@ def test_every_statement_class_of_the_generator_appears_at_modest_size(generate,
         graph.parse(path, format="turtle")
     haven = Namespace("https://w3id.org/haven/ontology#")
     used = {str(c)[len(haven):] for c in graph.objects(None, RDF.type) if str(c).startswith(str(haven))}
-    assert set(bench_module("generate").STATEMENT_CLASSES) <= used
+    root = Path(__file__).resolve().parent.parent
+    # the generator's classes are the ontology's binary statement classes (bench/generate.py, read_ontology)
+    classes = set(bench_module("generate").read_ontology(root / "ontology", root / "data")["mix"])
+    assert len(classes) >= 45
+    assert classes <= used, sorted(classes - used)
 
 
 # -- bench/run.py: the report's verdicts, the build runner, the publish step -------------------------------------
