@@ -82,3 +82,28 @@ def test_build_with_the_reasoner_stops_on_inconsistency_and_keeps_current(tree, 
     second = CliRunner().invoke(main, args)
     assert second.exit_code == 1 and "INCONSISTENT" in second.output
     assert (build_dir / "current").readlink() == target
+
+
+def test_the_reasoner_reads_dates_as_datetimes_without_ignoring_datatypes(tree, tmp_path):
+    """xsd:date is outside the OWL 2 datatype map: HermiT refuses it unless told to ignore datatypes, so the
+    consistency stage reasons over the DL projection (xsd:date → xsd:dateTime) and ignores nothing."""
+    import owlready2
+    from rdflib import Graph, Literal
+    from haven.pipeline.consistency import XSD_DATE, XSD_DATETIME, dl_projection
+
+    sources = load_sources(tree)
+    derived = derive(sources.store, sources.base).graph
+    projected = dl_projection(sources.ontology, sources.data, derived)
+    literals = [o for o in projected.objects() if isinstance(o, Literal)]
+    assert not [o for o in literals if o.datatype == XSD_DATE]
+    assert [o for o in literals if o.datatype == XSD_DATETIME]
+    raw = Graph()
+    raw += sources.ontology
+    raw += sources.data
+    assert [o for o in raw.objects() if isinstance(o, Literal) and o.datatype == XSD_DATE]
+    path = tmp_path / "raw.nt"
+    raw.serialize(path, format="nt", encoding="utf-8")
+    world = owlready2.World()
+    world.get_ontology(path.as_uri()).load()
+    with pytest.raises(owlready2.OwlReadyJavaError):
+        owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)

@@ -85,3 +85,15 @@ def test_a_prior_version_iri_serves_that_version(tmp_path):
     assert response.status_code == 200 and response.mimetype == "text/turtle" and response.data == old
     for missing in ("/ontology/0.9.1", "/ontology/0.9", "/ontology/..%2Fmanifest.json", "/ontology/ontology-0.9.0.ttl"):
         assert client.get(missing).status_code == 404, missing
+
+
+def test_locator_check_refuses_another_edition_and_prints_the_spans(tmp_path):
+    import subprocess
+    import sys
+
+    article = tmp_path / "article.txt"
+    article.write_text("not the article\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "check_locators.py"), str(article)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 1 and "MISMATCH" in run.stdout
+    assert "paragraph" in run.stdout and "(outside the text)" in run.stdout
