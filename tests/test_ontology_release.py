@@ -74,7 +74,7 @@ def test_deprecation_check_catches_a_term_without_replacement(ontology):
 
 
 def test_a_prior_version_iri_serves_that_version(tmp_path):
-    from plugins.ldrelease import settings_for, write_release
+    from plugins.release import settings_for, write_release
     from haven.web.app import create_app
 
     release = write_release(tmp_path)
