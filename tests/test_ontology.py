@@ -94,6 +94,8 @@ RELATIONS = [
     ("Citizenship", "citizenOf", "hasCitizen", "Person", "State", (), "Statement"),
     ("BaseLocation", "basedIn", "baseOf", "Actor", "Place", (), "Statement"),
     ("TerritorialControl", "controlledTerritory", "territoryControlledBy", "Actor", "Place", (), "Statement"),
+    ("Transit", "transitedThrough", "transitRouteOf", "Actor", "Place", (), "Statement"),
+    ("Recruitment", "recruitedIn", "recruitmentGroundOf", "Actor", "Place", (), "Statement"),
     ("Responsibility", "responsibleFor", "responsibilityOf", "Actor", "Event",
      ((HAVEN.participatedIn, HAVEN.hadParticipant),), "Participation"),
     ("Participation", "participatedIn", "hadParticipant", "Actor", "Event", (), "Statement"),
