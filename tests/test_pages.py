@@ -141,3 +141,34 @@ def test_hedged_relations_are_marked_and_firm_ones_are_not():
                         Namer(graph, vocab, UrlMap(DEFAULT_BASE)), vocab, haven)
     hedged = {e["other"]["href"].rsplit("/", 1)[-1]: e["hedged"] for g in groups for e in g["entries"]}
     assert hedged == {"firm": False, "reported": False, "alleged": True, "disputed": True}
+
+
+def test_a_multiparty_statement_keeps_every_party_on_each_partys_page():
+    """"Pakistan mediated between Afghanistan and X": each party's page lists the talks with all three parties
+    and their roles (issue 12: a binary mediation lost one side)."""
+    from haven.config import DEFAULT_BASE
+    from haven.iris import UrlMap, iris_for
+    from haven.web.entities.page import Namer, Vocabulary, _relations
+    from rdflib import BNode
+    from rdflib.namespace import RDFS
+
+    ns = iris_for()
+    haven, hid = ns.haven, ns.hid
+    graph = Graph()
+    st = ns.hst["talks-parties"]
+    graph.add((st, haven.subject, hid.talks))
+    graph.add((st, haven.certainty, haven.Stated))
+    for slug, role, label in (("pakistan", haven.MediatorRole, "Mediator"), ("afghanistan", haven.PartyRole, "Party"),
+                              ("x", haven.PartyRole, "Party")):
+        involvement = BNode()
+        graph.add((st, haven.involves, involvement))
+        graph.add((involvement, haven.participant, hid[slug]))
+        graph.add((involvement, haven.role, role))
+        graph.add((role, RDFS.label, Literal(label, lang="en")))
+    vocab = Vocabulary()
+    namer = Namer(graph, vocab, UrlMap(DEFAULT_BASE))
+    for me, kind in ((hid.afghanistan, "as Party"), (hid.pakistan, "as Mediator"), (hid.talks, "involved parties")):
+        groups = _relations(graph, me, [st], namer, vocab, haven)
+        assert [g["kind"] for g in groups] == [kind]
+        parties = {(p["party"]["iri"].rsplit("/", 1)[-1], p["role"]) for p in groups[0]["entries"][0]["parties"]}
+        assert parties == {("pakistan", "Mediator"), ("afghanistan", "Party"), ("x", "Party")}

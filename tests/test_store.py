@@ -443,3 +443,24 @@ def test_a_release_with_a_partial_manifest_is_served(tmp_path, release_dir):
     (tmp_path / "manifest.json").write_text("{not json")
     with pytest.raises(StoreError, match="not valid JSON"):
         EmbeddedStore(tmp_path, workers=1)
+
+
+@pytest.mark.slow  # starts a query worker process
+def test_the_default_graph_leaves_out_the_hedged_graph(tmp_path):
+    """A direct triple only hedged statements support is in hg:hedged: not in the default graph a client or a
+    page queries, and there for GRAPH hg:hedged (docs/architecture.md, "The direct layer")."""
+    from plugins.release import write_release
+
+    release = write_release(tmp_path, extra_trig="hg:hedged { hid:al-qaeda haven:alliedWith hid:kabul . }")
+    store = EmbeddedStore(release, workers=1)
+    hedged = iris_for().graphs["hedged"]
+    triple = "<https://w3id.org/haven/id/al-qaeda> <https://w3id.org/haven/ontology#alliedWith> <https://w3id.org/haven/id/kabul>"
+    try:
+        assert not store.ask(f"ASK {{ {triple} }}")
+        assert store.ask(f"ASK {{ GRAPH <{hedged}> {{ {triple} }} }}")
+        for query, expected in ((f"ASK {{ {triple} }}", False), (f"ASK {{ GRAPH <{hedged}> {{ {triple} }} }}", True),
+                                (f"ASK FROM <{hedged}> {{ {triple} }}", True)):
+            answer = store.execute(query, "application/sparql-results+json")
+            assert json.loads(answer.body)["boolean"] is expected, query
+    finally:
+        store.close()

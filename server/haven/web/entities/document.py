@@ -65,6 +65,7 @@ def _statement_nodes(store: Store, iri: str, haven: str) -> tuple[list[URIRef], 
     rows = store.rows(f"""
 SELECT DISTINCT ?st WHERE {{
   {{ ?st <{haven}subject> {iri} }} UNION {{ ?st <{haven}object> {iri} }}
+  UNION {{ ?st <{haven}involves>/<{haven}participant> {iri} }}
 }} ORDER BY ?st LIMIT {MAX_STATEMENTS + 1}""")
     nodes = [r["st"] for r in rows if isinstance(r.get("st"), URIRef) and is_embeddable(r["st"])]
     return nodes[:MAX_STATEMENTS], len(nodes) > MAX_STATEMENTS

@@ -219,6 +219,19 @@ def _relations(graph: Graph, iri, statements, namer: Namer, vocab: Vocabulary, h
     for st in statements:
         relation = graph.value(st, haven.relation)
         subj, obj = graph.value(st, haven.subject), graph.value(st, haven.object)
+        if relation is None and subj is not None and graph.value(st, haven.involves) is not None:
+            # a multiparty statement: grouped by this entity's role (or "involved parties" for its subject),
+            # with every party and its role, so that no party is lost
+            roles = [graph.value(inv, haven.role) for inv in graph.objects(st, haven.involves)
+                     if graph.value(inv, haven.participant) == iri]
+            kind = "involved parties" if subj == iri else "as " + ", ".join(sorted(namer.name(r) for r in roles if r))
+            entry = _statement_entry(graph, st, subj, namer, haven)
+            entry["parties"] = sorted(
+                ({"party": namer.ref(graph.value(inv, haven.participant)), "role": namer.name(graph.value(inv, haven.role))}
+                 for inv in graph.objects(st, haven.involves) if graph.value(inv, haven.participant) is not None),
+                key=lambda p: (p["role"], p["party"]["text"]))
+            groups[kind].append(entry)
+            continue
         if relation is None or subj is None or obj is None:
             continue
         if subj == iri:
