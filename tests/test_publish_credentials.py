@@ -69,7 +69,8 @@ class RecordingStore:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # shutdown() waits for the next poll: 0.5 s by default, at every teardown
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def url(self, userinfo: str = "") -> str:
         return f"http://{userinfo}127.0.0.1:{self.port}/query"
