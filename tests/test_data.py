@@ -21,19 +21,12 @@ OA = rdflib.Namespace("http://www.w3.org/ns/oa#")
 ID = "https://w3id.org/haven/id/"
 ARTICLE_LENGTH = 16651
 
-#: character ranges [start, end) of the article's blocks, from the edition with sha256 a6ebdf21…e105a
+#: character ranges [start, end) of the article's blocks, from the coverage map (its one home)
 BLOCKS = {
-    "paragraph 1": (0, 76), "paragraph 2": (85, 157), "paragraph 3": (163, 638), "paragraph 4": (640, 787),
-    "paragraph 5": (789, 1255), "paragraph 6": (1257, 1559), "paragraph 7": (1561, 1945),
-    "paragraph 8": (1947, 2582), "paragraph 9": (2584, 3065), "paragraph 10": (3067, 3456),
-    "paragraph 11": (3458, 3691), "paragraph 12": (3693, 4073), "paragraph 13": (4075, 4640),
-    "paragraph 14": (4643, 4734), "paragraph 18": (12480, 12783), "paragraph 20": (13931, 14486),
-    "paragraph 21": (14488, 15185), "paragraph 22": (15187, 15872), "paragraph 23": (15874, 16495),
-    "paragraph 24": (16498, 16651),
-    "bullet 1": (4738, 5294), "bullet 2": (5297, 5419), "bullet 3": (5422, 5908), "bullet 4": (5911, 6657),
-    "bullet 5": (6660, 7777), "bullet 6": (7780, 8516), "bullet 7": (8519, 9146), "bullet 8": (9149, 9654),
-    "quotation after bullet 8": (9656, 10310), "bullet 9": (10314, 10942), "bullet 10": (10945, 11674),
-    "bullet 11": (11677, 12478), "bullet 12": (12788, 13924),
+    row[0]: (int(row[1]), int(row[2]))
+    for row in (line.split("\t") for line in (ROOT / "data" / "coverage" / "blocks.tsv").read_text().splitlines()
+                if line and not line.startswith("#"))
+    if row[0] != "locator"
 }
 
 #: the only Wikidata identifiers verified for the article's entities (shared/alignments, verified = yes)
@@ -56,6 +49,11 @@ ARTICLE_SPELLINGS = {
     "Shamiyal Baseyov": "shamil-basayev", "Harkat ul Mujahedeen": "harkat-ul-mujahideen",
     "Jaish-e-Mohammad": "jaish-e-mohammed", "Bamian": "bamyan-province", "Mullah Muhammad Omar": "mullah-mohammed-omar",
 }
+
+#: wording of a summary that says the source only believes or presumes the claim (data/README.md, certainty)
+BELIEF = re.compile(r"\b(believed?|presum\w*|thought|seem\w*|apparently|appears?)\b", re.I)
+#: wording that puts the claim itself in doubt; a summary may still report that the author presumes a *reason*
+DOUBT = re.compile(r"\b(is|are|was|were) (believed|thought)\b|\bapparently\b|\bit is believed\b", re.I)
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +145,69 @@ def test_every_statement_and_entity_has_located_evidence(data):
     sources = set(data.subjects(RDF.type, HAVEN.SourceDocument))
     missing = (named | statements) - holders - sources
     assert not missing, sorted(map(str, missing))[:10]
+
+
+def certainty_problems(graph: rdflib.Graph) -> list[str]:
+    """The mechanical rows of the certainty table in data/README.md."""
+    found = []
+    members = {(person, org) for st in graph.subjects(HAVEN.relation, None)
+               if graph.value(st, HAVEN.relation) in (HAVEN.memberOf, HAVEN.leaderOf, HAVEN.deputyLeaderOf)
+               for person, org in [(graph.value(st, HAVEN.subject), graph.value(st, HAVEN.object))]}
+    for st in graph.subjects(HAVEN.relation, None):
+        certainty = graph.value(st, HAVEN.certainty)
+        sources = set(graph.objects(st, HAVEN.attributedTo))
+        summary = str(graph.value(st, HAVEN.summary) or "")
+        parties = {graph.value(st, HAVEN.subject), graph.value(st, HAVEN.object)}
+        name = str(st).rsplit("/", 1)[-1]
+        if certainty == HAVEN.Reported and not sources:
+            found.append(f"{name}: Reported, but no haven:attributedTo names the source")
+        if certainty == HAVEN.Stated and sources:
+            found.append(f"{name}: Stated in the author's voice, yet attributed to {sorted(map(str, sources))}")
+        if certainty == HAVEN.Alleged and sources:
+            outsiders = [s for s in sources if s not in parties and not any((s, p) in members for p in parties)]
+            if outsiders:
+                found.append(f"{name}: Alleged, but {outsiders[0]} is a named source, not a party: Reported")
+        if certainty == HAVEN.Alleged and not sources and "unnamed" not in summary.lower():
+            found.append(f"{name}: Alleged with no named party, so the summary must say the sources are unnamed")
+        if certainty == HAVEN.Believed and not BELIEF.search(summary):
+            found.append(f"{name}: Believed, but the summary does not say it is only believed or presumed")
+        if certainty != HAVEN.Believed and DOUBT.search(summary):
+            found.append(f"{name}: the summary says the claim is only believed, so its certainty is Believed")
+    return found
+
+
+def test_certainty_follows_the_decision_table(data):
+    assert certainty_problems(data) == []
+
+
+def _claim(certainty, summary, sources=(), subject="taliban", obj="al-qaeda"):
+    graph, st = rdflib.Graph(), rdflib.URIRef(ID + "statement/alliance-x")
+    graph.add((st, HAVEN.relation, HAVEN.alliedWith))
+    graph.add((st, HAVEN.subject, rdflib.URIRef(ID + subject)))
+    graph.add((st, HAVEN.object, rdflib.URIRef(ID + obj)))
+    graph.add((st, HAVEN.certainty, HAVEN[certainty]))
+    graph.add((st, HAVEN.summary, rdflib.Literal(summary, lang="en")))
+    for source in sources:
+        graph.add((st, HAVEN.attributedTo, rdflib.URIRef(ID + source)))
+    return graph
+
+
+@pytest.mark.parametrize("certainty,summary,sources,expected", [
+    ("Alleged", "Blair said so.", ["tony-blair"], "not a party: Reported"),
+    ("Reported", "Someone said so.", [], "no haven:attributedTo"),
+    ("Stated", "Peters says so.", ["gretchen-peters"], "Stated in the author's voice"),
+    ("Alleged", "Sources say so.", [], "must say the sources are unnamed"),
+    ("Believed", "They worked together.", [], "does not say it is only believed"),
+    ("Stated", "The two are thought to have worked together.", [], "its certainty is Believed"),
+])
+def test_the_certainty_check_catches_each_rule(certainty, summary, sources, expected):
+    assert any(expected in p for p in certainty_problems(_claim(certainty, summary, sources)))
+
+
+def test_a_party_speaking_for_its_own_side_may_be_alleged():
+    graph = _claim("Alleged", "An Al-Qaeda leader claimed it.", ["mustafa-abu-al-yazid"], subject="al-qaeda")
+    membership = rdflib.URIRef(ID + "statement/leadership-y")
+    graph.add((membership, HAVEN.relation, HAVEN.memberOf))
+    graph.add((membership, HAVEN.subject, rdflib.URIRef(ID + "mustafa-abu-al-yazid")))
+    graph.add((membership, HAVEN.object, rdflib.URIRef(ID + "al-qaeda")))
+    assert certainty_problems(graph) == []
