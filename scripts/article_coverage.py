@@ -7,6 +7,8 @@
     scripts/article_coverage.py check --article PATH
                                                    also check the map and every evidence span against the
                                                    edition you obtained (sha256 in data/sources.ttl)
+    scripts/article_coverage.py report --root DIR  the figures for another tree, e.g. an older commit:
+        git archive <commit> data | tar -x -C /tmp/old && scripts/article_coverage.py report --root /tmp/old
 
 data/coverage/blocks.tsv lists every text block of the article by the locator scheme of docs/architecture.md,
 with its offsets, whether anything in it is modelled, the statements whose evidence cites it, and a note (for
@@ -207,16 +209,22 @@ def article_problems(graph: rdflib.Graph, blocks: list[Block], text: str) -> lis
     return found
 
 
-def figures(graph: rdflib.Graph, blocks: list[Block], reasons: dict[str, str]) -> str:
+def figures(graph: rdflib.Graph, blocks: list[Block] | None, reasons: dict[str, str]) -> str:
+    """The report; without a map (a tree older than it) the blocks are counted by what cites them."""
     taking_part = roles(graph)
     entities = minted_entities(graph)
     idle = sorted(slug(e) for e in entities if e not in taking_part)
-    modelled = [b for b in blocks if b.status == MODELLED]
     lines = [
         f"statements: {len(statements(graph))}",
         f"entities minted: {len(entities)}",
         f"entities in no statement: {len(idle)}",
         *[f"  {name}: {reasons.get(name, '(no reason given)')}" for name in idle],
+    ]
+    if blocks is None:
+        lines.append(f"blocks cited by a statement: {len(citations(graph))} (this tree has no coverage map)")
+        return "\n".join(lines)
+    modelled = [b for b in blocks if b.status == MODELLED]
+    lines += [
         f"blocks: {len(blocks)} ({len(modelled)} modelled, {len(blocks) - len(modelled)} deliberately not modelled)",
         *[f"  {b.locator}: {b.note}" for b in blocks if b.status == NOT_MODELLED],
     ]
@@ -227,7 +235,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["report", "check", "write"])
     parser.add_argument("--article", type=Path, help="the edition of the article, to check offsets against")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the tree whose data/ to read (report only)")
     args = parser.parse_args(argv)
+    if args.command == "report" and args.root != ROOT:
+        mapped = (args.root / BLOCKS_FILE.relative_to(ROOT)).exists()
+        graph = load_data(args.root)
+        blocks = read_blocks(args.root / BLOCKS_FILE.relative_to(ROOT)) if mapped else None
+        reasons = read_entity_reasons(args.root / ENTITIES_FILE.relative_to(ROOT)) if mapped else {}
+        print(figures(graph, blocks, reasons))
+        return 0
     graph, blocks, reasons = load_data(), read_blocks(), read_entity_reasons()
     length = edition_length(graph)
     if args.command == "write":

@@ -141,3 +141,9 @@ def test_the_report_gives_the_figures(data, blocks, reasons):
     modelled = sum(b.status == coverage.MODELLED for b in blocks)
     assert f"statements: {len(coverage.statements(data))}" in report
     assert f"blocks: {len(blocks)} ({modelled} modelled, {len(blocks) - modelled} deliberately not modelled)" in report
+
+
+def test_the_report_of_a_tree_without_a_map_counts_the_blocks_cited(data):
+    report = coverage.figures(data, None, {})
+    assert f"blocks cited by a statement: {len(coverage.citations(data))} (this tree has no coverage map)" in report
+    assert "(no reason given)" in report
