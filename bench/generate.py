@@ -198,12 +198,14 @@ class Generator:
         start = self.rng.randint(1975, 2020)
         lines.append(f'    haven:startDate "{start}-{self.rng.randint(1, 12):02d}-01"^^xsd:date ;')
         lines.append(f"    haven:startPrecision haven:{self.rng.choice(PRECISIONS)} ;")
+        # every date says where it comes from (data/README.md, Dates); generated ones claim the text
+        lines.append("    haven:dateBasis haven:FromSourceText ;")
         if self.rng.random() < 0.7:
             end = min(2030, start + self.rng.randint(0, 12))
             lines.append(f'    haven:endDate "{end}-12-31"^^xsd:date ;')
             lines.append(f"    haven:endPrecision haven:{self.rng.choice(PRECISIONS)} ;")
-            return 4
-        return 2
+            return 5
+        return 3
 
     # -- entities -------------------------------------------------------------------------------------
     def make_entities(self, count: int) -> None:
@@ -342,7 +344,8 @@ class Generator:
                 # Gretchen Peters is the anchor hub of attributions (the "attributed to Peters" question)
                 who = "gretchen-peters" if self.rng.random() < 0.2 else self.rng.choice(persons).slug
                 lines.append(f"    haven:attributedTo hid:{who} ;")
-                triples += 1
+                lines.append("    haven:attributionBasis haven:FromSourceText ;")
+                triples += 2
             if self.rng.random() < 0.1:
                 lines.append(f"    haven:footnote {self.rng.randint(1, 11)} ;")
                 triples += 1
