@@ -25,7 +25,7 @@ store_of = regen.store_of
 NS = iris_for(DEFAULT_BASE)
 # a plain namespace: pytest probes module globals, and rdflib's closed ones warn on unknown names
 XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
-NAMES = ("ontology", "data", "derived")
+NAMES = ("ontology", "data", "derived", "hedged")
 FIXTURES = regen.METADATA
 WHEN = regen.CREATED
 G1, G2 = ox.NamedNode("http://x/g1"), ox.NamedNode("http://x/g2")
@@ -68,8 +68,9 @@ def rdflib_content(root: Path, store: ox.Store) -> dict[str, Graph]:
         content[name] = Graph()
         for path in files[name]:
             content[name].parse(path, format="turtle", publicID=DEFAULT_BASE)
-    derived = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(NS.graphs["derived"])))
-    content["derived"] = Graph().parse(data=derived, format="nt")
+    for name in ("derived", "hedged"):
+        direct = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(str(NS.graphs[name])))
+        content[name] = Graph().parse(data=direct, format="nt")
     return content
 
 

@@ -29,7 +29,8 @@ EXAMPLES = ("al-qaeda", "taliban", "osama-bin-laden")
 def dataset_description(base: str, content: ox.Store | dict[str, Graph], release_id: str, created: datetime,
                      version: str) -> Graph:
     """`content` is the build's store, holding the graphs `iris_for(base).graphs` names "ontology",
-    "data" and "derived"; a dict of those three rdflib graphs by name is copied into one first."""
+    "data", "derived" and "hedged"; a dict of those rdflib graphs by name is copied into one first (a missing
+    "hedged" counts as empty)."""
     ns = iris_for(base)
     store = content if isinstance(content, ox.Store) else _store_of(content, ns)
     names = {name: ns.graphs[name] for name in ("ontology", "data", "derived")}
@@ -80,6 +81,17 @@ def dataset_description(base: str, content: ox.Store | dict[str, Graph], release
         g.add((subset, RDF.type, VOID.Dataset))
         g.add((subset, SD.name, iri))
         g.add((subset, VOID.triples, Literal(counts.graphs[name])))
+    # the hedged direct triples: a named graph outside the default graph, so outside the counts above
+    hedged = ns.graphs["hedged"]
+    subset = URIRef(f"{dataset}#graph-hedged")
+    size = next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{hedged}> {{ ?s ?p ?o }} }}")))["n"]
+    g.add((dataset, VOID.subset, subset))
+    g.add((subset, RDF.type, VOID.Dataset))
+    g.add((subset, SD.name, hedged))
+    g.add((subset, VOID.triples, Literal(int(size.value))))
+    g.add((subset, DCTERMS.description, Literal(
+        "The direct triples that only Believed, Alleged or Disputed statements support; a named graph outside "
+        "the default graph, read with GRAPH or FROM.", lang="en")))
 
     g.add((dataset, VOID.classes, Literal(len(counts.classes))))
     _partitions(g, dataset, VOID.classPartition, VOID["class"], VOID.entities, counts.classes,
