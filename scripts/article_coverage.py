@@ -96,7 +96,9 @@ def _uncommented(path: Path) -> list[str]:
 
 
 def statements(graph: rdflib.Graph) -> set[rdflib.URIRef]:
-    return set(graph.subjects(HAVEN.relation, None))
+    """Every statement node: binary ones have a haven:relation, multiparty and single-subject ones only a
+    haven:subject, and every one has that."""
+    return set(graph.subjects(HAVEN.subject, None)) | set(graph.subjects(HAVEN.relation, None))
 
 
 def minted_entities(graph: rdflib.Graph) -> set[rdflib.URIRef]:

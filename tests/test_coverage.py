@@ -147,3 +147,16 @@ def test_the_report_of_a_tree_without_a_map_counts_the_blocks_cited(data):
     report = coverage.figures(data, None, {})
     assert f"blocks cited by a statement: {len(coverage.citations(data))} (this tree has no coverage map)" in report
     assert "(no reason given)" in report
+
+
+def test_a_statement_without_a_relation_counts_and_its_parties_take_part():
+    """A multiparty statement has a subject and involvements but no haven:relation or haven:object."""
+    graph, involvement, evidence = rdflib.Graph(), rdflib.BNode(), rdflib.BNode()
+    graph.add((HST.joint, HAVEN.subject, HID.attack))
+    graph.add((HST.joint, HAVEN.involves, involvement))
+    graph.add((involvement, HAVEN.participant, HID.group))
+    graph.add((HST.joint, HAVEN.evidence, evidence))
+    graph.add((evidence, HAVEN.locator, rdflib.Literal("bullet 6", lang="en")))
+    assert coverage.statements(graph) == {HST.joint}
+    assert coverage.citations(graph) == {"bullet 6": {"joint"}}
+    assert coverage.roles(graph) == {HID.attack: {"subject"}, HID.group: {"participant"}}

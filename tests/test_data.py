@@ -141,7 +141,7 @@ def test_the_graph_covers_the_article(data):
 def test_every_statement_and_entity_has_located_evidence(data):
     holders = {h for h, *_ in _evidence(data)}
     named = {s for s in data.subjects(SKOS.prefLabel, None) if str(s).startswith(ID) and s != rdflib.URIRef(ID + "ideologies")}
-    statements = set(data.subjects(HAVEN.relation, None))
+    statements = set(data.subjects(HAVEN.subject, None)) | set(data.subjects(HAVEN.relation, None))
     sources = set(data.subjects(RDF.type, HAVEN.SourceDocument))
     missing = (named | statements) - holders - sources
     assert not missing, sorted(map(str, missing))[:10]
@@ -153,7 +153,7 @@ def certainty_problems(graph: rdflib.Graph) -> list[str]:
     members = {(person, org) for st in graph.subjects(HAVEN.relation, None)
                if graph.value(st, HAVEN.relation) in (HAVEN.memberOf, HAVEN.leaderOf, HAVEN.deputyLeaderOf)
                for person, org in [(graph.value(st, HAVEN.subject), graph.value(st, HAVEN.object))]}
-    for st in graph.subjects(HAVEN.relation, None):
+    for st in set(graph.subjects(HAVEN.subject, None)) | set(graph.subjects(HAVEN.relation, None)):
         certainty = graph.value(st, HAVEN.certainty)
         sources = set(graph.objects(st, HAVEN.attributedTo))
         summary = str(graph.value(st, HAVEN.summary) or "")
