@@ -52,6 +52,8 @@ def make_release(root: Path, base: str, release_id: str, *, shapes: bool = True)
         lines.append(f"<{base}dataset#graph-{part}> <{SD}name> <{base}graph/{part}> {metadata} .")
         lines.append(f"<{base}dataset> <{VOID}subset> <{base}graph/{part}> {metadata} .")
     lines.append(f'<{base}graph/data> <{RDFS}label> "the data graph"@en {metadata} .')
+    # a direct triple only a hedged statement supports: in its named graph, outside the default graph
+    lines.append(f"<{base}id/al-qaeda> <{base}ontology#alliedWith> <{base}id/kabul> <{base}graph/hedged> .")
     # not a graph name: the text of a literal stays as written on every store
     lines.append(f'<{base}dataset> <{RDFS}comment> "graphs: <{base}graph/data> and more" {metadata} .')
     body = ("\n".join(sorted(set(lines))) + "\n").encode("utf-8")
@@ -150,6 +152,20 @@ QUERIES = {
     "another release's graph": "SELECT ?g (COUNT(?s) AS ?n) WHERE { VALUES ?g { <{G}release/old-1/data> } "
                                "OPTIONAL { GRAPH ?g { ?s ?p ?o } } } GROUP BY ?g",
 }
+
+
+HEDGED_IN_DEFAULT = ('SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o '
+                     'FILTER(STRENDS(STR(?p), "#alliedWith") && STRENDS(STR(?o), "/kabul")) }')
+HEDGED_BY_NAME = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <{G}hedged> { ?s ?p ?o } }"
+
+
+def test_the_default_graph_leaves_out_the_hedged_graph_on_every_store(world, remote):
+    base, _, reference = world
+    name, _, client = remote
+    for query, expected in ((HEDGED_IN_DEFAULT, 0), (_fill(HEDGED_BY_NAME, base), 1)):
+        for who, answer in ((name, sparql(client, query)), ("embedded", sparql(reference, query))):
+            assert answer.status_code == 200, (who, answer.data[:300])
+            assert int(answer.json["results"]["bindings"][0]["n"]["value"]) == expected, (who, query)
 
 
 def _fill(query: str, base: str) -> str:
