@@ -17,7 +17,7 @@ from haven.cli import main
 RESOURCES = Path(__file__).parent / "resources" / "pipeline"
 BASE = "https://w3id.org/haven/"
 SH = Namespace("http://www.w3.org/ns/shacl#")
-GRAPHS = [f"{BASE}graph/{name}" for name in ("ontology", "data", "derived", "metadata")]
+GRAPHS = [f"{BASE}graph/{name}" for name in ("ontology", "data", "derived", "hedged", "metadata")]
 
 
 @pytest.fixture
