@@ -13,7 +13,14 @@ $(BIN)/haven: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
 
-install: $(BIN)/haven
+# Browser libraries Haven serves itself (assets/package.json pins them; scripts/vendor_assets.py copies the files served).
+VENDOR = server/haven/web/static/vendor/.installed
+$(VENDOR): assets/package.json assets/package-lock.json scripts/vendor_assets.py
+	npm ci --prefix assets --no-audit --no-fund --ignore-scripts --loglevel=error
+	$(PYTHON) scripts/vendor_assets.py
+	@touch $@
+
+install: $(BIN)/haven $(VENDOR)
 
 # Debian packages the tests need (a headless browser for the HTML tests, nginx for the replica tests).
 system-deps:
