@@ -22,11 +22,16 @@ $(VENDOR): assets/package.json assets/package-lock.json scripts/vendor_assets.py
 
 install: $(BIN)/haven $(VENDOR)
 
-# Debian packages the tests need (a headless browser for the HTML tests, nginx for the replica tests).
-system-deps:
-	@{ command -v chromium && test -x /usr/sbin/nginx; } >/dev/null 2>&1 || { \
+# What the tests need beyond Python: Debian packages (a headless browser for the HTML tests, nginx for the replica
+# tests, Raptor's rapper for the client conformance tests) and the npm clients in tests/clients (Comunica).
+system-deps: tests/clients/node_modules/.installed
+	@{ command -v chromium && test -x /usr/sbin/nginx && command -v rapper; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx raptor2-utils >/dev/null; }
+
+tests/clients/node_modules/.installed: tests/clients/package.json tests/clients/package-lock.json
+	npm ci --prefix tests/clients --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
 
 build: install
 	$(BIN)/haven build
