@@ -121,7 +121,8 @@ def test_expensive_query_answered_within_the_limit(server, tally, name):
     response, data = get(server, tally, "expensive", query)
     assert response.status in allowed, (response.status, data[:300])
     if response.status == 503:
-        assert b"time limit" in data or response.getheader("Retry-After")
+        # stopped by one of the two resource limits (which comes first depends on the machine), or shed with Retry-After
+        assert b"time limit" in data or b"of memory a query may use" in data or response.getheader("Retry-After")
     if response.status == 200 and query.startswith("SELECT *"):
         rows = json.loads(data)["results"]["bindings"]
         assert len(rows) <= LIMIT
