@@ -70,7 +70,7 @@ def test_get_unknown_or_malformed_slug_404(client, path):
     assert client.get(path, headers={"Accept": "text/turtle"}).status_code == 404
 
 
-@pytest.mark.parametrize("accept", ["image/png", "application/json;q=1, */*;q=0", "text/plain"])
+@pytest.mark.parametrize("accept", ["image/png", "application/json;q=0, image/*", "text/csv"])
 def test_get_id_not_acceptable_406(client, accept):
     response = client.get("/id/al-qaeda", headers={"Accept": accept})
     assert response.status_code == 406
@@ -190,7 +190,24 @@ def test_link_header_lists_alternates_and_canonical(client):
 def test_generic_data_document_negotiates(client):
     response = client.get("/data/al-qaeda", headers={"Accept": "application/ld+json"})
     assert response.status_code == 303 and response.headers["Location"].endswith("/data/al-qaeda.jsonld")
-    assert client.get("/data/al-qaeda", headers={"Accept": "text/html"}).status_code == 406
+    page = client.get("/data/al-qaeda", headers={"Accept": "text/html"})
+    assert page.status_code == 303 and page.headers["Location"].endswith("/page/al-qaeda")
+    assert client.get("/data/al-qaeda", headers={"Accept": "image/png"}).status_code == 406
+
+
+@pytest.mark.parametrize("accept, target", [
+    ("application/json", "/data/al-qaeda.jsonld"),
+    ("application/json, text/html;q=0.5", "/data/al-qaeda.jsonld"),
+    ("text/plain", "/data/al-qaeda.nt"),
+    ("application/xml", "/data/al-qaeda.rdf"),
+    ("text/n3", "/data/al-qaeda.ttl"),
+    ("application/xhtml+xml", "/page/al-qaeda"),
+    ("*/*", "/page/al-qaeda"),
+])
+def test_get_id_lenient_accept_303(client, accept, target):
+    """The generic and older names Oxigraph and Fuseki accept (issue 10: application/json was 406)."""
+    response = client.get("/id/al-qaeda", headers={"Accept": accept})
+    assert response.status_code == 303 and response.headers["Location"].endswith(target)
 
 
 def test_base_differs_from_host(tmp_path):

@@ -49,7 +49,28 @@ GRAPHS = formats.GRAPH_FORMATS
         ("application/sparql-results+json", GRAPHS, None),
         # a browser's header: HTML offered → HTML; not offered → */* gives the default
         ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", GRAPHS + (formats.HTML,), formats.HTML),
-        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", RESULTS, formats.SPARQL_JSON),
+        # ... and application/xml;q=0.9 beats */*;q=0.8: XML results (as Fuseki answers a browser)
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", RESULTS, formats.SPARQL_XML),
+        ("text/html,application/xhtml+xml;q=0.9,*/*;q=0.8", RESULTS, formats.SPARQL_JSON),
+        # the generic and older names Oxigraph and Fuseki accept, each meaning the offer of the right kind
+        ("application/json", RESULTS, formats.SPARQL_JSON),
+        ("application/json", GRAPHS, formats.JSON_LD),
+        ("application/json", (formats.HTML, *GRAPHS), formats.JSON_LD),
+        ("application/json;q=0, */*", GRAPHS, formats.TURTLE),
+        ("application/xml", RESULTS, formats.SPARQL_XML),
+        ("text/xml", GRAPHS, formats.RDF_XML),
+        ("application/xhtml+xml", (formats.HTML, *GRAPHS), formats.HTML),
+        ("application/xhtml+xml", GRAPHS, None),
+        ("text/plain", GRAPHS, formats.N_TRIPLES),
+        ("text/plain", RESULTS, formats.SPARQL_CSV),
+        ("text/n3", GRAPHS, formats.TURTLE),
+        ("application/x-turtle", GRAPHS, formats.TURTLE),
+        ("application/x-json+ld", GRAPHS, formats.JSON_LD),
+        # SPARQLWrapper's N3 header: Turtle is N3, and listed first
+        ("application/turtle,text/turtle,text/rdf+n3,application/n-triples,application/n3,text/n3", GRAPHS,
+         formats.TURTLE),
+        # an alias does not widen a wildcard: application/* is not text/turtle through application/turtle
+        ("application/*;q=0.5, text/csv", GRAPHS, formats.N_TRIPLES),
         # case-insensitive types, junk items skipped, bad q treated as 0
         ("Application/SPARQL-Results+XML", RESULTS, formats.SPARQL_XML),
         ("garbage, ;;, text/csv", RESULTS, formats.SPARQL_CSV),
@@ -78,6 +99,12 @@ def test_negotiate(accept, offers, expected):
         ("xml", GRAPHS, formats.RDF_XML),
         ("application/sparql-results+xml", RESULTS, formats.SPARQL_XML),
         ("TTL", GRAPHS, formats.TURTLE),
+        # SPARQLWrapper's names, and the media types an Accept header may use
+        ("rdf+xml", GRAPHS, formats.RDF_XML),
+        ("n3", GRAPHS, formats.TURTLE),
+        ("json-ld", GRAPHS, formats.JSON_LD),
+        ("application/json", RESULTS, formats.SPARQL_JSON),
+        ("text/tab-separated-values", RESULTS, formats.SPARQL_TSV),
         # a format that is not offered is refused, not silently replaced
         ("turtle", RESULTS, None),
         ("pdf", GRAPHS, None),
@@ -87,12 +114,39 @@ def test_by_name(format_param, offers, expected):
     assert n.by_name(format_param, offers) is expected
 
 
-def test_format_parameter_overrides_accept():
-    assert n.choose("application/sparql-results+xml", "csv", RESULTS) is formats.SPARQL_CSV
-
-
-def test_unknown_format_parameter_is_not_acceptable_even_with_accept():
-    assert n.choose("*/*", "yaml", RESULTS) is None
+@pytest.mark.parametrize(
+    "accept, format_params, offers, expected",
+    [
+        # format= picks among what Accept allows: a browser link (Accept ends in */*) gets the format it names
+        ("text/html,application/xhtml+xml,*/*;q=0.8", "csv", RESULTS, formats.SPARQL_CSV),
+        (None, "tsv", RESULTS, formats.SPARQL_TSV),
+        ("application/sparql-results+xml, text/csv;q=0.1", "csv", RESULTS, formats.SPARQL_CSV),
+        # ... but it does not override a satisfiable Accept that excludes it
+        ("application/sparql-results+xml", "csv", RESULTS, formats.SPARQL_XML),
+        ("*/*, text/csv;q=0", "csv", RESULTS, formats.SPARQL_JSON),
+        # a value naming no offer (a typo, or a format of another query form) never turns a request into 406
+        ("*/*", "yaml", RESULTS, formats.SPARQL_JSON),
+        (None, "yaml", GRAPHS, formats.TURTLE),
+        ("*/*", "turtle", RESULTS, formats.SPARQL_JSON),
+        # Accept allows nothing: the format= value is the client's explicit choice; without one, 406
+        ("image/png", "csv", RESULTS, formats.SPARQL_CSV),
+        ("image/png", "yaml", RESULTS, None),
+        ("image/png", None, RESULTS, None),
+        # what SPARQLWrapper sends (format= twice where its short name is not a media type, plus Accept)
+        ("application/rdf+xml", ["rdf+xml", "application/rdf+xml"], GRAPHS, formats.RDF_XML),
+        ("application/turtle,text/turtle,text/rdf+n3,application/n-triples,application/n3,text/n3", ["n3"], GRAPHS,
+         formats.TURTLE),
+        ("application/ld+json,application/x-json+ld", ["json-ld", "application/ld+json"], GRAPHS, formats.JSON_LD),
+        ("text/tab-separated-values", ["tsv", "text/tab-separated-values"], RESULTS, formats.SPARQL_TSV),
+        ("*/*", ["json"], GRAPHS, formats.JSON_LD),  # its JSON return format with a CONSTRUCT
+        ("*/*", ["rdf+xml", ""], RESULTS, formats.SPARQL_JSON),  # its RDFXML return format with a SELECT
+        ("*/*", ["csv"], GRAPHS, formats.TURTLE),  # its CSV return format with a CONSTRUCT
+        # the first value that Accept allows wins
+        ("text/csv;q=0.5, text/tab-separated-values", ["xml", "tsv", "csv"], RESULTS, formats.SPARQL_TSV),
+    ],
+)
+def test_choose(accept, format_params, offers, expected):
+    assert n.choose(accept, format_params, offers) is expected
 
 
 def test_accept_decides_without_format_parameter():

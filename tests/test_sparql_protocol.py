@@ -240,22 +240,50 @@ def test_post_sparql_form_format_parameter(client):
     assert media_type(response) == "text/csv"
 
 
-def test_get_sparql_unknown_format_parameter_406(client):
+def test_get_sparql_unknown_format_parameter_is_ignored(client):
+    """format= is an alternative to Accept: a value naming nothing leaves Accept to decide (issue 10)."""
     response = client.get("/sparql", query_string={"query": SELECT_ORGS, "format": "yaml"})
-    assert response.status_code == 406
+    assert response.status_code == 200 and media_type(response) == "application/sparql-results+json"
 
 
-def test_get_sparql_accept_wrong_kind_406_lists_offers(client):
-    response = client.get("/sparql", query_string={"query": SELECT_ORGS}, headers={"Accept": "text/turtle"})
+def test_get_sparql_format_parameter_does_not_override_accept(client):
+    response = client.get("/sparql", query_string={"query": SELECT_ORGS, "format": "csv"},
+                          headers={"Accept": "application/sparql-results+xml"})
+    assert media_type(response) == "application/sparql-results+xml"
+
+
+def test_get_sparql_accept_nothing_producible_406_lists_offers(client):
+    response = client.get("/sparql", query_string={"query": SELECT_ORGS}, headers={"Accept": "image/png"})
     assert response.status_code == 406
     text = response.get_data(as_text=True)
     for offered in ("application/sparql-results+json", "application/sparql-results+xml", "text/csv",
                     "text/tab-separated-values"):
         assert offered in text
-    construct = client.get("/sparql", query_string={"query": CONSTRUCT_AQ},
-                           headers={"Accept": "application/sparql-results+json"})
-    assert construct.status_code == 406
-    assert "text/turtle" in construct.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("query, accept, expected", [
+    (SELECT_ORGS, "text/turtle", "application/sparql-results+json"),
+    (CONSTRUCT_AQ, "application/sparql-results+json", "text/turtle"),
+    (CONSTRUCT_AQ, "text/csv", "text/turtle"),
+    (f"ASK {{ <{HID}al-qaeda> ?p ?o }}", "application/rdf+xml", "application/sparql-results+json"),
+])
+def test_get_sparql_accept_for_another_query_form_gets_the_default(client, query, accept, expected):
+    """rdflib's SPARQLStore sends one Accept header whatever the query: the form's default, as Fuseki does."""
+    response = client.get("/sparql", query_string={"query": query}, headers={"Accept": accept})
+    assert response.status_code == 200 and media_type(response) == expected
+
+
+@pytest.mark.parametrize("query, accept, expected", [
+    (SELECT_ORGS, "application/json", "application/sparql-results+json"),
+    (SELECT_ORGS, "application/xml", "application/sparql-results+xml"),
+    (CONSTRUCT_AQ, "application/json", "application/ld+json"),
+    (CONSTRUCT_AQ, "application/xml", "application/rdf+xml"),
+    (CONSTRUCT_AQ, "text/plain", "application/n-triples"),
+    (None, "application/json", "application/ld+json"),
+])
+def test_get_sparql_generic_media_types(client, query, accept, expected):
+    response = client.get("/sparql", query_string={"query": query} if query else {}, headers={"Accept": accept})
+    assert response.status_code == 200 and media_type(response) == expected
 
 
 def test_get_sparql_accept_q0_excludes(client):

@@ -26,6 +26,11 @@ class Format:
     aliases: tuple[str, ...] = ()
     #: other media types a store may answer with for this format (read, never sent)
     media_aliases: tuple[str, ...] = ()
+    #: media types an Accept header (or a ``format=`` value) may name for this format, as Oxigraph and Fuseki
+    #: accept them: the generic type (``application/json``, ``application/xml``), older or unregistered
+    #: names, and for Turtle the N3 types (every Turtle document is N3). Only within one list of offers, so the
+    #: same alias may mean SPARQL JSON results for SELECT and JSON-LD for a graph. Never sent.
+    accepted_as: tuple[str, ...] = ()
     #: text formats carry an explicit charset so that browsers and curl never guess
     charset: bool = False
     #: rdflib's serialiser/parser name; None where rdflib is not used for it
@@ -43,26 +48,30 @@ class Format:
 
 
 SPARQL_JSON = Format("json", "application/sparql-results+json", "results", "srj", "SPARQL JSON results",
-                     ("srj",), oxigraph="JSON", w3c="SPARQL_Results_JSON")
+                     ("srj",), accepted_as=("application/json",), oxigraph="JSON", w3c="SPARQL_Results_JSON")
 SPARQL_XML = Format("xml", "application/sparql-results+xml", "results", "srx", "SPARQL XML results", ("srx",),
-                    charset=True, oxigraph="XML", w3c="SPARQL_Results_XML")
-SPARQL_CSV = Format("csv", "text/csv", "results", "csv", "SPARQL CSV results", charset=True, oxigraph="CSV",
-                    w3c="SPARQL_Results_CSV")
+                    accepted_as=("application/xml", "text/xml"), charset=True, oxigraph="XML",
+                    w3c="SPARQL_Results_XML")
+SPARQL_CSV = Format("csv", "text/csv", "results", "csv", "SPARQL CSV results", accepted_as=("text/plain",),
+                    charset=True, oxigraph="CSV", w3c="SPARQL_Results_CSV")
 SPARQL_TSV = Format("tsv", "text/tab-separated-values", "results", "tsv", "SPARQL TSV results", charset=True,
                     oxigraph="TSV", w3c="SPARQL_Results_TSV")
 
-TURTLE = Format("turtle", "text/turtle", "graph", "ttl", "Turtle", ("ttl",), ("application/x-turtle",),
+TURTLE = Format("turtle", "text/turtle", "graph", "ttl", "Turtle", ("ttl", "n3"), ("application/x-turtle",),
+                ("application/x-turtle", "application/turtle", "text/n3", "text/rdf+n3", "application/n3"),
                 charset=True, rdflib="turtle", oxigraph="TURTLE", prefixed=True, w3c="Turtle")
 N_TRIPLES = Format("nt", "application/n-triples", "graph", "nt", "N-Triples", ("ntriples", "n-triples"),
-                   ("text/plain",), rdflib="nt", oxigraph="N_TRIPLES", w3c="N-Triples")
-RDF_XML = Format("rdfxml", "application/rdf+xml", "graph", "rdf", "RDF/XML", ("rdf", "xml", "owl"), charset=True,
+                   ("text/plain",), ("text/plain",), rdflib="nt", oxigraph="N_TRIPLES", w3c="N-Triples")
+RDF_XML = Format("rdfxml", "application/rdf+xml", "graph", "rdf", "RDF/XML", ("rdf", "xml", "owl", "rdf+xml"),
+                 accepted_as=("application/xml", "text/xml"), charset=True,
                  rdflib="xml", oxigraph="RDF_XML", prefixed=True, w3c="RDF_XML")
 JSON_LD = Format("jsonld", "application/ld+json", "graph", "jsonld", "JSON-LD", ("json-ld", "json"),
-                 rdflib="json-ld", oxigraph="JSON_LD", w3c="JSON-LD")
+                 accepted_as=("application/json", "application/x-json+ld"), rdflib="json-ld", oxigraph="JSON_LD", w3c="JSON-LD")
 N_QUADS = Format("nq", "application/n-quads", "dataset", "nq", "N-Quads", ("nquads", "n-quads"),
                  rdflib="nquads", oxigraph="N_QUADS", w3c="N-Quads")
 
-HTML = Format("html", "text/html", "html", "html", "HTML", ("htm",), charset=True)
+HTML = Format("html", "text/html", "html", "html", "HTML", ("htm",), accepted_as=("application/xhtml+xml",),
+              charset=True)
 
 # the bodies a client may POST to /sparql (SPARQL 1.1 Protocol §2.1); an update is recognised to be refused
 SPARQL_QUERY = Format("query", "application/sparql-query", "request", "rq", "SPARQL query", charset=True)
@@ -79,12 +88,12 @@ ALL: tuple[Format, ...] = (*RESULT_FORMATS, *GRAPH_FORMATS, N_QUADS, HTML)
 
 
 def by_name(name: str | None, offers: Sequence[Format]) -> Format | None:
-    """The offer a ``format=`` value names (short name, alias, or full media type); None if none does."""
+    """The offer a ``format=`` value names (short name, alias, or a media type it answers); None if none does."""
     if not name:
         return None
-    wanted = name.strip().lower()
+    wanted = name.split(";")[0].strip().lower()
     for offer in offers:
-        if wanted == offer.name or wanted in offer.aliases or wanted == offer.media_type:
+        if wanted == offer.name or wanted in offer.aliases or wanted == offer.media_type or wanted in offer.accepted_as:
             return offer
     return None
 

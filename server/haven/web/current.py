@@ -64,7 +64,7 @@ def release_modified():
 
 def negotiate(offers: Sequence[Format]) -> Format | None:
     """The format among `offers` the request prefers (Accept, or `?format=` for browsers), None → 406."""
-    return negotiation.choose(request.headers.get("Accept"), request.args.get("format"), offers)
+    return negotiation.choose(request.headers.get("Accept"), negotiation.format_values(request.args), offers)
 
 
 def not_acceptable(offers: Sequence[Format]) -> Response:

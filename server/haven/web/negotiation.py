@@ -5,6 +5,11 @@ media range that matches it (exact type with parameters > exact type > ``type/*`
 it, the highest q wins and ties go to the order of the offers (the server's preference). A missing or empty
 Accept header means "anything", i.e. the first offer. Werkzeug's ``best_match`` was not used because it
 returns None for a missing header and cannot tell a specific ``q=0`` from a wildcard one.
+
+As lenient as Oxigraph and Fuseki, never wrong: a range may name an offer by one of the types it is also
+known as (`Format.accepted_as`: ``application/json`` is SPARQL JSON for SELECT and JSON-LD for a graph,
+``application/xhtml+xml`` is HTML, ``text/n3`` is Turtle), and ``format=`` is an alternative to Accept, not an
+override of it (`choose`). docs/http.md states the rules for clients.
 """
 from __future__ import annotations
 
@@ -12,6 +17,15 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from haven.formats import Format, by_name
+
+
+#: the request parameters that name a format: ``format`` (Haven, Virtuoso, SPARQLWrapper) and Fuseki's ``output``
+FORMAT_PARAMS = ("format", "output")
+
+
+def format_values(params) -> list[str]:
+    """Every format-naming value of a request's parameters (a Werkzeug MultiDict), in the order they came."""
+    return [value for name in FORMAT_PARAMS for value in params.getlist(name)]
 
 
 @dataclass(frozen=True)
@@ -26,11 +40,11 @@ class MediaRange:
         otype, _, osub = offer.media_type.partition("/")
         if self.type == "*" and self.subtype == "*":
             return 0
-        if self.type != otype:
+        if self.type != otype and f"{self.type}/{self.subtype}" not in offer.accepted_as:
             return -1
         if self.subtype == "*":
             return 1
-        if self.subtype != osub:
+        if self.subtype != osub and f"{self.type}/{self.subtype}" not in offer.accepted_as:
             return -1
         if not self.params:
             return 2
@@ -91,15 +105,30 @@ def _quality(offer: Format, ranges: Iterable[MediaRange]) -> float:
     return chosen_q
 
 
-def choose(accept: str | None, format_param: str | None, offers: Sequence[Format]) -> Format | None:
-    """``format=`` (for browsers, which cannot set Accept) wins when it names an offer; else Accept decides.
+def choose(accept: str | None, format_params: str | Sequence[str] | None, offers: Sequence[Format]) -> Format | None:
+    """The offer to answer with: ``format=`` picks among what Accept allows; Accept decides otherwise.
 
-    A ``format=`` value that names no offer is not silently ignored: the answer is None (406), so a typo
-    never returns a format the client did not ask for.
+    ``format=`` (one value or several: SPARQLWrapper sends ``format=rdf+xml&format=application/rdf+xml``, and
+    ``output=`` too, Fuseki's other name) is how a browser link asks for a format. It is an alternative to the
+    Accept header, not an override of it:
+
+    1. the first ``format=`` value that names an offer the Accept header allows (q > 0) wins;
+    2. otherwise the Accept header decides, as `negotiate` does: a ``format=`` value for another query form
+       (``format=turtle`` with a SELECT, which SPARQLWrapper sends with ``Accept: */*``) or one that names
+       nothing (a typo) never turns an acceptable request into a refusal;
+    3. when Accept allows no offer, a ``format=`` value that names one is the client's explicit choice;
+    4. else None (406).
     """
-    if format_param:
-        return by_name(format_param, offers)
-    return negotiate(accept, offers)
+    values = [format_params] if isinstance(format_params, str) else list(format_params or ())
+    named = [fmt for fmt in (by_name(value, offers) for value in values) if fmt is not None]
+    ranges = parse_accept(accept)
+    for fmt in named:
+        if not ranges or _quality(fmt, ranges) > 0:
+            return fmt
+    best = negotiate(accept, offers)
+    if best is not None:
+        return best
+    return named[0] if named else None
 
 
 def offers_message(offers: Sequence[Format]) -> str:

@@ -37,6 +37,11 @@ def _known_entity(slug: str):
 @bp.route(route(ENTITY_PATH) + "<path:slug>", methods=["GET", "HEAD"])
 def thing(slug: str):
     _known_entity(slug)
+    return _see_description(slug)
+
+
+def _see_description(slug: str):
+    """303 to the description of `slug` in the format the request prefers (its page for HTML), or 406."""
     chosen = negotiate(ENTITY_OFFERS)
     if chosen is None:
         response = not_acceptable(ENTITY_OFFERS)
@@ -52,15 +57,9 @@ def thing(slug: str):
 def data(name: str):
     slug, dot, ext = name.rpartition(".")
     if not dot:
-        # the generic document: the client's Accept picks one of the concrete formats
+        # the generic document: the client's Accept picks one of the concrete ones, as for the thing itself
         _known_entity(name)
-        chosen = negotiate(GRAPH_FORMATS)
-        if chosen is None:
-            response = not_acceptable(GRAPH_FORMATS)
-        else:
-            response = redirect(url_map().data_url(name, chosen.extension), code=303)
-        response.headers["Vary"] = "Accept"
-        return response
+        return _see_description(name)
     fmt = by_extension(ext, GRAPH_FORMATS)
     if fmt is None:
         abort(404)

@@ -116,8 +116,14 @@ def _answer(query: str, params: MultiDict) -> Response:
             problem = _not_an_iri(iri)
             if problem:
                 return plain(400, f"The {name} parameter must be an absolute IRI ({problem}): {iri[:200]}")
-    offers = GRAPH_FORMATS if info.form in {"CONSTRUCT", "DESCRIBE"} else RESULT_FORMATS
-    chosen = negotiation.choose(request.headers.get("Accept"), params.get("format"), offers)
+    offers, other_form = ((GRAPH_FORMATS, RESULT_FORMATS) if info.form in {"CONSTRUCT", "DESCRIBE"}
+                          else (RESULT_FORMATS, GRAPH_FORMATS))
+    accept = request.headers.get("Accept")
+    chosen = negotiation.choose(accept, negotiation.format_values(params), offers)
+    if chosen is None and negotiation.negotiate(accept, other_form) is not None:
+        # an Accept header for the other query forms (rdflib's SPARQLStore sends one header, e.g. SPARQL JSON
+        # results, whatever the query): the form's default answer, as Fuseki gives it, not a refusal
+        chosen = offers[0]
     if chosen is None:
         return plain(406, "None of the requested formats can be produced. " + negotiation.offers_message(offers))
 
@@ -168,7 +174,8 @@ def _too_large(settings) -> Response:
 
 
 def _service_description_response() -> Response:
-    chosen = negotiation.choose(request.headers.get("Accept"), request.args.get("format"), DESCRIPTION_OFFERS)
+    chosen = negotiation.choose(request.headers.get("Accept"), negotiation.format_values(request.args),
+                                DESCRIPTION_OFFERS)
     if chosen is None:
         return plain(406, "None of the requested formats can be produced. " + negotiation.offers_message(DESCRIPTION_OFFERS))
     if chosen is HTML:
