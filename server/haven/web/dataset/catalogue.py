@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS, VOID
+from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS, VOID, XSD
 
 from haven import buildfolder, dumps
 from haven.config import Settings
@@ -105,10 +105,54 @@ ORDER BY DESC(?statements)"""},
 
 # -- ontology ---------------------------------------------------------------------------------------------
 
-def ontology_graph(store: Store, base: str) -> Graph:
+#: the OWL 2 cardinality restrictions, whose numbers the OWL 2 RDF mapping types `xsd:nonNegativeInteger`
+OWL_CARDINALITIES = frozenset(OWL[name] for name in (
+    "cardinality", "minCardinality", "maxCardinality",
+    "qualifiedCardinality", "minQualifiedCardinality", "maxQualifiedCardinality"))
+
+
+class ReleasedOntology:
+    """One version of the ontology exactly as released: the release folder's Turtle file, text and graph.
+
+    Never handed to anything that writes to it: the pages render from it through `haven.web.dataset.ontology_page`,
+    which only reads, and a client's document is the file itself (Turtle) or a serialisation of this graph."""
+
+    def __init__(self, graph: Graph, turtle: bytes | None = None):
+        self.graph = graph
+        #: the released file's own text (with its comments and layout), when this host has the release folder
+        self.turtle = turtle
+
+    @classmethod
+    def from_file(cls, path: Path, base: str) -> "ReleasedOntology":
+        text = path.read_bytes()
+        return cls(iris_for(base).bind(Graph().parse(data=text, format="turtle")), text)
+
+
+def released_ontology(release: Path | None, store: Store, base: str) -> ReleasedOntology:
+    """The ontology of the release being served: its file when this host has the release folder, else the
+    store's `hg:ontology` graph. A store writes integer subtypes back as `xsd:integer` (oxigraph#1413); in
+    an OWL ontology those are the cardinalities, which the OWL 2 mapping types `xsd:nonNegativeInteger`, so
+    they are typed back."""
+    path = release / buildfolder.ONTOLOGY if release is not None else None
+    if path is not None and path.is_file():
+        return ReleasedOntology.from_file(path, base)
     ns = iris_for(base)
-    graph = store.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ns.graphs['ontology']}> {{ ?s ?p ?o }} }}")
-    return ns.bind(graph)
+    stored = store.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ns.graphs['ontology']}> {{ ?s ?p ?o }} }}")
+    graph = ns.bind(Graph())
+    for s, p, o in stored:
+        if p in OWL_CARDINALITIES and isinstance(o, Literal) and o.datatype == XSD.integer:
+            o = Literal(str(o), datatype=XSD.nonNegativeInteger)
+        graph.add((s, p, o))
+    return ReleasedOntology(graph)
+
+
+def prior_ontology_file(release: Path | None, version: str) -> Path | None:
+    """A prior version's file as the release folder keeps it (ontology/versions/ in the sources); None when
+    this host has none. `version` is client text: only a version number names a file."""
+    if release is None or not re.fullmatch(buildfolder.VERSION_PATTERN, version):
+        return None
+    path = release / buildfolder.prior_ontology(version)
+    return path if path.is_file() else None
 
 
 def _ontpub():
@@ -127,7 +171,12 @@ def ontology_html(graph: Graph, term_namespace: str) -> str:
     """pyLODE's documentation of the ontology (one page, CSS inlined), with an anchor per term named by its
     local name, so that a term IRI `{base}ontology#Term` opens the page at that term (pyLODE's own anchors
     are made from labels: `#Militantorganization`)."""
-    html = _ontpub()(ontology=graph).make_html(include_css=True)
+    # pyLODE adds to the graph it is given (its own labels and restrictions rewritten): it gets a copy
+    copy = Graph()
+    for prefix, namespace in graph.namespaces():
+        copy.bind(prefix, namespace)
+    copy += graph
+    html = _ontpub()(ontology=copy).make_html(include_css=True)
     entity = re.compile(r'(<div class="[^"]*entity" id="([^"]+)">)(\s*<h3>.*?<code>)' + re.escape(term_namespace)
                         + r'([^<]+)</code>', re.DOTALL)
 

@@ -6,7 +6,6 @@ Everything here is a function of the published release, so each response carries
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, send_from_directory
@@ -14,7 +13,8 @@ from rdflib import Graph
 from rdflib.namespace import OWL
 
 from haven.web.dataset.catalogue import (
-    DumpPending, dump_file, example_queries, landing_facts, ontology_graph, ontology_html, void_graph, void_view,
+    DumpPending, ReleasedOntology, dump_file, example_queries, landing_facts, ontology_html, prior_ontology_file,
+    released_ontology, void_graph, void_view,
 )
 from haven.formats import DUMP_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_extension
 from haven import buildfolder
@@ -24,7 +24,7 @@ from haven.web.current import (
     current_store, local_release, negotiate, not_acceptable, release_modified, settings, url_map,
 )
 from haven.web.rdf_output import jsonld_context, serialize
-from haven.web.release_cache import per_release
+from haven.web.release_cache import cached_body, per_release
 from haven.web.caching import document_response, etag_for
 from haven.web.errors import plain
 from haven.web.hardening import content_security_policy, inline_styles
@@ -90,41 +90,59 @@ def ontology_file(ext: str):
 
 @bp.route(route(ONTOLOGY_PATH) + "/<version>", methods=["GET", "HEAD"])
 def ontology_version(version: str):
-    """This release's version IRI serves the current ontology; a prior version IRI serves that version's file as
-    released (Turtle), which the build keeps in the release folder (ontology/versions/ in the sources)."""
-    graph = per_release("ontology", lambda: ontology_graph(current_store(), settings().base))
+    """A version IRI: this release's serves the current ontology; a prior one serves that version as released
+    (the release folder keeps each prior version's file), negotiated like the current one."""
     # compared as strings: a URIRef made of client text would have rdflib log it as "not a valid URI"
     requested = iris_for(settings().base).ontology_version_iri(version)
-    if any(str(known) == requested for known in graph.objects(None, OWL.versionIRI)):
+    if any(str(known) == requested for known in _current_ontology().graph.objects(None, OWL.versionIRI)):
         return ontology()
-    local = local_release()
-    if local is None or not re.fullmatch(buildfolder.VERSION_PATTERN, version):
+    path = prior_ontology_file(local_release(), version)
+    if path is None:
         abort(404)
-    path = local / buildfolder.prior_ontology(version)
-    if not path.is_file():
-        abort(404)
-    return send_file(path, mimetype=TURTLE.media_type, max_age=3600)
+    # cached under the name of a file that exists, so that clients cannot grow the cache with made-up versions
+    key = f"ontology/{path.name}"
+    prior = per_release(key, lambda: ReleasedOntology.from_file(path, settings().base))
+    fmt, refusal = _negotiated(DOCUMENT_OFFERS)
+    if refusal:
+        return refusal
+    return _released_document(key, prior, fmt, negotiated=True, links=[(requested, "canonical", None)])
+
+
+def _current_ontology():
+    return per_release("ontology", lambda: released_ontology(local_release(), current_store(), settings().base))
 
 
 def _ontology_document(fmt, negotiated: bool):
+    links = [(f"{request.url_root}{ONTOLOGY_PATH}.{f.extension}", "alternate", f.media_type)
+             for f in DOCUMENT_OFFERS if f is not fmt]
+    links.append((str(iris_for(settings().base).ontology_iri), "canonical", None))
+    return _released_document("ontology", _current_ontology(), fmt, negotiated, links)
+
+
+def _released_document(key: str, released: ReleasedOntology, fmt, negotiated: bool, links):
+    """One version of the ontology (`key` names it in the release's cache) in `fmt`: its released Turtle file
+    as it is, or that graph serialised, or the HTML documentation rendered from it (once per release)."""
     base = settings().base
     ns = iris_for(base)
-    graph = lambda: per_release("ontology", lambda: ontology_graph(current_store(), base))  # noqa: E731
 
     def generic():
-        return per_release("ontology.html", lambda: ontology_html(graph(), str(ns.haven)))
+        return per_release(f"{key}.html", lambda: ontology_html(released.graph, str(ns.haven)))
 
     def html():
         # pyLODE links our terms by their canonical IRIs; on this host they must stay browsable here
         return generic().replace(f'href="{base}', f'href="{request.url_root}')
 
-    links = [(f"{request.url_root}{ONTOLOGY_PATH}.{f.extension}", "alternate", f.media_type)
-             for f in DOCUMENT_OFFERS if f is not fmt]
-    links.append((str(ns.ontology_iri), "canonical", None))
-    response = _rdf_or_html(graph, html, fmt, links=links, negotiated=negotiated)
+    def rdf():
+        if fmt is TURTLE and released.turtle is not None:
+            return released.turtle
+        return cached_body((key, fmt.media_type), lambda: serialize(released.graph, fmt))
+
+    store = current_store()
+    response = document_response(html if fmt is HTML else rdf, fmt.media_type, release_id=store.release_id,
+                                 modified=release_modified(), links=links, negotiated=negotiated)
     if fmt is HTML and response.status_code == 200:
         # pyLODE inlines its stylesheet: the policy allows exactly that text, and still no script
-        styles = per_release("ontology.styles", lambda: inline_styles(generic()))
+        styles = per_release(f"{key}.styles", lambda: inline_styles(generic()))
         response.headers["Content-Security-Policy"] = content_security_policy(styles)
     return response
 
