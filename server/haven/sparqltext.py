@@ -80,6 +80,12 @@ class Scan:
     uncertain_from: int | None = None
 
 
+def query_words(query: str, scanned: Scan | None = None) -> list[str]:
+    """The bare words of a client query: those of `scanned` (the caller's `scan` of ``unescape(query)``,
+    so that one request tokenizes its query once), else from a pass of its own."""
+    return scanned.words if scanned is not None else keywords(unescape(query))
+
+
 def scan(text: str) -> Scan:
     """Words, prefixes in use, nesting depth and the first uncertain offset of `text`, in a single pass."""
     result = Scan()

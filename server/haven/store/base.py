@@ -19,6 +19,7 @@ from pathlib import Path
 import rdflib
 
 from haven.config import DEFAULT_QUERY_TIMEOUT
+from haven.sparqltext import Scan
 
 
 class StoreError(Exception):
@@ -132,9 +133,12 @@ class Store(ABC):
         base_iri: str | None = None,
         cap_link: str | None = None,
         max_bytes: int | None = None,
+        scanned: Scan | None = None,
     ) -> SerializedResult:
         """Run an untrusted client query (already checked for safety) and serialise the answer.
 
+        `scanned` is the caller's `haven.sparqltext.scan` of ``unescape(query)`` (the web layer's safety
+        checks made it): the store reads the query's words from it rather than tokenizing the text again.
         `accept_media_type` is the negotiated type for the query's form; `base_iri` resolves relative IRIs
         (SPARQL 1.1 Protocol §2.3: the endpoint's URL); `cap_link` is the IRI a capped JSON/XML answer links
         to in its head. An answer over `max_bytes` bytes raises AnswerTooLarge, before it is held whole: the

@@ -26,6 +26,7 @@ reaches only `Store.query`, which rejects update syntax (and the web layer's saf
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import logging
 import os
@@ -44,7 +45,7 @@ import rdflib
 from haven import buildfolder, formats
 from haven.config import DEFAULT_BASE, DEFAULT_QUERY_TIMEOUT
 from haven.iris import iris_for
-from haven.sparqltext import keywords, unescape
+from haven.sparqltext import keywords, query_words, unescape
 from haven.store.answers import to_rdflib
 from haven.store.base import (AnswerTooLarge, QueryOutOfMemory, QuerySyntaxError, QueryTimeout, SerializedResult, Store,
                               StoreBusy, StoreError)
@@ -103,7 +104,7 @@ class EmbeddedStore(Store):
     # -- trusted queries ------------------------------------------------------------------------------
     def _run_trusted(self, query: str):
         try:
-            return self._store.query(query, **_dataset_for(query, self.base))
+            return self._store.query(query, **_dataset_for(_trusted_words(query), self.base))
         except SyntaxError as error:
             raise QuerySyntaxError(str(error)) from error
 
@@ -164,7 +165,9 @@ class EmbeddedStore(Store):
         base_iri: str | None = None,
         cap_link: str | None = None,
         max_bytes: int | None = None,
+        scanned=None,
     ):
+        words = query_words(query, scanned)
         chosen = formats.by_media_type(accept_media_type, formats.RESULT_FORMATS + formats.GRAPH_FORMATS)
         if chosen is None:
             raise ValueError(f"cannot serialise query answers as {accept_media_type}")
@@ -184,7 +187,7 @@ class EmbeddedStore(Store):
             request["default_graphs"] = list(default_graph_uris or [])
             request["named_graphs"] = list(named_graph_uris or [])
         else:
-            request.update(_dataset_for(query, self.base, as_request=True))
+            request.update(_dataset_for(words, self.base, as_request=True))
         header, body = self._pool.run(request, self.time_limit(timeout))
         if not header.get("ok"):
             if header.get("error") == "syntax":
@@ -194,7 +197,7 @@ class EmbeddedStore(Store):
             raise StoreError(header.get("message", "the query failed"))
         offers = formats.GRAPH_FORMATS if header["form"] == "GRAPH" else formats.RESULT_FORMATS
         answered = formats.by_name(header["format"], offers)
-        form = header["form"] if header["form"] != "GRAPH" else _graph_form(query)
+        form = header["form"] if header["form"] != "GRAPH" else ("DESCRIBE" if "DESCRIBE" in words else "CONSTRUCT")
         return SerializedResult(body=body, media_type=answered.content_type, form=form, capped=header["capped"])
 
     def _adopt_prepared_store(self) -> None:
@@ -232,15 +235,18 @@ class EmbeddedStore(Store):
         self._pool.close()
 
 
-def _graph_form(query: str) -> str:
-    return "DESCRIBE" if "DESCRIBE" in keywords(unescape(query)) else "CONSTRUCT"
+@functools.lru_cache(maxsize=4096)
+def _trusted_words(query: str) -> tuple[str, ...]:
+    # Haven's own queries repeat (one text per entity and kind of document): tokenized once each
+    return tuple(keywords(unescape(query)))
 
 
-def _dataset_for(query: str, base: str, as_request: bool = False) -> dict:
+def _dataset_for(words, base: str, as_request: bool = False) -> dict:
     """With no dataset in the request, the default graph is the union of the release's graphs but the hedged
-    one (:data:`haven.iris.DEFAULT_GRAPHS`), every graph staying available to GRAPH; unless the query names
-    its own with FROM / FROM NAMED (pyoxigraph would otherwise let the given default graph override FROM)."""
-    if "FROM" in keywords(unescape(query)):
+    one (:data:`haven.iris.DEFAULT_GRAPHS`), every graph staying available to GRAPH; unless the query (its
+    `words`) names its own with FROM / FROM NAMED (pyoxigraph would otherwise let the given default graph
+    override FROM)."""
+    if "FROM" in words:
         return {}
     graphs = [str(iri) for iri in iris_for(base).default_graphs.values()]
     if as_request:

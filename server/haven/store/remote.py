@@ -42,7 +42,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperExceptio
 
 from haven import formats
 from haven.credentials import CredentialsError, check_basic_transport, split_userinfo
-from haven.sparqltext import keywords, unescape
+from haven.sparqltext import keywords, query_words, unescape
 from haven.terms import XSD_STRING
 from haven.iris import iris_for
 from haven.store import releases
@@ -209,7 +209,8 @@ class RemoteStore(Store):
         absent = f"{releases.release_node(self.base, release)}/absent"
         return forward, backward, absent
 
-    def _prepare(self, query: str, base_iri: str | None, default_graph_uris=None, named_graph_uris=None):
+    def _prepare(self, query: str, base_iri: str | None, default_graph_uris=None, named_graph_uris=None,
+                 words=None):
         """(query text, default graphs, named graphs, backward map) for the current release.
 
         The dataset is always explicit and always sent as protocol parameters (the rewrite takes FROM out of
@@ -219,11 +220,13 @@ class RemoteStore(Store):
         Virtuoso counts one row (`COUNT(*)` = 1) over a GRAPH outside its `named-graph-uri` set."""
         forward, backward, absent = self._mapping(self._current())
         to_release = lambda iri: forward.get(iri, absent)  # noqa: E731 - the rewrite's callback
-        rewritten = rewrite_graph_names(query, to_release, base_iri)
+        words = words if words is not None else keywords(unescape(query))
         if default_graph_uris or named_graph_uris:
             defaults = [to_release(iri) for iri in default_graph_uris or []]
             named = [to_release(iri) for iri in named_graph_uris or []]
-        elif rewritten.has_dataset_clause:
+        elif "FROM" in words:
+            # the query's own FROM / FROM NAMED graphs decide which graphs the rewrite below may name
+            rewritten = rewrite_graph_names(query, to_release, base_iri)
             defaults, named = list(rewritten.from_graphs), list(rewritten.from_named_graphs)
         else:
             # the default graph is every graph of the release but the hedged one, as on the embedded store
@@ -278,33 +281,34 @@ class RemoteStore(Store):
 
     # -- client queries -------------------------------------------------------------------------------
     def execute(self, query, accept_media_type, *, default_graph_uris=None, named_graph_uris=None, timeout=None,
-                result_limit=None, base_iri=None, cap_link=None, max_bytes=None):
+                result_limit=None, base_iri=None, cap_link=None, max_bytes=None, scanned=None):
         try:
             return self._execute(query, accept_media_type, default_graph_uris, named_graph_uris, timeout,
-                                 result_limit, base_iri, cap_link, max_bytes)
+                                 result_limit, base_iri, cap_link, max_bytes, query_words(query, scanned))
         except MemoryError as error:  # pyoxigraph's parsers refuse one token over 16 MiB this way
             raise AnswerTooLarge(f"the store's answer holds a value too large to read: {error}") from None
 
     def _execute(self, query, accept_media_type, default_graph_uris, named_graph_uris, timeout, result_limit,
-                 base_iri, cap_link, max_bytes):
+                 base_iri, cap_link, max_bytes, words):
         chosen = formats.by_media_type(accept_media_type, formats.RESULT_FORMATS + formats.GRAPH_FORMATS)
         if chosen is None:
             raise ValueError(f"cannot serialise query answers as {accept_media_type}")
         timeout = self.time_limit(timeout)
         started = time.monotonic()
-        form = self._check_syntax(query, base_iri, timeout)
+        form = self._check_syntax(query, base_iri, timeout, words)
         timeout = _remaining(started + timeout)
         if form in {"CONSTRUCT", "DESCRIBE"}:
             answered = chosen if chosen.kind == "graph" else formats.GRAPH_FORMATS[0]
             cut: list[bool] = []
             triples = _until_cut(self._graph_triples(query, base_iri, default_graph_uris, named_graph_uris, timeout,
-                                                     _read_budget(max_bytes)), result_limit, cut)
+                                                     _read_budget(max_bytes), words), result_limit, cut)
             body, capped = serialize_triples(triples, answered, result_limit, self.prefixes)
             capped = capped or bool(cut)
             return SerializedResult(body=check_answer_size(body, max_bytes), media_type=answered.content_type,
                                     form=form, capped=capped)
         answered = chosen if chosen.kind == "results" else formats.RESULT_FORMATS[0]
-        rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris)
+        rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris,
+                                                             words)
         with self._send(rewritten.text, RESULTS_JSON, defaults, named, timeout) as response:
             result = ox.parse_query_results(_VirtuosoBlankNodes(_Bounded(response, _read_budget(max_bytes))),
                                             format=ox.QueryResultsFormat.JSON)
@@ -319,7 +323,7 @@ class RemoteStore(Store):
         return SerializedResult(body=check_answer_size(body, max_bytes), media_type=answered.content_type, form=form,
                                 capped=capped)
 
-    def _check_syntax(self, query: str, base_iri: str | None, timeout: float) -> str:
+    def _check_syntax(self, query: str, base_iri: str | None, timeout: float, words) -> str:
         """Parse the client's query as the embedded store would (same 400 messages); returns its form.
 
         The store's parser runs in a checker process (`haven.store.worker.check`), never here: on text nested
@@ -337,7 +341,7 @@ class RemoteStore(Store):
             raise StoreError(header.get("message", "the query could not be checked"))
         if header["form"] != "GRAPH":
             return header["form"]
-        return "DESCRIBE" if "DESCRIBE" in keywords(unescape(query)) else "CONSTRUCT"
+        return "DESCRIBE" if "DESCRIBE" in words else "CONSTRUCT"
 
     def warm_up(self, background: bool = False) -> None:
         """Start the syntax checkers now (in the background: what `haven serve` asks; a query arriving
@@ -352,10 +356,12 @@ class RemoteStore(Store):
 
     # -- graphs ---------------------------------------------------------------------------------------
     def _graph_triples(self, query, base_iri, default_graph_uris, named_graph_uris, timeout,
-                       max_bytes=None) -> Iterator[ox.Triple]:
+                       max_bytes=None, words=None) -> Iterator[ox.Triple]:
         deadline = time.monotonic() + timeout
-        rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris)
-        if "DESCRIBE" in keywords(unescape(query)):
+        words = words if words is not None else keywords(unescape(query))
+        rewritten, defaults, named, backward = self._prepare(query, base_iri, default_graph_uris, named_graph_uris,
+                                                             words)
+        if "DESCRIBE" in words:
             text, defaults, named = self._describe_as_construct(query, base_iri, rewritten, defaults, named, backward, deadline)
             if text is None:
                 return
@@ -530,7 +536,10 @@ class _MappedSolutions:
 
     def __init__(self, solutions: ox.QuerySolutions, backward: dict[str, str], deadline: float, cut=False,
                  hidden: set[str] = frozenset()):
-        self.variables = [v for v in solutions.variables if v.value not in hidden]
+        shown = [(index, v) for index, v in enumerate(solutions.variables) if v.value not in hidden]
+        self.variables = [v for _, v in shown]
+        #: where each shown variable is in the store's rows (rows are read by position: `serialize_solutions`)
+        self._columns = [index for index, _ in shown]
         self._solutions = solutions
         self._backward = backward
         self._deadline = deadline
@@ -540,8 +549,8 @@ class _MappedSolutions:
         try:
             for solution in self._solutions:
                 _check(self._deadline)
-                yield {v: _map_term(solution[v], self._backward) if solution[v] is not None else None
-                       for v in self.variables}
+                row = [solution[index] for index in self._columns]
+                yield [_map_term(term, self._backward) if term is not None else None for term in row]
         except (SyntaxError, OSError) as error:
             raise StoreError(f"the store's answer was cut or malformed: {error}") from error
         if self._cut:

@@ -48,7 +48,10 @@ def local_release() -> Path | None:
 
 
 def url_map() -> UrlMap:
-    return UrlMap(base=settings().base, host_root=request.url_root)
+    """The request's URL map, made once per request (Werkzeug rebuilds `request.url_root` on every read)."""
+    if "haven_urls" not in g:
+        g.haven_urls = UrlMap(base=settings().base, host_root=request.url_root)
+    return g.haven_urls
 
 
 def manifest() -> dict:

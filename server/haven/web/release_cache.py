@@ -1,5 +1,6 @@
 """What is computed once per release and kept until the next one: per-release values (counts, pyLODE's
-page, the vocabulary) and rendered document bodies, least recently used evicted past a bound.
+page, the vocabulary), rendered document bodies (least recently used evicted past a bound), and the entities
+known to exist (so that a document already served is answered, 304 or 200, without asking the store again).
 """
 from __future__ import annotations
 
@@ -48,3 +49,24 @@ def cached_body(key: tuple, build):
         while len(bodies) > MAX_CACHED_BODIES:
             bodies.popitem(last=False)
     return body
+
+
+#: entities remembered as existing per release; past it the memory starts again (a release of 10M triples has
+#: about 110k entities, so every entity of the largest benchmark release fits)
+MAX_KNOWN_ENTITIES = 200_000
+
+
+def known_entity(slug: str, check) -> bool:
+    """Whether the entity `slug` exists in the served release: `check()` (a store query) the first time, then
+    from memory. Only a yes is remembered: a release never loses an entity, and remembering every unknown slug
+    a client tries would let it fill the memory."""
+    known = per_release("entities", set)
+    if slug in known:
+        return True
+    if not check():
+        return False
+    with _cache_lock:
+        if len(known) >= MAX_KNOWN_ENTITIES:
+            known.clear()
+        known.add(slug)
+    return True

@@ -12,7 +12,7 @@ from haven.web.entities.document import entity_document, exists
 from haven.formats import GRAPH_FORMATS, HTML, JSON_LD, Format, by_extension
 from haven.web.current import current_store, negotiate, not_acceptable, release_modified, url_map
 from haven.web.rdf_output import serialize
-from haven.web.release_cache import cached_body
+from haven.web.release_cache import cached_body, known_entity
 from haven.web.entities.page import entity_view, vocabulary
 from haven.web.caching import document_response
 from haven.web.hardening import json_for_script
@@ -25,11 +25,12 @@ ENTITY_OFFERS = (HTML, *GRAPH_FORMATS)
 
 
 def _known_entity(slug: str):
-    """The canonical IRI of an existing entity, or a 404."""
+    """The canonical IRI of an existing entity, or a 404. The store is asked once per release and entity: a
+    document already served is answered (304 to a revalidation, its cached bytes otherwise) without a query."""
     if not is_valid_slug(slug):
         abort(404)
     iri = url_map().entity_iri(slug)
-    if not exists(current_store(), iri):
+    if not known_entity(slug, lambda: exists(current_store(), iri)):
         abort(404)
     return iri
 

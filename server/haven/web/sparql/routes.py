@@ -142,6 +142,7 @@ def _answer(query: str, params: MultiDict) -> Response:
             base_iri=request.base_url,
             cap_link=str(service_description.result_limit_iri(request.base_url)),
             max_bytes=settings.max_answer_bytes,
+            scanned=info.scanned,
         )
     except QuerySyntaxError as error:
         return plain(400, f"The query is not valid SPARQL 1.1:\n{error}")

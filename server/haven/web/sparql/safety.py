@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from haven.sparqltext import keywords, scan, tokens, unescape  # noqa: F401  (re-exported for callers)
+from haven.sparqltext import Scan, keywords, scan, tokens, unescape  # noqa: F401  (re-exported for callers)
 from haven.store.base import QueryRefused, QueryTooComplex
 
 QUERY_FORMS = frozenset({"SELECT", "ASK", "CONSTRUCT", "DESCRIBE"})
@@ -63,6 +63,9 @@ class QueryInfo:
     form: str | None
     #: the query names its own dataset with FROM or FROM NAMED
     has_dataset_clause: bool
+    #: the one tokenizer pass over the (unescaped) text, handed on to the store (`Store.execute`'s `scanned`)
+    #: so that it need not tokenize the query again
+    scanned: Scan | None = None
 
 
 def inspect(query: str) -> QueryInfo:
@@ -81,7 +84,8 @@ def inspect(query: str) -> QueryInfo:
         raise QueryRefused(AMBIGUOUS_SERVICE_MESSAGE)
     if seen.depth > MAX_NESTING:
         raise QueryTooComplex(NESTING_MESSAGE.format(depth=seen.depth))
-    return QueryInfo(form=form if form in QUERY_FORMS else None, has_dataset_clause="FROM" in seen.words)
+    return QueryInfo(form=form if form in QUERY_FORMS else None, has_dataset_clause="FROM" in seen.words,
+                     scanned=seen)
 
 
 def _first_operation(words: list[str]) -> str | None:
