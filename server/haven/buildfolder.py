@@ -6,11 +6,13 @@
         haven.nq                the release: its four named graphs as canonical N-Quads
         haven.ttl|nt|jsonld     its dumps
         ontology.ttl, shapes.ttl
+        search.json             the search index: every entity's names, types and description (haven.search)
         ontology-<version>.ttl  each prior version of the ontology (ontology/versions/), served at its version IRI
         manifest.json           written last: a folder without one is not a release
       current -> releases/<id>  the served release (a relative symlink, switched atomically)
       cache/<id>/               what a release's readers make for it: oxigraph/ (the on-disk store), and the
-                                dumps of a release that was not built here (a replica over a remote store)
+                                dumps of a release that was not built here (a replica over a remote store),
+                                search.json of a release built before releases held one
       .lock                     held by a running build
 
 The build (`haven.pipeline.release`) writes this layout, continuity and `haven query` read the current
@@ -33,6 +35,8 @@ ONTOLOGY = "ontology.ttl"
 #: a version string as the ontology's owl:versionInfo writes it (semantic versioning), safe in a file name
 VERSION_PATTERN = r"[0-9]+\.[0-9]+\.[0-9]+"
 SHAPES = "shapes.ttl"
+#: the release's search index (`haven.search.index`)
+SEARCH_INDEX = "search.json"
 #: the on-disk pyoxigraph store of a release, inside its cache folder
 STORE = "oxigraph"
 #: what every manifest holds (the build writes more: created, version, triples, graphs, sha256)

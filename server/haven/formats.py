@@ -16,7 +16,8 @@ class Format:
     #: short name accepted by the ``format=`` parameter
     name: str
     media_type: str
-    #: "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE, RDF documents), "dataset" (named graphs) or "html"
+    #: "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE, RDF documents), "dataset" (named graphs), "html",
+    #: "request" (bodies a client sends) or "api" (plain JSON: /search, the reconciliation service)
     kind: str
     #: the file extension of a document in this format (``/data/{slug}.ttl``, ``/dumps/haven.nq``)
     extension: str
@@ -72,6 +73,8 @@ N_QUADS = Format("nq", "application/n-quads", "dataset", "nq", "N-Quads", ("nqua
 
 HTML = Format("html", "text/html", "html", "html", "HTML", ("htm",), accepted_as=("application/xhtml+xml",),
               charset=True)
+#: plain JSON, not RDF (search hits, reconciliation answers); not in ALL: no store answers with it
+JSON = Format("json", "application/json", "api", "json", "JSON")
 
 # the bodies a client may POST to /sparql (SPARQL 1.1 Protocol §2.1); an update is recognised to be refused
 SPARQL_QUERY = Format("query", "application/sparql-query", "request", "rq", "SPARQL query", charset=True)

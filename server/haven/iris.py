@@ -40,6 +40,13 @@ VOID_PATH = ".well-known/void"
 DUMP_PATH = "dumps/haven."
 CONTEXT_PATH = "context.jsonld"
 STATIC_PATH = "static/"
+#: lookup by name (HTML and JSON) and the W3C Reconciliation Service API with its sub-services
+SEARCH_PATH = "search"
+RECONCILE_PATH = "reconcile"
+RECONCILE_PREVIEW_PATH = "reconcile/preview"
+RECONCILE_SUGGEST_PATH = "reconcile/suggest/"  # + entity, type, property
+RECONCILE_FLYOUT_PATH = "reconcile/flyout/"  # + entity
+RECONCILE_PROPOSE_PATH = "reconcile/propose_properties"
 #: the named graphs of a build, in the order they are written
 GRAPHS = ("ontology", "data", "derived", "hedged", "metadata")
 #: the graphs kept out of the default graph a client queries (read with GRAPH or FROM): `hedged` holds the

@@ -20,6 +20,8 @@ from haven.pipeline.consistency import check_consistency, check_consistency_at_s
 from haven.pipeline.continuity import check_continuity
 from haven.pipeline.derive import Derivation, derive
 from haven.pipeline.metadata import dataset_description
+from haven.pipeline.search import search_index
+from haven.search.index import to_bytes as search_index_bytes
 from haven.pipeline.release import (Release, build_lock, canonical_nquads, canonical_nquads_of, clear_leftovers,
                                     content_id, existing_release, prune, switch_current, write_release)
 from haven.store.worker import is_complete, prepare
@@ -136,9 +138,18 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
             else:
                 metadata = dataset_description(settings.base, store, release_id, build_time(), __version__)
                 notes.append(f"{len(metadata)} triples")
+        with progress.stage("search") as notes:
+            # from the build's store, before it is freed; a release built again keeps the index it has
+            index = None if reuse and (reuse / buildfolder.SEARCH_INDEX).is_file() else search_index(store, settings.base)
+            notes.append(f"{len(index['entities'])} entities, {sum(len(e['names']) for e in index['entities'])} names"
+                         if index else "kept the release's index")
         with progress.stage("release") as notes:
             if reuse:
                 path = reuse
+                if index is not None:  # built before releases held an index: beside its on-disk store instead
+                    cache = buildfolder.release_cache(buildfolder.cache_root(settings.build_dir), release_id)
+                    cache.mkdir(parents=True, exist_ok=True)
+                    (cache / buildfolder.SEARCH_INDEX).write_bytes(search_index_bytes(index))
                 if not all((path / dump_name(ext)).is_file() for ext in DERIVED):
                     # built before releases held their dumps: write them beside its on-disk store instead
                     write_dumps(path / buildfolder.NQUADS,
@@ -154,6 +165,7 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
                 }
                 files = {buildfolder.NQUADS: nquads, buildfolder.ONTOLOGY: turtle(sources, "ontology"),
                          buildfolder.SHAPES: turtle(sources, "shapes"),
+                         buildfolder.SEARCH_INDEX: search_index_bytes(index),
                          **{buildfolder.prior_ontology(version): text
                             for version, text in prior_ontologies(settings.root).items()}}
                 prefixes = ns.prefixes()
@@ -161,7 +173,7 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
                                      derive=lambda folder: write_dumps(folder / buildfolder.NQUADS, folder, prefixes))
                 built.graphs = counts
             notes.append(f"{'kept' if reuse else 'wrote'} {path}")
-        del checked, sources, store, exact  # the build's store and texts: the largest objects of a build
+        del checked, sources, store, exact, index  # the build's store and texts: the largest objects of a build
         if not reuse:
             del nquads
         with progress.stage("store") as notes:

@@ -58,10 +58,12 @@ def document_response(
     links: Iterable[tuple[str, str, str | None]] = (),
     negotiated: bool = False,
     status: int = 200,
+    varies_by_query: bool = False,
 ) -> Response:
     """A cacheable document: 304 when the client is current, else the body (built only then), gzipped when
-    the client allows it. `build_body` is a callable returning bytes or str."""
-    etag = etag_for(release_id, request.path, media_type)
+    the client allows it. `build_body` is a callable returning bytes or str. `varies_by_query`: the body
+    depends on the query string (/search?q=…), so the validator does too."""
+    etag = etag_for(release_id, request.full_path if varies_by_query else request.path, media_type)
     compress = _accepts_gzip()
     vary = ["Accept-Encoding"] + (["Accept"] if negotiated else [])
     if _client_has(etag, modified):

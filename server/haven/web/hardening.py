@@ -39,9 +39,12 @@ HEADERS = {
 }
 
 
-def content_security_policy(inline_styles: tuple[str, ...] = ()) -> str:
-    """The policy, allowing in addition the `<style>` elements whose exact texts are given (by hash)."""
+def content_security_policy(inline_styles: tuple[str, ...] = (), framable: bool = False) -> str:
+    """The policy, allowing in addition the `<style>` elements whose exact texts are given (by hash);
+    `framable`: any site may show the page in a frame (the reconciliation preview, which OpenRefine frames)."""
     policy = dict(_POLICY)
+    if framable:
+        policy["frame-ancestors"] = "*"
     if inline_styles:
         policy["style-src"] += "".join(f" '{_hash(text)}'" for text in inline_styles)
     return "; ".join(f"{name} {value}" for name, value in policy.items())
@@ -63,8 +66,10 @@ def add_security_headers(response: Response) -> Response:
     """Every answer gets them (an error page or a document opened in a browser is a page too); a view that
     needs a wider policy sets its own Content-Security-Policy first."""
     response.headers.setdefault("Content-Security-Policy", content_security_policy())
+    framable = "frame-ancestors *" in response.headers["Content-Security-Policy"]
     for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+        if not (framable and name == "X-Frame-Options"):
+            response.headers.setdefault(name, value)
     return response
 
 

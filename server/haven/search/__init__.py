@@ -1,0 +1,1 @@
+"""Finding entities by name: name folding (`names`) and the release's search index (`index`)."""

@@ -1,0 +1,1 @@
+"""Lookup by name (/search) and the W3C Reconciliation Service API (/reconcile)."""
