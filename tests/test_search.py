@@ -171,8 +171,8 @@ def test_search_answers_a_page_of_links_to_a_browser(client):
     assert 'value="al-Qa&#39;ida"' in page  # the query stays in the box, escaped
 
 
-def test_search_with_format_json_overrides_accept(client):
-    response = client.get("/search?q=Kaboul&format=json", headers={"Accept": "text/html"})
+def test_search_with_format_json_in_a_browser(client):
+    response = client.get("/search?q=Kaboul&format=json", headers={"Accept": "text/html,*/*;q=0.8"})
     assert response.mimetype == "application/json"
     assert response.get_json()["results"][0]["id"] == "kabul"
 
