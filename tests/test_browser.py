@@ -98,9 +98,10 @@ def test_landing_to_entity_page(page, live_app):
     assert page.locator("h3", has_text="received sanctuary from").is_visible()
     relation = page.locator("li.relation", has_text="Gretchen Peters")
     assert "bullet 5" in relation.inner_text() and "1996 – 2001" in relation.inner_text()
-    doc = json.loads(page.locator('script[type="application/ld+json"]').text_content())
-    assert doc["@context"] == live_app + "/context.jsonld"
-    assert any(node.get("id") == "hid:al-qaeda" and node.get("prefLabel") == "al-Qaeda" for node in doc["@graph"])
+    summary = json.loads(page.locator('script[type="application/ld+json"]').text_content())
+    assert summary["@context"] == "https://schema.org" and summary["name"] == "al-Qaeda"
+    assert page.locator('link[rel="alternate"][type="application/ld+json"]').get_attribute("href") \
+        == live_app + "/data/al-qaeda.jsonld"
     # following a relation keeps us on this host
     page.locator("li.relation a", has_text="Taliban").first.click()
     page.wait_for_url(live_app + "/page/taliban")

@@ -58,9 +58,10 @@ def test_get_page_shows_names_relations_and_sources(client):
     assert "http://localhost/data/al-qaeda.ttl" in links and "http://localhost/data/al-qaeda.jsonld" in links
 
 
-def test_page_embeds_json_ld_of_the_same_description(client):
-    block = "".join(parsed(client.get("/page/al-qaeda")).json_ld)
-    doc = json.loads(block)
+def test_page_links_json_ld_of_the_same_description(client):
+    html = client.get("/page/al-qaeda").get_data(as_text=True)
+    href = re.search(r'<link rel="alternate" type="application/ld\+json" href="http://localhost(/[^"]+)"', html).group(1)
+    doc = json.loads(client.get(href).data)
     doc["@context"] = json.loads(client.get("/context.jsonld").data)["@context"]
     g = Graph().parse(data=json.dumps(doc), format="json-ld")
     assert (URIRef(HID + "al-qaeda"), SKOS.prefLabel, Literal("al-Qaeda", lang="en")) in g

@@ -164,6 +164,11 @@ class Iris:
         return URIRef(self.base + DATASET_PATH)
 
     @property
+    def context_iri(self) -> URIRef:
+        """The JSON-LD @context every Haven JSON-LD document names (served at /context.jsonld)."""
+        return URIRef(self.base + CONTEXT_PATH)
+
+    @property
     def sparql_endpoint(self) -> URIRef:
         return URIRef(self.base + SPARQL_PATH)
 

@@ -1,5 +1,6 @@
 """RDF documents as text: Haven's serialisation of rdflib graphs (Turtle with Haven's prefixes, JSON-LD
-compacted against the published @context, which is served at `/context.jsonld` and named by URL).
+compacted against the published @context, named by its permanent IRI under the base and served at
+`/context.jsonld`). A document about one resource is one JSON-LD object, that resource (haven.web.entities.jsonld).
 """
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ import json
 from functools import lru_cache
 from importlib.resources import files
 
-from flask import request
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, URIRef
 
 from haven.config import DEFAULT_BASE
 from haven.formats import JSON_LD, TURTLE, Format
 from haven.iris import CONTEXT_PATH, iris_for
 from haven.web.current import settings
+from haven.web.entities.jsonld import entity_tree
 
 @lru_cache(maxsize=8)
 def jsonld_context(base: str) -> dict:
@@ -22,24 +23,32 @@ def jsonld_context(base: str) -> dict:
     return json.loads(text.replace(DEFAULT_BASE, base))
 
 
-def jsonld_context_url() -> str:
-    """Where a JSON-LD processor fetches the context: this host, which certainly serves it."""
-    return request.url_root + CONTEXT_PATH
+def jsonld_context_iri() -> str:
+    """The context's permanent IRI under the base, which the base's redirects (w3id) lead to the server that
+    publishes it, as they do for every other IRI under the base: a document stays valid wherever it is read,
+    rather than naming whichever host happened to serve it."""
+    return str(iris_for(settings().base).context_iri)
 
 
-def serialize(graph: Graph | Dataset, fmt: Format) -> str:
+def serialize(graph: Graph | Dataset, fmt: Format, root: URIRef | None = None) -> str:
+    """`graph` as text in `fmt`; JSON-LD about one resource (`root`) is that resource's object, with the rest
+    of the graph nested under it."""
     if fmt is JSON_LD:
-        return to_json_ld(graph)
+        return to_json_ld(graph, root)
     if fmt is TURTLE:  # a document read by people: Haven's prefixes make it legible
         iris_for(settings().base).bind(graph)
     return graph.serialize(format=fmt.rdflib)
 
 
-def to_json_ld(graph: Graph | Dataset) -> str:
-    """Compact JSON-LD against the published context, which the document then names by URL rather than
+def to_json_ld(graph: Graph | Dataset, root: URIRef | None = None) -> str:
+    """Compact JSON-LD against the published context, which the document then names by IRI rather than
     inlining it, so that every Haven JSON-LD document reads the same way."""
-    context = jsonld_context(settings().base)["@context"]
-    doc = json.loads(graph.serialize(format=JSON_LD.rdflib, context=context, auto_compact=True))
+    base = settings().base
+    context = jsonld_context(base)["@context"]
+    if root is not None:
+        doc = {"@context": None, **entity_tree(graph, root, context, str(iris_for(base).haven))}
+    else:
+        doc = json.loads(graph.serialize(format=JSON_LD.rdflib, context=context, auto_compact=True))
     if isinstance(doc, dict):
-        doc["@context"] = jsonld_context_url()
+        doc["@context"] = jsonld_context_iri()
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID
 
-from haven.iris import FIRM_CERTAINTIES, OA, ORG, UrlMap, iris_for
+from haven.iris import FIRM_CERTAINTIES, OA, ORG, SCHEMA, UrlMap, iris_for, is_web_url
 from haven.store.base import Store
 from haven.web.current import current_store, settings
 from haven.web.release_cache import per_release
@@ -28,6 +28,8 @@ class Vocabulary:
     #: direct-layer properties (qualified by a statement class, their inverses and super-properties): shown
     #: through the statement nodes, so the page does not list their derived triples a second time
     relational: set[str] = field(default_factory=set)
+    #: class → the schema.org classes it is a subclass of (the ontology's alignments), for search engines
+    schema_types: dict[str, list[str]] = field(default_factory=dict)
 
 
 def load_vocabulary(store: Store, base: str) -> Vocabulary:
@@ -50,6 +52,11 @@ SELECT DISTINCT ?p WHERE {{
 }}"""):
         vocab.relational.add(str(row["p"]))
     vocab.relational |= {vocab.inverse[p] for p in list(vocab.relational) if p in vocab.inverse}
+    for row in store.rows(f"""
+SELECT DISTINCT ?class ?schema WHERE {{
+  ?class <{RDFS.subClassOf}>* ?schema . FILTER(STRSTARTS(STR(?schema), "{SCHEMA}"))
+}}"""):
+        vocab.schema_types.setdefault(str(row["class"]), []).append(str(row["schema"])[len(str(SCHEMA)):])
     return vocab
 
 
@@ -210,6 +217,22 @@ def entity_view(graph: Graph, iri: URIRef, vocab: Vocabulary, urls: UrlMap, stat
         "relations": _relations(graph, iri, statements, namer, vocab, haven),
         "incoming": sorted(incoming.items()),
     }
+
+
+def search_summary(view: dict, graph: Graph, iri: URIRef, vocab: Vocabulary, urls: UrlMap) -> dict:
+    """The few schema.org facts a search engine reads from a page (its name, what it is, a description and
+    the same thing elsewhere); the full description is the linked JSON-LD document, not a copy in the page."""
+    types = sorted({t for c in graph.objects(iri, RDF.type) for t in vocab.schema_types.get(str(c), ())})
+    summary = {"@context": "https://schema.org", "@type": types[0] if len(types) == 1 else types or "Thing",
+               "@id": view["iri"], "name": view["title"], "url": urls.link(view["iri"])}
+    if view["definitions"]:
+        summary["description"] = view["definitions"][0]
+    if view["alt_labels"]:
+        summary["alternateName"] = view["alt_labels"]
+    same_as = [e["iri"] for e in view["external"] if is_web_url(e["iri"])]
+    if same_as:
+        summary["sameAs"] = same_as
+    return summary
 
 
 def _relations(graph: Graph, iri, statements, namer: Namer, vocab: Vocabulary, haven) -> list[dict]:

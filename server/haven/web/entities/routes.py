@@ -6,14 +6,16 @@ plain resources with validators, so they can be fetched directly, cached and rev
 """
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, abort, redirect, render_template
 
 from haven.web.entities.document import entity_document, exists
-from haven.formats import GRAPH_FORMATS, HTML, JSON_LD, Format, by_extension
+from haven.formats import GRAPH_FORMATS, HTML, Format, by_extension
 from haven.web.current import current_store, negotiate, not_acceptable, release_modified, url_map
 from haven.web.rdf_output import serialize
 from haven.web.release_cache import cached_body, known_entity
-from haven.web.entities.page import entity_view, vocabulary
+from haven.web.entities.page import entity_view, search_summary, vocabulary
 from haven.web.caching import document_response
 from haven.web.hardening import json_for_script
 from haven.iris import DOCUMENT_PATH, ENTITY_PATH, PAGE_PATH, is_valid_slug, route
@@ -69,7 +71,7 @@ def data(name: str):
 
     def body():
         return cached_body(("data", slug, fmt.media_type, urls.host_root),
-                           lambda: serialize(entity_document(store, urls, iri, slug).graph, fmt))
+                           lambda: serialize(entity_document(store, urls, iri, slug).graph, fmt, root=iri))
 
     return document_response(body, fmt.media_type, release_id=store.release_id, modified=release_modified(),
                              links=_alternates(slug, exclude=fmt))
@@ -85,10 +87,11 @@ def page(slug: str):
 
     def render():
         doc = entity_document(store, urls, iri, slug)
-        view = entity_view(doc.graph, iri, vocabulary(), urls, doc.statements)
-        json_ld = json_for_script(serialize(doc.graph, JSON_LD))
+        vocab = vocabulary()
+        view = entity_view(doc.graph, iri, vocab, urls, doc.statements)
+        summary = json_for_script(json.dumps(search_summary(view, doc.graph, iri, vocab, urls), ensure_ascii=False))
         formats = [(f.extension, urls.data_url(slug, f.extension), f.media_type) for f in GRAPH_FORMATS]
-        return render_template("entity.html", entity=view, json_ld=json_ld, formats=formats,
+        return render_template("entity.html", entity=view, summary=summary, formats=formats,
                                capped=doc.capped, served_iri=urls.served(str(iri)))
 
     return document_response(body, HTML.media_type, release_id=store.release_id, modified=release_modified(),
