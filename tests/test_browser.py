@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
-from urllib.parse import urlencode
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from werkzeug.serving import make_server
@@ -122,26 +124,153 @@ def test_example_query_runs_in_one_click(page, live_app):
     assert "Taleban" in page.locator("table.results-table").inner_text()
 
 
-def test_query_page_type_and_run(page, live_app):
-    page.goto(live_app + "/query")
-    page.locator("#query").fill(
-        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
-        "SELECT ?name WHERE { ?s a <https://w3id.org/haven/ontology#Person> ; skos:prefLabel ?name } ORDER BY ?name")
-    page.get_by_role("button", name="Run query").click()
-    rows = page.locator("table.results-table tbody tr")
+# -- the query page with JavaScript: YASGUI over this server's /sparql (issue 10) ------------------------------
+
+PERSON_NAMES = ("PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
+                "SELECT ?name WHERE { ?s a <https://w3id.org/haven/ontology#Person> ; skos:prefLabel ?name } ORDER BY ?name")
+
+
+@pytest.fixture
+def watched(page):
+    """The page, with every request it makes, every failed response and every console error or uncaught
+    exception recorded; the test fails if a request went to another origin or anything went wrong."""
+    requests, failed, errors = [], [], []
+    page.on("request", lambda request: requests.append(request.url))
+    # the browser asks for /favicon.ico by itself; whether it exists is not the query page's business
+    page.on("response", lambda response: failed.append(f"{response.status} {response.url}")
+            if response.status >= 400 and not response.url.endswith("/favicon.ico") else None)
+    # a failed load is logged without its URL; `failed` has it
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" and not message.text.startswith("Failed to load resource") else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.expected_failures = []  # a test that provokes an error answer lists it ("400 /sparql")
+    yield page
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+    elsewhere = [url for url in requests if not url.startswith(origin + "/") and not url.startswith("data:")]
+    assert requests and elsewhere == [], f"requests left the server's origin {origin}: {elsewhere}"
+    assert errors == [], f"console errors: {errors}"
+    unexpected = [f for f in failed if f.replace(origin, "") not in page.expected_failures]
+    assert unexpected == [], f"failed responses: {unexpected}"
+
+
+def run_in_yasgui(page, query: str) -> None:
+    """Type `query` into YASGUI's editor (CodeMirror) and press its query button."""
+    page.locator(".yasqe .CodeMirror").wait_for()
+    page.evaluate("(q) => document.querySelector('.yasqe .CodeMirror').CodeMirror.setValue(q)", query)
+    page.locator(".yasqe_queryButton").click()
+
+
+def test_query_page_runs_a_select_in_yasgui(watched, live_app):
+    watched.goto(live_app + "/query")
+    assert watched.locator("#query-form").is_hidden()  # YASGUI replaced the plain form
+    run_in_yasgui(watched, PERSON_NAMES)
+    rows = watched.locator(".yasr table.dataTable tbody tr")
     rows.first.wait_for()
-    assert [r.inner_text() for r in rows.all()] == ["Farhan Zahid", "Gretchen Peters", "Osama bin Laden"]
-    assert "3 row(s)" in page.locator("#status").inner_text()
+    assert [r.locator("td").nth(1).inner_text() for r in rows.all()] == [
+        '"Farhan Zahid"@en', '"Gretchen Peters"@en', '"Osama bin Laden"@en']
+    assert "3 results" in watched.locator(".yasr_response_chip, .yasr_header").first.inner_text()
 
 
-def test_query_page_shows_the_error_of_a_malformed_query(page, live_app):
+def test_query_page_runs_a_construct_in_yasgui(watched, live_app):
+    watched.goto(live_app + "/query")
+    run_in_yasgui(watched, "CONSTRUCT { ?s a ?t } WHERE { ?s a ?t ; <http://www.w3.org/2004/02/skos/core#prefLabel> "
+                           "\"al-Qaeda\"@en }")
+    rows = watched.locator(".yasr table.dataTable tbody tr")
+    rows.first.wait_for()
+    text = watched.locator(".yasr").inner_text()
+    assert "hid:al-qaeda" in text and "haven:MilitantOrganization" in text
+
+
+def test_query_page_runs_an_ask_in_yasgui(watched, live_app):
+    watched.goto(live_app + "/query")
+    run_in_yasgui(watched, "ASK { ?s a <https://w3id.org/haven/ontology#Person> }")
+    answer = watched.locator(".yasr .booleanResult")
+    answer.wait_for()
+    assert answer.inner_text().strip() == "True"
+    run_in_yasgui(watched, "ASK { ?s a <https://w3id.org/haven/ontology#NoSuchClass> }")
+    watched.locator(".yasr .booleanResult", has_text="False").wait_for()
+
+
+def test_query_page_shows_the_error_of_a_malformed_query(watched, live_app):
+    watched.expected_failures.append("400 /sparql")
+    watched.goto(live_app + "/query")
+    run_in_yasgui(watched, "SELECT ?x WHERE { ?x ")
+    error = watched.locator(".yasr .errorResult, .yasr .errorMessage").first
+    error.wait_for()
+    assert "not valid SPARQL" in watched.locator(".yasr").inner_text()
+
+
+@pytest.fixture(scope="module")
+def capped_live(make_app):
+    """The fixture release served with a result limit of 2, so that a three-row answer is capped."""
+    url, stop = serve_in_thread(make_app(result_limit=2))
+    yield url
+    stop()
+
+
+def test_query_page_says_when_the_answer_was_capped(watched, capped_live):
+    watched.goto(capped_live + "/query")
+    note = watched.locator("#cap-note")
+    run_in_yasgui(watched, PERSON_NAMES)
+    note.wait_for()
+    assert "cut at 2 rows or triples" in note.inner_text()
+    assert watched.locator(".yasr table.dataTable tbody tr").count() == 2
+    run_in_yasgui(watched, "ASK {}")  # an answer within the limit takes the note away
+    watched.locator(".yasr .booleanResult").wait_for()
+    assert note.is_hidden()
+
+
+def test_an_example_runs_in_yasgui_without_leaving_the_page(watched, live_app):
+    watched.goto(live_app + "/query")
+    watched.locator(".yasqe .CodeMirror").wait_for()
+    example = watched.locator("a.example-query").first
+    assert example.inner_text().startswith("CQ1.")
+    example.click()
+    watched.locator(".yasr .yasr_response_chip, .yasr .dataTable").first.wait_for()
+    assert watched.url.startswith(live_app + "/query?query=%23+CQ1.")
+    editor_text = watched.evaluate("document.querySelector('.yasqe .CodeMirror').CodeMirror.getValue()")
+    assert editor_text.startswith("# CQ1.") and "SanctuaryProvision" in editor_text
+
+
+def test_yasgui_links_our_iris_to_this_host_and_no_other_scheme(watched, live_app):
+    watched.goto(live_app + "/query")
+    run_in_yasgui(watched, 'SELECT (IRI("javascript:alert(document.domain)") AS ?x) '
+                           '(<https://w3id.org/haven/id/al-qaeda> AS ?y) (IRI("https://example.org/ok") AS ?z) {}')
+    watched.locator(".yasr table.dataTable tbody tr").first.wait_for()
+    hrefs = watched.eval_on_selector_all(".yasr_results a[href]", "links => links.map(a => a.getAttribute('href'))")
+    assert live_app + "/id/al-qaeda" in hrefs and "https://example.org/ok" in hrefs
+    assert not [h for h in hrefs if not h.startswith(("http://", "https://"))], hrefs
+    assert "javascript:alert(document.domain)" in watched.locator(".yasr_results").inner_text()
+
+
+def test_query_page_without_javascript_is_a_form_the_server_answers(browser, live_app):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
     page.goto(live_app + "/query")
-    page.locator("#query").fill("SELECT ?x WHERE { ?x ")
+    page.locator("#query").fill("CONSTRUCT { ?s a ?t } WHERE { ?s a <https://w3id.org/haven/ontology#Person> ; a ?t }")
     page.get_by_role("button", name="Run query").click()
-    error = page.locator("#error")
-    error.wait_for(state="visible")
-    assert "400" in error.inner_text()
-    assert page.locator("table.results-table").count() == 0
+    page.wait_for_url(live_app + "/query")  # the form was POSTed to the page, not to /sparql
+    assert "CONSTRUCT:" in page.locator("p.summary").inner_text()
+    assert page.locator("table.results-table tbody tr").count() >= 3
+    assert page.locator("details.turtle pre").text_content().count("hid:") >= 3
+    context.close()
+
+
+@pytest.mark.parametrize("width,height,name", [(1280, 900, "desktop"), (390, 844, "phone")])
+def test_query_page_fits_the_screen(browser, live_app, tmp_path, width, height, name):
+    """The page with YASGUI and an answer, at desktop and phone width: nothing wider than the screen, the
+    editor inside it. The screenshots go to $HAVEN_SCREENSHOT_DIR when set (to look at), else the tmp dir."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(live_app + "/query")
+    run_in_yasgui(page, PERSON_NAMES)
+    page.locator(".yasr table.dataTable tbody tr").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    editor = page.locator(".yasqe .CodeMirror").bounding_box()
+    assert editor["x"] >= 0 and editor["x"] + editor["width"] <= width
+    shots = Path(os.environ.get("HAVEN_SCREENSHOT_DIR") or tmp_path)
+    page.screenshot(path=str(shots / f"query-{name}.png"), full_page=True)
+    context.close()
 
 
 # -- hostile clients and data (issue 14, findings 9 and 10) ----------------------------------------------------
@@ -155,7 +284,7 @@ def test_a_query_link_cannot_run_a_javascript_iri(page, live_app):
     page.goto(live_app + "/query?" + urlencode({"query": XSS_QUERY}))
     cells = page.locator("table.results-table tbody td")
     cells.first.wait_for()
-    assert cells.nth(0).inner_text() == "javascript:alert(document.domain)"
+    assert cells.nth(0).inner_text() == "<javascript:alert(document.domain)>"
     assert cells.nth(0).locator("a").count() == 0
     cells.nth(0).click()
     assert cells.nth(1).locator("a").get_attribute("href") == "https://example.org/ok"

@@ -46,15 +46,24 @@ def out_of_memory(memory_mb: int) -> Response:
                       "stopped. Narrow it (filters, LIMIT, fewer joins) and retry.")
 
 
+def store_failure(error: StoreError) -> Response:
+    """The answer to a store failure, wherever it is caught (the app's handlers, the query page)."""
+    settings = current_app.config["HAVEN_SETTINGS"]
+    if isinstance(error, StoreBusy):
+        return busy()
+    if isinstance(error, QueryTimeout):
+        return timed_out(settings.query_timeout)
+    if isinstance(error, AnswerTooLarge):
+        return answer_too_large(settings.max_answer_bytes)
+    if isinstance(error, QueryOutOfMemory):
+        return out_of_memory(settings.query_memory_mb)
+    current_app.logger.error("store failure: %s", error)
+    return plain(503, "The data store could not answer this request; retry shortly.", {"Retry-After": "5"})
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(StoreBusy, lambda error: busy())
-    app.register_error_handler(QueryTimeout, lambda error: timed_out(app.config["HAVEN_SETTINGS"].query_timeout))
-    app.register_error_handler(AnswerTooLarge,
-                               lambda error: answer_too_large(app.config["HAVEN_SETTINGS"].max_answer_bytes))
-    app.register_error_handler(QueryOutOfMemory,
-                               lambda error: out_of_memory(app.config["HAVEN_SETTINGS"].query_memory_mb))
-    app.register_error_handler(StoreError, _store_error)
+    app.register_error_handler(StoreError, store_failure)
     app.register_error_handler(Exception, _internal_error)
 
 
@@ -63,11 +72,6 @@ def _http_error(error: HTTPException) -> Response:
     original = error.get_response()
     headers = {k: v for k, v in original.headers.items() if k.lower() not in {"content-type", "content-length"}}
     return plain(error.code or 500, f"{error.code} {error.name}: {error.description}", headers)
-
-
-def _store_error(error: StoreError) -> Response:
-    current_app.logger.error("store failure: %s", error)
-    return plain(503, "The data store could not answer this request; retry shortly.", {"Retry-After": "5"})
 
 
 def _internal_error(error: Exception) -> Response:

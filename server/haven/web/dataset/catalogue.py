@@ -3,6 +3,7 @@ description and the dumps. Computed from the store or the release folder; the ca
 """
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import logging
 import re
@@ -18,7 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS, VOID, XSD
 
 from haven import buildfolder, dumps
-from haven.config import Settings
+from haven.config import DEFAULT_BASE, Settings
 from haven.formats import DUMP_FORMATS, N_QUADS, Format
 from haven.iris import SOURCE_SLUG, UrlMap, iris_for
 from haven.store.answers import oxigraph_format
@@ -101,6 +102,40 @@ ORDER BY ?preferred ?spelling"""},
 GROUP BY ?relation
 ORDER BY DESC(?statements)"""},
     ]
+
+
+#: the ontology's competency questions under the sources' root: one SPARQL file each, its first comment the
+#: question, its expected answer beside it (tests/test_competency_questions.py). The query page offers them
+#: as its examples, read from there: one home for the questions.
+COMPETENCY_QUESTIONS = Path("ontology") / "competency-questions"
+
+
+def competency_questions(settings: Settings) -> list[dict]:
+    """The competency questions as examples: `name` (file stem), `title` (the question), `query` (its text,
+    rebased to the served base). None when the sources are not beside the server (an installed package)."""
+    return list(_competency_questions(settings.root, settings.base))
+
+
+@functools.lru_cache(maxsize=8)
+def _competency_questions(root: Path, base: str) -> tuple[dict, ...]:
+    questions = []
+    for path in sorted((root / COMPETENCY_QUESTIONS).glob("*.rq")):
+        text = path.read_text(encoding="utf-8")
+        questions.append({"name": path.stem, "title": _question(text) or path.stem,
+                          "query": text.replace(DEFAULT_BASE, base)})
+    return tuple(questions)
+
+
+def _question(text: str) -> str:
+    """The question a file opens with: its leading comment up to the first question mark."""
+    comment = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        comment.append(line.lstrip("#").strip())
+    joined = " ".join(comment)
+    end = joined.find("?")
+    return joined[:end + 1] if end >= 0 else (comment[0] if comment else "")
 
 
 # -- ontology ---------------------------------------------------------------------------------------------

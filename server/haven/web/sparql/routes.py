@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 import threading
+import time
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request
@@ -23,17 +24,20 @@ from werkzeug.datastructures import MultiDict
 from haven.formats import FORM, GRAPH_FORMATS, HTML, RESULT_FORMATS, SPARQL_QUERY, SPARQL_UPDATE
 from haven.iris import QUERY_PAGE_PATH, SPARQL_PATH, route
 from haven.web import negotiation
-from haven.web.sparql import safety, service_description
-from haven.web.current import current_store, settings
-from haven.web.dataset.catalogue import example_queries
-from haven.web.errors import busy, plain, timed_out
-from haven.store.base import QueryRefused, QuerySyntaxError, QueryTimeout, QueryTooComplex, StoreBusy
+from haven.web.sparql import page, safety, service_description
+from haven.web.current import current_store, settings, url_map
+from haven.web.dataset.catalogue import competency_questions, example_queries
+from haven.web.errors import busy, plain, store_failure
+from haven.web.hardening import content_security_policy
+from haven.store.base import QueryRefused, QuerySyntaxError, QueryTooComplex, SerializedResult, StoreError
 
 bp = Blueprint("sparql", __name__)
 
 DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
 UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
 CAPPED_HEADER = "Haven-Result-Capped"
+#: the longest query link the page offers: nginx's default buffer for a request line is 8 KiB
+MAX_LINK_LENGTH = 8000
 
 #: Service Description formats, then HTML for people; Turtle first so that */* gets Turtle
 DESCRIPTION_OFFERS = GRAPH_FORMATS + (HTML,)
@@ -102,63 +106,88 @@ def _read_request() -> tuple[MultiDict, str | None]:
 
 def _answer(query: str, params: MultiDict) -> Response:
     settings = current_app.config["HAVEN_SETTINGS"]
-    if len(query.encode("utf-8")) > settings.max_query_bytes:
-        return _too_large(settings)
     try:
-        info = safety.inspect(query)
-    except QueryRefused as refusal:
-        return plain(403, str(refusal))
-    except QueryTooComplex as limit:
-        return plain(400, str(limit))
-    dataset = {name: params.getlist(name) for name in DATASET_PARAMS}
-    for name, iris in dataset.items():
-        for iri in iris:
-            problem = _not_an_iri(iri)
-            if problem:
-                return plain(400, f"The {name} parameter must be an absolute IRI ({problem}): {iri[:200]}")
-    offers, other_form = ((GRAPH_FORMATS, RESULT_FORMATS) if info.form in {"CONSTRUCT", "DESCRIBE"}
-                          else (RESULT_FORMATS, GRAPH_FORMATS))
-    accept = request.headers.get("Accept")
-    chosen = negotiation.choose(accept, negotiation.format_values(params), offers)
-    if chosen is None and negotiation.negotiate(accept, other_form) is not None:
-        # an Accept header for the other query forms (rdflib's SPARQLStore sends one header, e.g. SPARQL JSON
-        # results, whatever the query): the form's default answer, as Fuseki gives it, not a refusal
-        chosen = offers[0]
-    if chosen is None:
-        return plain(406, "None of the requested formats can be produced. " + negotiation.offers_message(offers))
-
-    slots = query_slots(current_app)
-    if not slots.acquire(blocking=False):
-        return busy()
-    try:
-        store = current_store()
-        result = store.execute(
-            query,
-            chosen.media_type,
-            default_graph_uris=dataset["default-graph-uri"] or None,
-            named_graph_uris=dataset["named-graph-uri"] or None,
-            timeout=settings.query_timeout,
-            result_limit=settings.result_limit,
-            base_iri=request.base_url,
-            cap_link=str(service_description.result_limit_iri(request.base_url)),
-            max_bytes=settings.max_answer_bytes,
-            scanned=info.scanned,
-        )
-    except QuerySyntaxError as error:
-        return plain(400, f"The query is not valid SPARQL 1.1:\n{error}")
-    except QueryTooComplex as limit:
-        return plain(400, str(limit))
-    except QueryTimeout:
-        return timed_out(settings.query_timeout)
-    except StoreBusy:
-        return busy()
-    finally:
-        slots.release()
+        info = admit(query)
+        dataset = requested_dataset(params)
+        offers, other_form = ((GRAPH_FORMATS, RESULT_FORMATS) if info.form in {"CONSTRUCT", "DESCRIBE"}
+                              else (RESULT_FORMATS, GRAPH_FORMATS))
+        accept = request.headers.get("Accept")
+        chosen = negotiation.choose(accept, negotiation.format_values(params), offers)
+        if chosen is None and negotiation.negotiate(accept, other_form) is not None:
+            # an Accept header for the other query forms (rdflib's SPARQLStore sends one header, e.g. SPARQL JSON
+            # results, whatever the query): the form's default answer, as Fuseki gives it, not a refusal
+            chosen = offers[0]
+        if chosen is None:
+            return plain(406, "None of the requested formats can be produced. " + negotiation.offers_message(offers))
+        result, _ = run_client_query(query, info, chosen.media_type, dataset, request.base_url)
+    except ProtocolError as error:
+        return error.response
     response = Response(result.body, status=200, content_type=result.media_type)
     if result.capped:
         response.headers[CAPPED_HEADER] = f"true; limit={settings.result_limit}"
     response.headers.update(result.extra_headers)
     return response
+
+
+def admit(query: str) -> safety.QueryInfo:
+    """The checks on client text before anything evaluates it (size, then `safety.inspect`), or a
+    ProtocolError with the answer."""
+    settings = current_app.config["HAVEN_SETTINGS"]
+    if len(query.encode("utf-8")) > settings.max_query_bytes:
+        raise ProtocolError(_too_large(settings))
+    try:
+        return safety.inspect(query)
+    except QueryRefused as refusal:
+        raise ProtocolError(plain(403, str(refusal))) from None
+    except QueryTooComplex as limit:
+        raise ProtocolError(plain(400, str(limit))) from None
+
+
+def requested_dataset(params: MultiDict) -> dict[str, list[str]]:
+    """The protocol's dataset parameters, each value checked to be an absolute IRI."""
+    dataset = {name: params.getlist(name) for name in DATASET_PARAMS}
+    for name, iris in dataset.items():
+        for iri in iris:
+            problem = _not_an_iri(iri)
+            if problem:
+                raise ProtocolError(plain(400, f"The {name} parameter must be an absolute IRI ({problem}): {iri[:200]}"))
+    return dataset
+
+
+def run_client_query(query: str, info: safety.QueryInfo, media_type: str, dataset: dict[str, list[str]],
+                     endpoint: str) -> tuple[SerializedResult, float]:
+    """An admitted client query through the store, under the endpoint's limits (a query slot, the time
+    limit, the result and answer-size caps): the answer and the seconds it took, or a ProtocolError with
+    the answer `/sparql` gives (400 with the parser's message, 503 past a limit). `endpoint` is the
+    `/sparql` URL: relative IRIs resolve against it, and a capped answer links to its description."""
+    settings = current_app.config["HAVEN_SETTINGS"]
+    slots = query_slots(current_app)
+    if not slots.acquire(blocking=False):
+        raise ProtocolError(busy())
+    started = time.perf_counter()
+    try:
+        store = current_store()
+        result = store.execute(
+            query,
+            media_type,
+            default_graph_uris=dataset["default-graph-uri"] or None,
+            named_graph_uris=dataset["named-graph-uri"] or None,
+            timeout=settings.query_timeout,
+            result_limit=settings.result_limit,
+            base_iri=endpoint,
+            cap_link=str(service_description.result_limit_iri(endpoint)),
+            max_bytes=settings.max_answer_bytes,
+            scanned=info.scanned,
+        )
+    except QuerySyntaxError as error:
+        raise ProtocolError(plain(400, f"The query is not valid SPARQL 1.1:\n{error}")) from None
+    except QueryTooComplex as limit:
+        raise ProtocolError(plain(400, str(limit))) from None
+    except StoreError as error:
+        raise ProtocolError(store_failure(error)) from None
+    finally:
+        slots.release()
+    return result, time.perf_counter() - started
 
 
 def _not_an_iri(text: str) -> str | None:
@@ -180,7 +209,7 @@ def _service_description_response() -> Response:
     if chosen is None:
         return plain(406, "None of the requested formats can be produced. " + negotiation.offers_message(DESCRIPTION_OFFERS))
     if chosen is HTML:
-        return current_app.make_response(render_query_page())
+        return render_query_page()
     settings = current_app.config["HAVEN_SETTINGS"]
     graph = service_description.build(
         current_store(),
@@ -197,19 +226,54 @@ def url_for_query(query: str) -> str:
     return f"{request.url_root}{QUERY_PAGE_PATH}?{urlencode({'query': query})}"
 
 
-@bp.route(route(QUERY_PAGE_PATH), methods=["GET", "HEAD"])
+@bp.route(route(QUERY_PAGE_PATH), methods=["GET", "HEAD", "POST"])
 def query_page():
-    """The query page: a form and the example queries (also what `GET /sparql` answers to a browser)."""
-    return render_query_page(request.args.get("query", ""))
+    """The query page. With a query (`?query=` from a link, or the page's form POSTed: a long query fits
+    no URL) the server runs it as `/sparql` would and renders the answer into the page, so the page works
+    without JavaScript; with JavaScript, YASGUI takes over the form (static/query.js). POST is this page's
+    form, never the SPARQL protocol: that stays at /sparql."""
+    params = MultiDict(request.args)
+    if request.method == "POST":
+        for key, values in request.form.lists():
+            params.setlist(key, params.getlist(key) + values)
+    query = params.get("query")
+    if query is None or not query.strip():
+        return render_query_page()
+    endpoint = request.url_root + SPARQL_PATH
+    try:
+        info = admit(query)
+        result, seconds = run_client_query(query, info, page.media_type_for(info.form),
+                                           requested_dataset(params), endpoint)
+    except ProtocolError as error:
+        failure = error.response
+        response = render_query_page(query, failure=failure.get_data(as_text=True).strip())
+        response.status_code = failure.status_code
+        if "Retry-After" in failure.headers:
+            response.headers["Retry-After"] = failure.headers["Retry-After"]
+        return response
+    return render_query_page(query, answer=page.answer_view(result, seconds, settings().result_limit, url_map()))
 
 
-def render_query_page(query: str = ""):
-    """The query page (also what `GET /sparql` answers to a browser)."""
-    examples = example_queries(settings().base)
-    initial = query or examples[0]["query"]
-    return render_template("query.html", query=initial, autorun=bool(query), examples=examples,
-                           endpoint=request.url_root + SPARQL_PATH, base=settings().base, root=request.url_root)
+def render_query_page(query: str = "", *, answer: page.AnswerView | None = None,
+                      failure: str | None = None) -> Response:
+    """The query page (also what `GET /sparql` answers to a browser), with an answer or a failure message
+    when a query was run. The competency questions are its examples, each a link that runs it."""
+    questions = [dict(q, href=url_for_query(q["query"])) for q in competency_questions(settings())]
+    # what static/query.js needs: the example texts, the prefixes YASGUI compacts IRIs with
+    config = {"examples": [q["query"] for q in questions], "prefixes": url_map().prefixes()}
+    body = render_template("query.html", query=query or example_queries(settings().base)[0]["query"],
+                           answer=answer, failure=failure, examples=questions, config=config,
+                           endpoint=request.url_root + SPARQL_PATH, base=settings().base, root=request.url_root,
+                           limit=settings().result_limit, permalink=_permalink(query) if query else None)
+    response = current_app.make_response(body)
+    response.headers["Content-Security-Policy"] = content_security_policy(page.YASGUI_INLINE_STYLES)
+    return response
 
+
+def _permalink(query: str) -> str | None:
+    """A link that runs `query` again, when the URL stays short enough for every browser and proxy."""
+    url = url_for_query(query)
+    return url if len(url) <= MAX_LINK_LENGTH else None
 
 
 @bp.after_request

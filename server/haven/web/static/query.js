@@ -1,96 +1,101 @@
-// Haven query page: send the query to the SPARQL endpoint and show the answer as a table.
-// Plain DOM, no libraries: the page must work offline and from any host that serves Haven.
+// Haven query page: YASGUI's editor (Yasqe) and result views (Yasr) over this server's /sparql.
+// Without JavaScript, or if YASGUI did not load, the page is a plain form that the server answers itself.
+// YASGUI is served by Haven (static/vendor/yasgui, from assets/package.json) and configured so that it never
+// calls another host: no prefix.cc or LOV look-ups (autocompletion of prefixes from its bundled list and of
+// variables only), no URL shortener, no endpoint other than this one, nothing kept in localStorage.
 (function () {
   "use strict";
   var form = document.getElementById("query-form");
   var textarea = document.getElementById("query");
-  var status = document.getElementById("status");
-  var errorBox = document.getElementById("error");
+  var editorEl = document.getElementById("editor");
+  var answerEl = document.getElementById("answer");
+  var capNote = document.getElementById("cap-note");
   var results = document.getElementById("results");
-  var examples = JSON.parse(document.getElementById("example-queries").textContent);
+  var config = JSON.parse(document.getElementById("query-page-config").textContent);
   var endpoint = form.dataset.endpoint;
   var base = form.dataset.base;
   var root = form.dataset.root;
+  var Yasgui = window.Yasgui;
+  if (!Yasgui || !Yasgui.Yasqe || !Yasgui.Yasr) { return; }  // the plain form stays
   // the only IRIs made clickable: the same test as haven.iris.is_web_url on the server
   var WEB_URL = /^https?:\/\//i;
+  // the answer's header when the server cut it at its result limit (routes.CAPPED_HEADER)
+  var CAPPED_HEADER = "Haven-Result-Capped";
 
-  function showError(message) {
-    errorBox.textContent = message;
-    errorBox.hidden = false;
-    status.textContent = "The query failed.";
+  // this page's own link to a query: what the server's example links and "Link to this query" are
+  function linkTo(query) {
+    return root + "query?" + new URLSearchParams({ query: query }).toString();
   }
 
-  function cell(term) {
-    var td = document.createElement("td");
-    if (!term) { return td; }
-    if (term.type === "uri" && WEB_URL.test(term.value)) {
-      var a = document.createElement("a");
-      // our IRIs browse on this host; everyone else's stay as they are
-      a.href = base && term.value.indexOf(base) === 0 ? root + term.value.slice(base.length) : term.value;
-      a.textContent = term.value;
-      td.appendChild(a);
-    } else {
-      // literals, and IRIs a browser would not just fetch (javascript:, data:, urn:…), are shown as text:
-      // a query is chosen by whoever wrote the link to this page, and IRI("javascript:…") is one
-      td.textContent = term.value;
-      if (term["xml:lang"]) { td.title = "@" + term["xml:lang"]; }
-    }
-    return td;
-  }
-
-  function render(data) {
-    results.textContent = "";
-    var table = document.createElement("table");
-    table.className = "results-table";
-    var thead = table.createTHead().insertRow();
-    if (typeof data.boolean === "boolean") {
-      var th = document.createElement("th"); th.textContent = "answer"; thead.appendChild(th);
-      table.createTBody().insertRow().appendChild(cell({ type: "literal", value: String(data.boolean) }));
-      results.appendChild(table);
-      status.textContent = "ASK: " + data.boolean;
-      return;
-    }
-    var vars = data.head.vars;
-    vars.forEach(function (v) { var th = document.createElement("th"); th.scope = "col"; th.textContent = v; thead.appendChild(th); });
-    var body = table.createTBody();
-    data.results.bindings.forEach(function (b) {
-      var row = body.insertRow();
-      vars.forEach(function (v) { row.appendChild(cell(b[v])); });
-    });
-    results.appendChild(table);
-    status.textContent = data.results.bindings.length + " row(s).";
-  }
-
-  function run() {
-    errorBox.hidden = true;
-    results.textContent = "";
-    status.textContent = "Running…";
-    var params = new URLSearchParams();
-    params.set("query", textarea.value);
-    fetch(endpoint, {
+  // shown before the editor is made: CodeMirror measures its gutter when it starts
+  form.hidden = true;
+  editorEl.hidden = false;
+  var yasqe = new Yasgui.Yasqe(editorEl, {
+    value: textarea.value,
+    persistenceId: null,
+    consumeShareLink: null,
+    createShareableLink: function (y) { return linkTo(y.getValue()); },
+    createShortLink: undefined,
+    autocompleters: ["prefixes", "variables"],
+    prefixCcApi: null,
+    resizeable: true,
+    editorHeight: "18rem",
+    requestConfig: {
+      endpoint: endpoint,
       method: "POST",
-      headers: { "Accept": "application/sparql-results+json", "Content-Type": "application/x-www-form-urlencoded" },
-      body: params.toString()
-    }).then(function (response) {
-      var type = response.headers.get("Content-Type") || "";
-      if (!response.ok) {
-        return response.text().then(function (text) { showError("HTTP " + response.status + ": " + text); });
-      }
-      if (type.indexOf("json") < 0) {
-        showError("This page shows SELECT and ASK results; the endpoint answered " + type + ".");
-        return;
-      }
-      return response.json().then(render);
-    }).catch(function (e) { showError(String(e)); });
+      acceptHeaderSelect: "application/sparql-results+json",
+      acceptHeaderGraph: "text/turtle"
+    }
+  });
+  var yasr = new Yasgui.Yasr(results, {
+    persistenceId: null,
+    prefixes: config.prefixes,
+    getPlainQueryLinkToEndpoint: undefined
+  });
+
+  // the cap: the answer's header says the server cut it (JSON and XML results also link to the limit's
+  // description in their head; the header is there for every format)
+  function showCap(response) {
+    var capped = response && response.headers && response.headers.get(CAPPED_HEADER);
+    if (!capped) { capNote.hidden = true; return; }
+    var limit = (/limit=(\d+)/.exec(capped) || [])[1];
+    capNote.textContent = "The answer was cut at " + (limit ? Number(limit).toLocaleString("en") : "the server's limit of") +
+      " rows or triples, the most this server sends: there are more. Narrow the query (filters, LIMIT and OFFSET) " +
+      "or download the dumps for everything.";
+    capNote.hidden = false;
   }
 
-  form.addEventListener("submit", function (event) {
-    event.preventDefault();
-    history.replaceState(null, "", "?" + new URLSearchParams({ query: textarea.value }).toString());
-    run();
+  yasqe.on("query", function () {
+    // the server's own rendering of an earlier query gives way to YASGUI's
+    answerEl.hidden = true;
+    capNote.hidden = true;
+    history.replaceState(null, "", linkTo(yasqe.getValue()));
   });
-  document.getElementById("examples").addEventListener("change", function (event) {
-    if (event.target.value !== "") { textarea.value = examples[Number(event.target.value)]; }
+  yasqe.on("queryResponse", function (y, response, duration) {
+    showCap(response);
+    yasr.setResponse(response, duration);
   });
-  if (form.dataset.autorun === "true") { run(); }
+
+  // Yasr links every IRI where it points; Haven's own IRIs browse on this host instead (as the server's
+  // table does), and an IRI that is no web URL is no link at all
+  yasr.on("drawn", function () {
+    results.querySelectorAll("a[href]").forEach(function (a) {
+      var href = a.getAttribute("href");
+      if (base && href.indexOf(base) === 0) {
+        a.setAttribute("href", root + href.slice(base.length));
+      } else if (!WEB_URL.test(href) && !a.closest(".yasr_header")) {
+        a.replaceWith(document.createTextNode(a.textContent));
+      }
+    });
+  });
+
+  document.querySelectorAll("a.example-query").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) { return; }
+      event.preventDefault();
+      yasqe.setValue(config.examples[Number(link.dataset.example)]);
+      editorEl.scrollIntoView({ block: "start" });
+      yasqe.query().catch(function () { /* Yasr shows the error */ });
+    });
+  });
 }());
