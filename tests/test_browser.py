@@ -313,3 +313,75 @@ def test_pages_keep_their_look_under_the_policy(page, live_app, path):
     page.goto(live_app + path)
     page.locator("footer, body").first.wait_for()
     assert page.evaluate("document.styleSheets.length") >= 1
+
+
+# -- the ontology page (issue 10, item 2) ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def ontology_live(tmp_path_factory):
+    """The fixture release with the real ontology file (ontology/haven.ttl) as its ontology.ttl, which the page
+    is rendered from: the page as long as it really is."""
+    import shutil
+    from pathlib import Path
+
+    from haven.web.app import create_app
+    from plugins.release import settings_for, write_release
+
+    build = tmp_path_factory.mktemp("ontology-page")
+    release = write_release(build)
+    shutil.copyfile(Path(__file__).resolve().parent.parent / "ontology" / "haven.ttl", release / "ontology.ttl")
+    app = create_app(settings_for(build))
+    url, stop = serve_in_thread(app)
+    yield url
+    stop()
+    app.extensions["haven"].close()
+
+
+#: where the contents and the text are (viewport coordinates), whether the page scrolls sideways, and which
+#: element a reader's tap at the middle of the #Stated heading would reach
+ONTOLOGY_LAYOUT = """() => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+                        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom}; };
+  const toc = document.querySelector("nav.toc"), text = document.querySelector(".ontology-text");
+  const heading = document.querySelector("#Stated h4, #Stated h3");
+  const h = heading.getBoundingClientRect();
+  const hit = document.elementFromPoint(h.left + Math.min(h.width, 200) / 2, h.top + h.height / 2);
+  return {toc: box(toc), text: box(text), stated: box(document.getElementById("Stated")),
+          scrollY: window.scrollY, innerWidth: window.innerWidth, innerHeight: window.innerHeight,
+          pageWidth: document.documentElement.scrollWidth,
+          statedReached: hit !== null && document.getElementById("Stated").contains(hit)};
+}"""
+
+
+def _overlap(a, b) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+@pytest.mark.parametrize("device, width, height", [("desktop", 1366, 900), ("phone", 390, 844)])
+def test_ontology_page_opens_at_stated_and_its_contents_never_cover_the_text(page, ontology_live, tmp_path_factory,
+                                                                               request, device, width, height):
+    from plugins.figures import report_line
+
+    shots = tmp_path_factory.mktemp(f"ontology-{device}")
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(ontology_live + "/ontology")
+    assert page.title() == "Haven ontology 2.0.0 · Haven"
+    assert page.locator("header.site nav a", has_text="Ontology").is_visible()
+    top = page.evaluate(ONTOLOGY_LAYOUT)
+    page.screenshot(path=str(shots / "top.png"))
+    assert not _overlap(top["toc"], top["text"]), top
+    assert top["pageWidth"] <= top["innerWidth"], "the page scrolls sideways"
+
+    page.goto(ontology_live + "/ontology#Stated")
+    page.wait_for_function("() => window.scrollY > 0")
+    at = page.evaluate(ONTOLOGY_LAYOUT)
+    page.screenshot(path=str(shots / "stated.png"))
+    assert at["scrollY"] > at["innerHeight"], "the link did not leave the top of the page"
+    assert 0 <= at["stated"]["top"] < at["innerHeight"] / 2, at["stated"]
+    assert at["statedReached"], "something covers the entry"
+    assert not _overlap(at["toc"], at["stated"]), (at["toc"], at["stated"])
+    assert at["pageWidth"] <= at["innerWidth"]
+
+    page.locator("#statement-pairs").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "pairs.png"))
+    report_line(request.config, f"ontology page screenshots ({device}, {width}x{height}): {shots}")

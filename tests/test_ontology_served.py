@@ -7,6 +7,7 @@ Every document is compared with the release folder's file: isomorphic, and the s
 from __future__ import annotations
 
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from haven.iris import UrlMap
 from plugins.release import settings_for, write_release
 
 RDF_FORMATS = (TURTLE, RDF_XML, JSON_LD, N_TRIPLES)
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 ONTOLOGY = "https://w3id.org/haven/ontology"
 
 #: a prior version, named by the fixture's current version (owl:priorVersion), with an OWL cardinality
@@ -77,25 +79,24 @@ def test_get_ontology_while_pages_render_is_the_release(make_app, release_dir):
     app = make_app()
     released = release_dir / buildfolder.ONTOLOGY
     expected = Graph().parse(released, format="turtle")
-    start = threading.Barrier(8)
+    start = threading.Barrier(3 + len(RDF_FORMATS))
     failures: list[str] = []
 
     def render():
         client = app.test_client()
         start.wait()
-        for _ in range(2):
-            if client.get("/ontology", headers={"Accept": "text/html"}).status_code != 200:
-                failures.append("html")
+        if client.get("/ontology", headers={"Accept": "text/html"}).status_code != 200:
+            failures.append("html")
 
     def fetch(fmt):
         client = app.test_client()
         start.wait()
-        for _ in range(5):
+        for _ in range(3):
             served = document_graph(client, client.get("/ontology", headers={"Accept": fmt.media_type}), fmt)
             if len(served) != len(expected) or not isomorphic(served, expected):
                 failures.append(f"{fmt.media_type}: {len(served)} triples")
 
-    threads = [threading.Thread(target=render) for _ in range(4)]
+    threads = [threading.Thread(target=render) for _ in range(3)]
     threads += [threading.Thread(target=fetch, args=(fmt,)) for fmt in RDF_FORMATS]
     for thread in threads:
         thread.start()
@@ -145,6 +146,15 @@ def test_every_version_iri_a_release_mentions_serves_that_version(versioned):
         assert_released(client, path, files[iri])
         page = client.get(path, headers={"Accept": "text/html"})
         assert page.status_code == 200 and page.mimetype == HTML.media_type, iri
+    # the prior version's page links its RDF, which a browser's click gets in that format
+    prior_page = client.get(f"/ontology/{PRIOR_VERSION}", headers={"Accept": "text/html"}).get_data(as_text=True)
+    documents = re.findall(r'<a href="([^"]+)" type="([^"]+)"', prior_page)
+    assert {media_type for _, media_type in documents} == {f.media_type for f in RDF_FORMATS}
+    for url, media_type in documents:
+        assert url.startswith(f"http://localhost/ontology/{PRIOR_VERSION}?format=")
+        fmt = next(f for f in RDF_FORMATS if f.media_type == media_type)
+        response = client.get(url.removeprefix("http://localhost"), headers={"Accept": BROWSER_ACCEPT})
+        assert isomorphic(document_graph(client, response, fmt), Graph().parse(data=PRIOR_TURTLE, format="turtle"))
     assert client.get(f"/ontology/{PRIOR_VERSION}", headers={"Accept": "image/png"}).status_code == 406
     for missing in ("/ontology/0.9.1", "/ontology/0.9", "/ontology/..%2Fmanifest.json"):
         assert client.get(missing).status_code == 404, missing

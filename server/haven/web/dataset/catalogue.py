@@ -1,17 +1,15 @@
-"""Dataset-level content: landing-page facts, example queries, the ontology (graph and pyLODE HTML), the VoID
-description and the dumps. Computed from the store or the release folder; the callers cache per release.
+"""Dataset-level content: landing-page facts, example queries, the ontology as released, the VoID description
+and the dumps. Computed from the store or the release folder; the callers cache per release.
 """
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import logging
 import re
 import subprocess
 import sys
 import threading
 import time
-import types
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -188,39 +186,6 @@ def prior_ontology_file(release: Path | None, version: str) -> Path | None:
         return None
     path = release / buildfolder.prior_ontology(version)
     return path if path.is_file() else None
-
-
-def _ontpub():
-    """pyLODE's OntPub. pyLODE 3.x reads its own version from a pyproject.toml that its wheel does not ship;
-    give it the installed version instead of letting the import fail."""
-    if "pylode.version" not in sys.modules:
-        stub = types.ModuleType("pylode.version")
-        stub.__version__ = importlib.metadata.version("pylode")
-        sys.modules["pylode.version"] = stub
-    from pylode import OntPub
-
-    return OntPub
-
-
-def ontology_html(graph: Graph, term_namespace: str) -> str:
-    """pyLODE's documentation of the ontology (one page, CSS inlined), with an anchor per term named by its
-    local name, so that a term IRI `{base}ontology#Term` opens the page at that term (pyLODE's own anchors
-    are made from labels: `#Militantorganization`)."""
-    # pyLODE adds to the graph it is given (its own labels and restrictions rewritten): it gets a copy
-    copy = Graph()
-    for prefix, namespace in graph.namespaces():
-        copy.bind(prefix, namespace)
-    copy += graph
-    html = _ontpub()(ontology=copy).make_html(include_css=True)
-    entity = re.compile(r'(<div class="[^"]*entity" id="([^"]+)">)(\s*<h3>.*?<code>)' + re.escape(term_namespace)
-                        + r'([^<]+)</code>', re.DOTALL)
-
-    def anchor(match):
-        opening, existing, between, local = match.groups()
-        extra = f'<span id="{local}"></span>' if local != existing else ""
-        return f"{opening}{extra}{between}{term_namespace}{local}</code>"
-
-    return entity.sub(anchor, html)
 
 
 # -- VoID ---------------------------------------------------------------------------------------------------

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file, send_from_directory
 from rdflib import Graph
 from rdflib.namespace import OWL
 
 from haven.web.dataset.catalogue import (
-    DumpPending, ReleasedOntology, dump_file, example_queries, landing_facts, ontology_html, prior_ontology_file,
-    released_ontology, void_graph, void_view,
+    DumpPending, ReleasedOntology, dump_file, example_queries, landing_facts, prior_ontology_file, released_ontology,
+    void_graph, void_view,
 )
+from haven.web.dataset.ontology_page import ontology_view
 from haven.formats import DUMP_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_extension
 from haven import buildfolder
 from haven.iris import (CONTEXT_PATH, DATASET_PATH, DUMP_PATH, ONTOLOGY_PATH, SHAPES_PATH, STATIC_PATH, VOID_PATH,
-                        iris_for, route)
+                        UrlMap, iris_for, route)
 from haven.web.current import (
     current_store, local_release, negotiate, not_acceptable, release_modified, settings, url_map,
 )
@@ -27,7 +29,6 @@ from haven.web.rdf_output import jsonld_context, serialize
 from haven.web.release_cache import cached_body, per_release
 from haven.web.caching import document_response, etag_for
 from haven.web.errors import plain
-from haven.web.hardening import content_security_policy, inline_styles
 from haven.web.sparql.routes import url_for_query
 
 bp = Blueprint("dataset", __name__, static_folder=None)
@@ -105,7 +106,9 @@ def ontology_version(version: str):
     fmt, refusal = _negotiated(DOCUMENT_OFFERS)
     if refusal:
         return refusal
-    return _released_document(key, prior, fmt, negotiated=True, links=[(requested, "canonical", None)])
+    documents = [(f.label, f.media_type, f"{requested}?{urlencode({'format': f.name})}")
+                 for f in DOCUMENT_OFFERS if f is not HTML]
+    return _released_document(key, prior, fmt, True, [(requested, "canonical", None)], documents)
 
 
 def _current_ontology():
@@ -116,21 +119,22 @@ def _ontology_document(fmt, negotiated: bool):
     links = [(f"{request.url_root}{ONTOLOGY_PATH}.{f.extension}", "alternate", f.media_type)
              for f in DOCUMENT_OFFERS if f is not fmt]
     links.append((str(iris_for(settings().base).ontology_iri), "canonical", None))
-    return _released_document("ontology", _current_ontology(), fmt, negotiated, links)
+    documents = [(f.label, f.media_type, f"{settings().base}{ONTOLOGY_PATH}.{f.extension}")
+                 for f in DOCUMENT_OFFERS if f is not HTML]
+    return _released_document("ontology", _current_ontology(), fmt, negotiated, links, documents)
 
 
-def _released_document(key: str, released: ReleasedOntology, fmt, negotiated: bool, links):
+def _released_document(key: str, released: ReleasedOntology, fmt, negotiated: bool, links, documents):
     """One version of the ontology (`key` names it in the release's cache) in `fmt`: its released Turtle file
-    as it is, or that graph serialised, or the HTML documentation rendered from it (once per release)."""
+    as it is, or that graph serialised, or its documentation page, which links `documents` (label, media
+    type, canonical URL: the same version as RDF)."""
     base = settings().base
-    ns = iris_for(base)
-
-    def generic():
-        return per_release(f"{key}.html", lambda: ontology_html(released.graph, str(ns.haven)))
 
     def html():
-        # pyLODE links our terms by their canonical IRIs; on this host they must stay browsable here
-        return generic().replace(f'href="{base}', f'href="{request.url_root}')
+        # rendered once, linking the canonical IRIs; on this host they must stay browsable here
+        page = per_release(f"{key}.html", lambda: render_template(
+            "ontology.html", view=ontology_view(released.graph, base, UrlMap(base=base, host_root=base), documents)))
+        return page.replace(f'href="{base}', f'href="{request.url_root}')
 
     def rdf():
         if fmt is TURTLE and released.turtle is not None:
@@ -138,13 +142,8 @@ def _released_document(key: str, released: ReleasedOntology, fmt, negotiated: bo
         return cached_body((key, fmt.media_type), lambda: serialize(released.graph, fmt))
 
     store = current_store()
-    response = document_response(html if fmt is HTML else rdf, fmt.media_type, release_id=store.release_id,
-                                 modified=release_modified(), links=links, negotiated=negotiated)
-    if fmt is HTML and response.status_code == 200:
-        # pyLODE inlines its stylesheet: the policy allows exactly that text, and still no script
-        styles = per_release(f"{key}.styles", lambda: inline_styles(generic()))
-        response.headers["Content-Security-Policy"] = content_security_policy(styles)
-    return response
+    return document_response(html if fmt is HTML else rdf, fmt.media_type, release_id=store.release_id,
+                             modified=release_modified(), links=links, negotiated=negotiated)
 
 
 @bp.route(route(SHAPES_PATH), methods=["GET", "HEAD"])
