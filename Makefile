@@ -25,9 +25,9 @@ install: $(BIN)/haven $(VENDOR)
 # What the tests need beyond Python: Debian packages (a headless browser for the HTML tests, nginx for the replica
 # tests, Raptor's rapper for the client conformance tests) and the npm clients in tests/clients (Comunica).
 system-deps: tests/clients/node_modules/.installed
-	@{ command -v chromium && test -x /usr/sbin/nginx && command -v rapper; } >/dev/null 2>&1 || { \
+	@{ command -v chromium && test -x /usr/sbin/nginx && command -v rapper && command -v wrk; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx raptor2-utils >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx raptor2-utils wrk >/dev/null; }
 
 tests/clients/node_modules/.installed: tests/clients/package.json tests/clients/package-lock.json
 	npm ci --prefix tests/clients --no-audit --no-fund --ignore-scripts --loglevel=error
@@ -93,8 +93,9 @@ load: install
 	$(BIN)/python bench/load.py --concurrency 64 --duration 60 $(ARGS)
 
 # The benchmark (a command, not a test): generated data at each size, every engine side by side; rewrites
-# docs/benchmarks.md. Needs wrk (Debian) for the HTTP figures. SIZES=10k,100k,1M for more.
-SIZES ?= 10k,100k
+# docs/benchmarks.md. Needs wrk (Debian) for the HTTP figures. SIZES=real,10k,100k,1M for more (real: the
+# project's own data, the release users query).
+SIZES ?= real,10k,100k
 .PHONY: bench
 bench: install
 	@command -v wrk >/dev/null 2>&1 || { \
