@@ -1,8 +1,9 @@
 """The fixed cost of a request (issue 11): no work the answer does not need, and none done twice.
 
 A revalidated or repeated entity document is answered without a store query; a client query is tokenized
-once, by the web layer's safety checks, whose scan the store reads instead of tokenizing again; SPARQL JSON
-results are written from rows read by position. Counted, never timed (speed figures: bench/run.py).
+once, by the web layer's safety checks, whose scan the store reads instead of tokenizing again; a document is
+gzipped once per release; SPARQL JSON results are written from rows read by position. Counted, never timed
+(speed figures: bench/run.py).
 """
 from __future__ import annotations
 
@@ -157,3 +158,18 @@ def test_get_sparql_remote_reads_the_words_from_the_scan(build_dir, oxigraph_ser
             assert passes == (2 if re.match("SELECT", query) else 3), (query, dict(tokenizer_passes))
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("path", [f"/data/{SLUG}.ttl", f"/page/{SLUG}"])
+def test_get_document_gzipped_once_per_release(client, monkeypatch, path):
+    import gzip
+
+    from haven.web import caching
+
+    compressed = []
+    real = caching.gzip.compress
+    monkeypatch.setattr(caching.gzip, "compress", lambda data, **kw: compressed.append(data) or real(data, **kw))
+    answers = [client.get(path, headers={"Accept-Encoding": "gzip"}) for _ in range(3)]
+    assert all(a.status_code == 200 and a.headers["Content-Encoding"] == "gzip" for a in answers)
+    assert len({a.data for a in answers}) == 1 and gzip.decompress(answers[0].data) == client.get(path).data
+    assert len(compressed) == 1  # each app has its own release cache: this one compressed it once

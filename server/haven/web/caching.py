@@ -49,6 +49,16 @@ def link_header(links: Iterable[tuple[str, str, str | None]]) -> str:
     return ", ".join(parts)
 
 
+def as_bytes(body: bytes | str) -> bytes:
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
+def gzipped(body: bytes | str) -> bytes | None:
+    """`body` gzipped as documents are sent, or None when it is too small to be worth it."""
+    body = as_bytes(body)
+    return gzip.compress(body, compresslevel=5, mtime=0) if len(body) >= MIN_GZIP_BYTES else None
+
+
 def document_response(
     build_body,
     media_type: str,
@@ -59,24 +69,23 @@ def document_response(
     negotiated: bool = False,
     status: int = 200,
     varies_by_query: bool = False,
+    build_gzipped=None,
 ) -> Response:
     """A cacheable document: 304 when the client is current, else the body (built only then), gzipped when
-    the client allows it. `build_body` is a callable returning bytes or str. `varies_by_query`: the body
-    depends on the query string (/search?q=…), so the validator does too."""
+    the client allows it. `build_body` is a callable returning bytes or str; `build_gzipped`, when given,
+    returns `gzipped(build_body())` (kept by the caller, so that a cached document is compressed once).
+    `varies_by_query`: the body depends on the query string (/search?q=…), so the validator does too."""
     etag = etag_for(release_id, request.full_path if varies_by_query else request.path, media_type)
     compress = _accepts_gzip()
     vary = ["Accept-Encoding"] + (["Accept"] if negotiated else [])
     if _client_has(etag, modified):
         response = Response(status=304)
     else:
-        body = build_body()
-        if isinstance(body, str):
-            body = body.encode("utf-8")
+        packed = (build_gzipped or (lambda: gzipped(build_body())))() if compress else None
         response = Response(status=status)
-        if compress and len(body) >= MIN_GZIP_BYTES:
-            body = gzip.compress(body, compresslevel=5, mtime=0)
+        if packed is not None:
             response.headers["Content-Encoding"] = "gzip"
-        response.set_data(body)
+        response.set_data(packed if packed is not None else as_bytes(build_body()))
         response.headers["Content-Type"] = _with_charset(media_type)
     # the gzip variant is a different representation and needs its own tag (RFC 9110 §8.8.3)
     sent_gzip = response.headers.get("Content-Encoding") == "gzip" or (response.status_code == 304 and compress)

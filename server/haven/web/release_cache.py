@@ -9,6 +9,7 @@ from collections import OrderedDict
 
 from flask import current_app
 
+from haven.web.caching import gzipped
 from haven.web.current import current_store, settings
 
 _cache_lock = threading.Lock()
@@ -49,6 +50,11 @@ def cached_body(key: tuple, build):
         while len(bodies) > MAX_CACHED_BODIES:
             bodies.popitem(last=False)
     return body
+
+
+def cached_gzipped(key: tuple, build):
+    """`caching.gzipped` of the body `cached_body(key, build)`, compressed once per release too."""
+    return cached_body(key + ("gzip",), lambda: gzipped(cached_body(key, build)))
 
 
 #: entities remembered as existing per release; past it the memory starts again (a release of 10M triples has

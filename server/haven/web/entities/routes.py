@@ -14,7 +14,7 @@ from haven.web.entities.document import entity_document, exists
 from haven.formats import GRAPH_FORMATS, HTML, Format, by_extension
 from haven.web.current import current_store, negotiate, not_acceptable, release_modified, url_map
 from haven.web.rdf_output import serialize
-from haven.web.release_cache import cached_body, known_entity
+from haven.web.release_cache import cached_body, cached_gzipped, known_entity
 from haven.web.entities.page import entity_view, search_summary, vocabulary
 from haven.web.caching import document_response
 from haven.web.hardening import json_for_script
@@ -69,12 +69,14 @@ def data(name: str):
     iri = _known_entity(slug)
     store, urls = current_store(), url_map()
 
-    def body():
-        return cached_body(("data", slug, fmt.media_type, urls.host_root),
-                           lambda: serialize(entity_document(store, urls, iri, slug).graph, fmt, root=iri))
+    key = ("data", slug, fmt.media_type, urls.host_root)
 
-    return document_response(body, fmt.media_type, release_id=store.release_id, modified=release_modified(),
-                             links=_alternates(slug, exclude=fmt))
+    def render():
+        return serialize(entity_document(store, urls, iri, slug).graph, fmt, root=iri)
+
+    return document_response(lambda: cached_body(key, render), fmt.media_type, release_id=store.release_id,
+                             modified=release_modified(), links=_alternates(slug, exclude=fmt),
+                             build_gzipped=lambda: cached_gzipped(key, render))
 
 
 @bp.route(route(PAGE_PATH) + "<path:slug>", methods=["GET", "HEAD"])
@@ -82,8 +84,7 @@ def page(slug: str):
     iri = _known_entity(slug)
     store, urls = current_store(), url_map()
 
-    def body():
-        return cached_body(("page", slug, urls.host_root), render)
+    key = ("page", slug, urls.host_root)
 
     def render():
         doc = entity_document(store, urls, iri, slug)
@@ -94,8 +95,9 @@ def page(slug: str):
         return render_template("entity.html", entity=view, summary=summary, formats=formats,
                                capped=doc.capped, served_iri=urls.served(str(iri)))
 
-    return document_response(body, HTML.media_type, release_id=store.release_id, modified=release_modified(),
-                             links=_alternates(slug, exclude=HTML))
+    return document_response(lambda: cached_body(key, render), HTML.media_type, release_id=store.release_id,
+                             modified=release_modified(), links=_alternates(slug, exclude=HTML),
+                             build_gzipped=lambda: cached_gzipped(key, render))
 
 
 def _alternates(slug: str, exclude: Format):
