@@ -53,6 +53,8 @@ from haven.store.worker import CHECK, is_complete, open_release
 
 log = logging.getLogger(__name__)
 
+#: the query forms whose answers are graphs (serialised with Haven's prefixes)
+GRAPH_FORMS = frozenset({"CONSTRUCT", "DESCRIBE"})
 #: a worker loading a release must say it is ready within this many seconds
 WORKER_START_TIMEOUT = 120.0
 
@@ -180,7 +182,8 @@ class EmbeddedStore(Store):
             "limit": result_limit,
             "cap_link": cap_link,
             "max_bytes": max_bytes,
-            "prefixes": self.prefixes,
+            # only graph answers declare prefixes: a SELECT or ASK request does not carry (and encode) the table
+            "prefixes": self.prefixes if GRAPH_FORMS.intersection(words) else {},
         }
         if protocol_dataset:
             # SPARQL 1.1 Protocol §2.1.4: the protocol's dataset replaces FROM/FROM NAMED entirely
