@@ -281,6 +281,10 @@ def test_documents_from_the_store_with_an_empty_build_folder(world, remote):
         assert isomorphic(rdf(got), rdf(expected)), (name, path)
     html = client.get("/shapes", headers={"Accept": "text/html"})
     assert html.status_code == 200 and "MilitantOrganizationShape" in html.get_data(as_text=True)
+    page = client.get("/ontology", headers={"Accept": "text/html"})  # rendered from the store's graph
+    assert page.status_code == 200 and 'id="Stated"' in page.get_data(as_text=True)
+    got = client.get("/ontology", headers={"Accept": "text/turtle"})  # and the page changed nothing
+    assert isomorphic(rdf(got), rdf(reference.get("/ontology", headers={"Accept": "text/turtle"}))), name
     for ext, fmt in (("ttl", "turtle"), ("nt", "nt")):
         got, expected = (when_ready(c, f"/dumps/haven.{ext}") for c in (client, reference))
         assert got.status_code == expected.status_code == 200, (name, ext)

@@ -1,4 +1,4 @@
-"""What is computed once per release and kept until the next one: per-release values (counts, pyLODE's
+"""What is computed once per release and kept until the next one: per-release values (counts, the ontology
 page, the vocabulary), rendered document bodies (least recently used evicted past a bound), and the entities
 known to exist (so that a document already served is answered, 304 or 200, without asking the store again).
 """
@@ -26,7 +26,7 @@ def per_release(key: str, compute):
             cache["release"] = release
         if key in cache:
             return cache[key]
-    value = compute()  # outside the lock: slow computations (pyLODE) must not block other keys
+    value = compute()  # outside the lock: slow computations (the ontology page) must not block other keys
     with _cache_lock:
         if cache.get("release") == release:
             cache.setdefault(key, value)

@@ -1,7 +1,7 @@
 """The dataset-level pages and documents: landing page, ontology, shapes, VoID, dumps, context.
 
 Everything here is a function of the published release, so each response carries the release's validators
-(see `haven.web.caching`) and anything expensive (counts, pyLODE, dumps) is computed once per release.
+(see `haven.web.caching`) and anything expensive (counts, the ontology page, dumps) is computed once per release.
 """
 from __future__ import annotations
 
