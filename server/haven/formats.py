@@ -70,6 +70,8 @@ JSON_LD = Format("jsonld", "application/ld+json", "graph", "jsonld", "JSON-LD", 
                  accepted_as=("application/json", "application/x-json+ld"), rdflib="json-ld", oxigraph="JSON_LD", w3c="JSON-LD")
 N_QUADS = Format("nq", "application/n-quads", "dataset", "nq", "N-Quads", ("nquads", "n-quads"),
                  rdflib="nquads", oxigraph="N_QUADS", w3c="N-Quads")
+TRIG = Format("trig", "application/trig", "dataset", "trig", "TriG", charset=True, rdflib="trig", oxigraph="TRIG",
+              prefixed=True, w3c="TriG")
 
 HTML = Format("html", "text/html", "html", "html", "HTML", ("htm",), accepted_as=("application/xhtml+xml",),
               charset=True)
@@ -87,7 +89,7 @@ RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQ
 GRAPH_FORMATS: tuple[Format, ...] = (TURTLE, N_TRIPLES, RDF_XML, JSON_LD)
 #: the dumps of a release (`/dumps/haven.{ext}`), in the order the dataset description lists them
 DUMP_FORMATS: tuple[Format, ...] = (TURTLE, N_TRIPLES, N_QUADS, JSON_LD)
-ALL: tuple[Format, ...] = (*RESULT_FORMATS, *GRAPH_FORMATS, N_QUADS, HTML)
+ALL: tuple[Format, ...] = (*RESULT_FORMATS, *GRAPH_FORMATS, N_QUADS, TRIG, HTML)
 
 
 def by_name(name: str | None, offers: Sequence[Format]) -> Format | None:

@@ -47,6 +47,10 @@ RECONCILE_PREVIEW_PATH = "reconcile/preview"
 RECONCILE_SUGGEST_PATH = "reconcile/suggest/"  # + entity, type, property
 RECONCILE_FLYOUT_PATH = "reconcile/flyout/"  # + entity
 RECONCILE_PROPOSE_PATH = "reconcile/propose_properties"
+#: Triple Pattern Fragments (haven.web.fragments)
+FRAGMENTS_PATH = "fragments"
+#: skolem IRIs that stand for the release's blank nodes in fragments (RDF 1.1 Concepts §3.5)
+GENID_PATH = ".well-known/genid/"
 #: the named graphs of a build, in the order they are written
 GRAPHS = ("ontology", "data", "derived", "hedged", "metadata")
 #: the graphs kept out of the default graph a client queries (read with GRAPH or FROM): `hedged` holds the
@@ -171,6 +175,18 @@ class Iris:
     @property
     def sparql_endpoint(self) -> URIRef:
         return URIRef(self.base + SPARQL_PATH)
+
+    @property
+    def fragments_iri(self) -> URIRef:
+        return URIRef(self.base + FRAGMENTS_PATH)
+
+    def skolem_iri(self, blank_id: str) -> URIRef:
+        return URIRef(self.base + GENID_PATH + blank_id)
+
+    def skolem_id(self, iri: str) -> str | None:
+        """The blank node id a skolem IRI of ours names, else None."""
+        prefix = self.base + GENID_PATH
+        return iri[len(prefix):] or None if iri.startswith(prefix) else None
 
     def dump_iri(self, fmt: Format) -> URIRef:
         return URIRef(f"{self.base}{DUMP_PATH}{fmt.extension}")

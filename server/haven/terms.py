@@ -22,6 +22,8 @@ DCAT = "http://www.w3.org/ns/dcat#"
 TIME = "http://www.w3.org/2006/time#"
 SH = "http://www.w3.org/ns/shacl#"
 SD = "http://www.w3.org/ns/sparql-service-description#"
+#: Hydra (Triple Pattern Fragments' controls); not among the prefixes every document declares
+HYDRA = "http://www.w3.org/ns/hydra/core#"
 WIKIDATA = "http://www.wikidata.org/entity/"
 DBPEDIA = "http://dbpedia.org/resource/"
 

@@ -24,6 +24,7 @@ from haven.store.base import Store, WrongRelease
 from haven.web.dataset import routes as dataset_routes
 from haven.web.entities import routes as entity_routes
 from haven.web.search import reconcile as reconcile_routes, routes as search_routes
+from haven.web.fragments import routes as fragment_routes
 from haven.web.sparql import routes as sparql_routes
 
 CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
@@ -58,7 +59,8 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     app.extensions[STORE_KEY] = store
     app.extensions["haven.query_slots"] = threading.BoundedSemaphore(settings.max_concurrent_queries)
 
-    for blueprint in (sparql_routes.bp, entity_routes.bp, dataset_routes.bp, search_routes.bp, reconcile_routes.bp):
+    for blueprint in (sparql_routes.bp, entity_routes.bp, dataset_routes.bp, search_routes.bp, reconcile_routes.bp,
+                      fragment_routes.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.add_url_rule("/healthz", "healthz", _healthz)

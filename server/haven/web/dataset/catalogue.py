@@ -22,6 +22,7 @@ from haven.formats import DUMP_FORMATS, N_QUADS, Format
 from haven.iris import SOURCE_SLUG, UrlMap, iris_for
 from haven.store.answers import oxigraph_format
 from haven.store.base import Store
+from haven.web.fragments.fragment import add_search_form
 
 log = logging.getLogger(__name__)
 
@@ -210,6 +211,10 @@ def void_graph(store: Store, base: str) -> Graph:
     if graph.value(dataset, VOID.dataDump) is None:
         for fmt in DUMP_FORMATS:
             graph.add((dataset, VOID.dataDump, ns.dump_iri(fmt)))
+    # Triple Pattern Fragments: a fragment by subject is a URI lookup (the IRI appended, percent-encoded), and
+    # the Hydra search form is how TPF clients find the interface from the dataset
+    graph.add((dataset, VOID.uriLookupEndpoint, URIRef(f"{ns.fragments_iri}?subject=")))
+    add_search_form(graph, dataset, str(ns.fragments_iri))
     return graph
 
 

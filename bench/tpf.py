@@ -1,0 +1,192 @@
+"""Triple Pattern Fragments beside /sparql: each competency question asked through a real TPF client
+(Comunica, tests/clients/) against `/fragments`, and through `/sparql`, on the same server and release.
+
+    PYTHONPATH=server .venv/bin/python bench/tpf.py [--build-dir build] [--remote] [--url http://host:port/]
+
+Starts `python -m haven.web.serve` on the build's current release (the embedded store), or with `--remote`
+an Oxigraph server with that release published into it and Haven serving from it; `--url` measures a server
+that is already running instead. Prints, per question, the rows, the HTTP requests the TPF client made and
+its wall time (a fresh client process each time, so its start-up of about a second is included; the table
+says how long an empty query takes), /sparql's time, and whether both answers are the same multiset.
+The tests (tests/test_fragments_client.py) use the same functions to check the answers.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "ontology" / "competency-questions"
+COMUNICA = ROOT / "tests" / "clients" / "node_modules" / ".bin" / "comunica-sparql"
+RESULTS_JSON = "application/sparql-results+json"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+#: a question Comunica takes longer than this to answer is reported as a failure, not waited for
+CLIENT_TIMEOUT_S = 600
+_REQUEST_LINE = re.compile(r"INFO: Requesting (\S+)")
+
+
+@dataclass
+class Answer:
+    variables: list[str]
+    rows: Counter
+    seconds: float
+    #: HTTP requests the answer took (1 for /sparql)
+    requests: int
+
+
+def comunica_command() -> Path:
+    if not COMUNICA.exists():
+        raise SystemExit(f"{COMUNICA} is missing: run `make install-test-clients` (npm ci in tests/clients)")
+    return COMUNICA
+
+
+def ask_fragments(fragments_url: str, query: str, timeout: float = CLIENT_TIMEOUT_S) -> Answer:
+    """`query` answered by Comunica over the TPF interface at `fragments_url` (it finds the Hydra controls
+    on the first page), with the requests it made counted from its log."""
+    started = time.perf_counter()
+    done = subprocess.run([str(comunica_command()), fragments_url, "-q", query, "-t", RESULTS_JSON, "-l", "info"],
+                          capture_output=True, text=True, timeout=timeout)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"comunica-sparql failed ({done.returncode}): {done.stderr[-2000:]}")
+    fetched = [url for url in _REQUEST_LINE.findall(done.stderr) if url.startswith(fragments_url)]
+    variables, rows = parse_results(done.stdout)
+    return Answer(variables, rows, seconds, len(fetched))
+
+
+def ask_sparql(sparql_url: str, query: str, timeout: float = 60) -> Answer:
+    started = time.perf_counter()
+    request = urllib.request.Request(sparql_url, data=urllib.parse.urlencode({"query": query}).encode(),
+                                     headers={"Accept": RESULTS_JSON,
+                                              "Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        body = response.read().decode("utf-8")
+    seconds = time.perf_counter() - started
+    variables, rows = parse_results(body)
+    return Answer(variables, rows, seconds, 1)
+
+
+def parse_results(text: str) -> tuple[list[str], Counter]:
+    """SPARQL JSON results as (variables, multiset of rows); a row is a tuple of terms in variable order,
+    a plain literal the same whether or not xsd:string is written."""
+    doc = json.loads(text)
+    if "boolean" in doc:
+        return [], Counter({("boolean", bool(doc["boolean"])): 1})
+    variables = doc["head"].get("vars", [])
+    rows = Counter()
+    for binding in doc["results"]["bindings"]:
+        rows[tuple(_term(binding.get(name)) for name in variables)] += 1
+    return variables, rows
+
+
+def _term(value: dict | None):
+    if value is None:
+        return None
+    kind = "literal" if value["type"] in ("literal", "typed-literal") else value["type"]
+    datatype = value.get("datatype")
+    return kind, value["value"], None if datatype == XSD_STRING else datatype, value.get("xml:lang")
+
+
+def questions() -> list[Path]:
+    return sorted(QUESTIONS.glob("*.rq"))
+
+
+def compare(server_url: str, question: Path, timeout: float = CLIENT_TIMEOUT_S) -> tuple[Answer, Answer]:
+    text = question.read_text(encoding="utf-8")
+    return ask_fragments(server_url + "fragments", text, timeout), ask_sparql(server_url + "sparql", text)
+
+
+# -- the command ------------------------------------------------------------------------------------------
+
+def _serve(build_dir: Path, **env_overrides) -> tuple[str, subprocess.Popen]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
+    env.update({"HAVEN_BUILD_DIR": str(build_dir), "HAVEN_HOST": "127.0.0.1", "HAVEN_PORT": "0",
+                "PYTHONPATH": str(ROOT / "server")})
+    env.update({f"HAVEN_{k.upper()}": str(v) for k, v in env_overrides.items()})
+    process = subprocess.Popen([sys.executable, "-m", "haven.web.serve"], stdout=subprocess.PIPE, env=env)
+    words = process.stdout.readline().decode().split()
+    if words[:2] != ["Serving", "on"]:
+        process.kill()
+        raise SystemExit(f"the server did not start: {words}")
+    url = words[2]
+    deadline = time.monotonic() + 120
+    while True:  # the query workers load in the background: wait until /sparql answers
+        try:
+            ask_sparql(url + "sparql", "ASK {}")
+            return url, process
+        except OSError:
+            if time.monotonic() > deadline:
+                process.kill()
+                raise
+            time.sleep(0.2)
+
+
+def _oxigraph_with(build_dir: Path, folder: Path) -> subprocess.Popen:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from plugins.stores import load_release, start_oxigraph_server  # the tests' own Oxigraph harness
+
+    server = start_oxigraph_server(folder)
+    load_release((build_dir / "current").resolve(), server)
+    return server
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build-dir", type=Path, default=ROOT / "build")
+    parser.add_argument("--remote", action="store_true", help="serve from an Oxigraph server (published build)")
+    parser.add_argument("--url", help="measure this running Haven server instead of starting one")
+    parser.add_argument("--timeout", type=float, default=CLIENT_TIMEOUT_S,
+                        help="seconds the TPF client may take per question (default %(default)s)")
+    args = parser.parse_args(argv)
+    started = []
+    try:
+        if args.url:
+            url = args.url.rstrip("/") + "/"
+        elif args.remote:
+            oxigraph = _oxigraph_with(args.build_dir, Path(tempfile.mkdtemp(prefix="haven-tpf-")))
+            started.append(oxigraph)
+            url, process = _serve(args.build_dir, store=oxigraph.query_url)
+            started.append(process)
+        else:
+            url, process = _serve(args.build_dir)
+            started.append(process)
+        idle = ask_fragments(url + "fragments", "ASK {}")
+        print(f"server {url} ({'remote Oxigraph store' if args.remote else 'embedded store' if not args.url else 'given'}); "
+              f"Comunica answering `ASK {{}}` (start-up, first page): {idle.seconds:.2f} s, {idle.requests} request(s)")
+        print(f"{'question':<40} {'rows':>5} {'TPF req':>8} {'TPF s':>7} {'/sparql s':>10}  same")
+        failures = 0
+        for question in questions():
+            try:
+                tpf, sparql = compare(url, question, args.timeout)
+            except (RuntimeError, subprocess.TimeoutExpired) as error:
+                reason = f"no answer within {args.timeout:g} s" if isinstance(error, subprocess.TimeoutExpired) else str(error)[:200]
+                print(f"{question.stem:<40} TPF failed: {reason}")
+                failures += 1
+                continue
+            same = tpf.variables == sparql.variables and tpf.rows == sparql.rows
+            failures += not same
+            print(f"{question.stem:<40} {sum(sparql.rows.values()):>5} {tpf.requests:>8} {tpf.seconds:>7.2f} "
+                  f"{sparql.seconds:>10.3f}  {'yes' if same else 'NO'}")
+        return 1 if failures else 0
+    finally:
+        for thing in reversed(started):
+            if isinstance(thing, subprocess.Popen):
+                thing.terminate()
+                thing.wait(timeout=20)
+            else:
+                thing.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

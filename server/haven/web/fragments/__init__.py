@@ -1,0 +1,1 @@
+"""Triple Pattern Fragments: the release's default graph, one triple pattern and one page at a time."""

@@ -1,0 +1,85 @@
+"""`/fragments`: Triple Pattern Fragments (Linked Data Fragments), a cheap, cacheable query interface beside
+`/sparql`. A TPF client (Comunica) answers SPARQL queries itself from pages of one triple pattern each.
+
+``GET /fragments?subject=…&predicate=…&object=…&page=N``: the triples of the default graph matching the
+pattern, `PAGE_SIZE` per page, with Hydra controls (the search form, first/previous/next/last, counts) in
+TriG, N-Quads, Turtle, N-Triples, JSON-LD or HTML (a form, for people). Every page belongs to the release
+being served: it carries the release's validators and lifetime, and its body is built once per release.
+A parameter that is not a term in its position is 400, with the reason.
+"""
+from __future__ import annotations
+
+import pyoxigraph as ox
+from flask import Blueprint, render_template, request
+from rdflib import URIRef
+
+from haven.formats import HTML, JSON_LD, N_QUADS, N_TRIPLES, TRIG, TURTLE
+from haven.iris import FRAGMENTS_PATH, UrlMap, compact, iris_for, route
+from haven.web.caching import document_response
+from haven.web.current import current_store, negotiate, not_acceptable, release_modified, settings, url_map
+from haven.web.errors import plain
+from haven.web.fragments.fragment import (PAGE_SIZE, BlankNodeTable, FragmentUrls, fragment_dataset, read_fragment,
+                                          title, union)
+from haven.web.fragments.pattern import PARAMETERS, Pattern, PatternError, explicit, parse_page, parse_pattern
+from haven.web.rdf_output import serialize
+from haven.web.release_cache import cached_body, per_release
+
+bp = Blueprint("fragments", __name__)
+
+#: a browser gets the form; of the RDF formats, those with named graphs keep the controls apart from the data
+FRAGMENT_OFFERS = (HTML, TRIG, N_QUADS, TURTLE, N_TRIPLES, JSON_LD)
+#: formats with named graphs: the controls go in a graph of their own
+_QUAD_FORMATS = (TRIG, N_QUADS, JSON_LD)
+
+
+@bp.route(route(FRAGMENTS_PATH), methods=["GET", "HEAD"])
+def fragments():
+    try:
+        pattern = parse_pattern(request.args)
+        page = parse_page(request.args)
+    except PatternError as error:
+        return plain(400, f"400 Bad Request: {error}")
+    chosen = negotiate(FRAGMENT_OFFERS)
+    if chosen is None:
+        return not_acceptable(FRAGMENT_OFFERS)
+    store, urls = current_store(), url_map()
+    ns = iris_for(settings().base)
+    endpoint = urls.url(FRAGMENTS_PATH)
+    query = request.query_string.decode("latin-1")
+    fragment_urls = FragmentUrls(endpoint=endpoint, requested=endpoint + ("?" + query if query else ""))
+    table = per_release("fragments.blank-nodes", BlankNodeTable)
+
+    def render():
+        fragment = read_fragment(store, ns, pattern, page, table)
+        if chosen is HTML:
+            return render_template("fragments.html", fragment=fragment, title=title(pattern), endpoint=endpoint,
+                                   fields={name: explicit(term) if term is not None else ""
+                                           for name, term in zip(PARAMETERS, pattern.terms())},
+                                   rows=[_row(triple, urls, fragment_urls, ns) for triple in fragment.triples],
+                                   page_url=lambda n: fragment_urls.page(pattern, n), page_size=PAGE_SIZE)
+        dataset = fragment_dataset(fragment, fragment_urls, ns)
+        return serialize(dataset if chosen in _QUAD_FORMATS else union(dataset), chosen)
+
+    def body():
+        return cached_body(("fragments", fragment_urls.requested, chosen.media_type), render)
+
+    return document_response(body, chosen.media_type, release_id=store.release_id, modified=release_modified(),
+                             negotiated=True, varies_by_query=True)
+
+
+def _row(triple, urls: UrlMap, fragment_urls: FragmentUrls, ns) -> list[dict]:
+    """How the HTML page shows a triple: each term as text, linked where it can be, with a link to the
+    fragment of the triples that have it in the same position."""
+    prefixes = ns.prefixes()
+    cells = []
+    for position, term in zip(PARAMETERS, triple):
+        if isinstance(term, URIRef):
+            text, href = compact(str(term), prefixes), urls.link(str(term))
+            as_term = ox.NamedNode(str(term))
+        else:
+            text, href = term.n3(), None
+            as_term = ox.Literal(str(term), language=term.language) if term.language else \
+                ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype))) if term.datatype else ox.Literal(str(term))
+        pattern = fragment_urls.page(Pattern(**{position: as_term}), 1)
+        cells.append({"text": text, "href": href, "pattern": pattern, "position": position})
+    return cells
