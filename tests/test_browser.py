@@ -213,7 +213,7 @@ def test_query_page_says_when_the_answer_was_capped(watched, capped_live):
     note = watched.locator("#cap-note")
     run_in_yasgui(watched, PERSON_NAMES)
     note.wait_for()
-    assert "cut at 2 rows or triples" in note.inner_text()
+    assert "cut at 2 rows," in note.inner_text()
     assert watched.locator(".yasr table.dataTable tbody tr").count() == 2
     run_in_yasgui(watched, "ASK {}")  # an answer within the limit takes the note away
     watched.locator(".yasr .booleanResult").wait_for()

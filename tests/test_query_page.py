@@ -15,6 +15,7 @@ from rdflib.compare import isomorphic
 from haven.config import Settings
 from haven.web.dataset.catalogue import COMPETENCY_QUESTIONS, competency_questions
 from haven.web.hardening import content_security_policy
+from haven.web.sparql import page as page_module
 from haven.web.sparql.page import YASGUI_INLINE_STYLES
 from haven.web.sparql.routes import query_slots
 
@@ -202,3 +203,27 @@ def test_the_examples_follow_the_base():
     questions = competency_questions(Settings(base=other))
     assert questions and all("https://w3id.org/haven/" not in q["query"] for q in questions)
     assert all(other + "ontology#" in q["query"] for q in questions)
+
+
+def test_a_long_answer_shows_its_first_rows_and_counts_them_all(client, monkeypatch):
+    monkeypatch.setattr(page_module, "SHOWN_ROWS", 2)
+    for query, unit in ((PERSONS, "rows"), (PERSON_TYPES, "triples")):
+        html = client.post("/query", data={"query": query}).get_data(as_text=True)
+        total = int(re.match(r"\w+: (\d+) ", summary(html))[1])
+        assert total > 2 and len(table(html)) == 1 + 2
+        assert f"The table shows the first 2 of the {total} {unit}" in " ".join(html.split())
+        assert "cut at" not in html  # not the server's cap: the answer is whole
+
+
+@pytest.mark.parametrize("query,media_types", [
+    (PERSONS, ["application/sparql-results+json", "application/sparql-results+xml", "text/csv",
+               "text/tab-separated-values"]),
+    (PERSON_TYPES, ["text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json"]),
+])
+def test_the_answer_links_to_its_downloads(client, query, media_types):
+    html = client.post("/query", data={"query": query}).get_data(as_text=True)
+    links = [unescape(href) for href in re.findall(r'<a href="([^"]+)">', html.split('<p class="downloads">')[1].split("</p>")[0])]
+    assert len(links) == len(media_types)
+    for link, media_type in zip(links, media_types):
+        response = client.get(link.replace("http://localhost", ""), headers={"Accept": "text/html,*/*;q=0.8"})
+        assert response.status_code == 200 and response.mimetype == media_type

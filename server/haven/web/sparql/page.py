@@ -23,6 +23,9 @@ SOLUTIONS_FORMAT = SPARQL_JSON
 GRAPH_FORMAT = TURTLE
 #: the columns of a CONSTRUCT or DESCRIBE answer's table
 TRIPLE_COLUMNS = ("subject", "predicate", "object")
+#: the most rows the page's table shows: a browser takes about 10 s to lay out a table of 10,000 rows (the
+#: cap) and the page weighs 4 MB; the whole answer is a download away (`downloads`)
+SHOWN_ROWS = 1_000
 
 #: The only inline styles the page allows, by hash (`hardening.content_security_policy`): the two `<style>`
 #: elements YASGUI's table view inserts, its column resizer's fixed rules and the cursor while a column is
@@ -58,43 +61,53 @@ class AnswerView:
     capped: bool
     limit: int
     columns: tuple[str, ...] = ()
+    #: the first `SHOWN_ROWS` rows (or triples) of the answer
     rows: list[list[Cell]] = field(default_factory=list)
+    #: rows of a SELECT, triples of a CONSTRUCT or DESCRIBE, in the whole answer (an ASK has none)
+    count: int = 0
     boolean: bool | None = None
     turtle: str | None = None
-
-    @property
-    def count(self) -> int:
-        """Rows of a SELECT, triples of a CONSTRUCT or DESCRIBE (an ASK has one answer, no rows)."""
-        return len(self.rows)
+    #: (label, URL) of the same query at /sparql in each format of its form, when the URL is short enough
+    downloads: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def unit(self) -> str:
         singular = "row" if self.form == "SELECT" else "triple"
         return singular if self.count == 1 else singular + "s"
 
+    @property
+    def cut_for_the_page(self) -> bool:
+        return self.count > len(self.rows)
+
+
+def is_graph_form(form: str | None) -> bool:
+    return form in {"CONSTRUCT", "DESCRIBE"}
+
 
 def media_type_for(form: str | None) -> str:
     """What the page asks the store for, by query form."""
-    return (GRAPH_FORMAT if form in {"CONSTRUCT", "DESCRIBE"} else SOLUTIONS_FORMAT).media_type
+    return (GRAPH_FORMAT if is_graph_form(form) else SOLUTIONS_FORMAT).media_type
 
 
 def answer_view(result: SerializedResult, seconds: float, limit: int, urls: UrlMap) -> AnswerView:
     view = AnswerView(form=result.form, seconds=seconds, capped=result.capped, limit=limit)
     prefixes = urls.prefixes()
-    if result.form in {"CONSTRUCT", "DESCRIBE"}:
+    if is_graph_form(result.form):
         view.turtle = result.body.decode("utf-8")
         view.columns = TRIPLE_COLUMNS
-        triples = ox.parse(result.body, format=oxigraph_format(GRAPH_FORMAT))
+        triples = list(ox.parse(result.body, format=oxigraph_format(GRAPH_FORMAT)))
+        view.count = len(triples)
         view.rows = [[cell(term_json(term), urls, prefixes) for term in (t.subject, t.predicate, t.object)]
-                     for t in triples]
+                     for t in triples[:SHOWN_ROWS]]
         return view
     data = json.loads(result.body)
     if "boolean" in data:
         view.boolean = bool(data["boolean"])
         return view
     view.columns = tuple(data["head"]["vars"])
-    view.rows = [[cell(binding.get(name), urls, prefixes) for name in view.columns]
-                 for binding in data["results"]["bindings"]]
+    bindings = data["results"]["bindings"]
+    view.count = len(bindings)
+    view.rows = [[cell(binding.get(name), urls, prefixes) for name in view.columns] for binding in bindings[:SHOWN_ROWS]]
     return view
 
 

@@ -251,7 +251,16 @@ def query_page():
         if "Retry-After" in failure.headers:
             response.headers["Retry-After"] = failure.headers["Retry-After"]
         return response
-    return render_query_page(query, answer=page.answer_view(result, seconds, settings().result_limit, url_map()))
+    view = page.answer_view(result, seconds, settings().result_limit, url_map())
+    view.downloads = _downloads(query, GRAPH_FORMATS if page.is_graph_form(info.form) else RESULT_FORMATS)
+    return render_query_page(query, answer=view)
+
+
+def _downloads(query: str, formats) -> list[tuple[str, str]]:
+    """The query at /sparql in each of `formats`, as links (none when the URLs would be too long)."""
+    links = [(fmt.label, f"{request.url_root}{SPARQL_PATH}?{urlencode({'query': query, 'format': fmt.name})}")
+             for fmt in formats]
+    return links if all(len(url) <= MAX_LINK_LENGTH for _, url in links) else []
 
 
 def render_query_page(query: str = "", *, answer: page.AnswerView | None = None,
