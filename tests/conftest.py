@@ -13,6 +13,8 @@ that takes longer in-process `slow`. `make test` runs everything.
 * plugins/stores.py: `oxigraph_server` (a real Oxigraph server with the release published into it);
 * plugins/replicas.py: `replicas` (two `haven serve` behind nginx, by scripts/replicas.sh);
 * plugins/shacl.py: `shapes`, `background`, `validated` (the SHACL fixtures, pySHACL once per fixture);
+* plugins/clients.py: `conformance_server`, `self_based_server` and the third-party clients (rapper,
+  Comunica) of tests/test_client_conformance.py; plugins/jsonld.py reads JSON-LD with rdflib and PyLD;
 * plugins/figures.py: `report_line`, the figures printed at the end of the run;
 * plugins/search.py: `real_index`, `real_client` (search and reconciliation on the real data), `validate`
   (an answer against the Reconciliation API's JSON Schemas), the rows of tests/resources/search/;
@@ -20,4 +22,4 @@ that takes longer in-process `slow`. `make test` runs everything.
   plugins/procmem.py (peak memory of a server and its workers, sampled from /proc).
 """
 pytest_plugins = ["plugins.tiers", "plugins.figures", "plugins.release", "plugins.servers",
-                  "plugins.stores", "plugins.replicas", "plugins.shacl", "plugins.search"]
+                  "plugins.stores", "plugins.replicas", "plugins.shacl", "plugins.search", "plugins.clients"]
