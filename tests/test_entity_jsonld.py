@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from pyld import jsonld
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
@@ -186,21 +186,17 @@ def test_every_property_and_class_of_the_data_compacts_to_a_term(context):
     """Every predicate the data and the fixture release use, with each of its values, picks a term (so a
     term whose datatype or language does not fit the data fails here, as `footnote` did), and every class
     has a term or at least a prefix."""
-    data = Graph()
-    for path in sorted((ROOT / "data").rglob("*.ttl")):
-        data.parse(path)
-    release = Dataset()
-    release.parse(RELEASE_FIXTURE / "haven.nq", format="nquads")
-    for s, p, o, g in release.quads():
-        if not str(g).endswith("/graph/ontology"):
-            data.add((s, p, o))
+    written = [quad for path in sorted((ROOT / "data").rglob("*.ttl"))
+               for quad in ox.parse(path=path, format=ox.RdfFormat.TURTLE)]
+    written += [quad for quad in ox.parse(path=RELEASE_FIXTURE / "haven.nq", format=ox.RdfFormat.N_QUADS)
+                if not quad.graph_name.value.endswith("/graph/ontology")]
     # the values as the store gives them back too (it reads xsd:positiveInteger as xsd:integer)
     store = ox.Store()
-    store.load(data.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
-    served = [tuple(to_rdflib(t) for t in (q.subject, q.predicate, q.object)) for q in store]
+    store.extend(ox.Quad(q.subject, q.predicate, q.object) for q in written)
+    data = [tuple(to_rdflib(t) for t in (q.subject, q.predicate, q.object)) for q in [*written, *store]]
     # one resource carrying one triple of each (property, kind of value): each picks its key
     samples = {}
-    for _, p, o in list(data) + served:
+    for _, p, o in data:
         kind = (o.datatype, o.language) if isinstance(o, Literal) else o if p == RDF.type else type(o)
         samples.setdefault((p, kind), BNode() if isinstance(o, BNode) else o)
     root, sample = URIRef(DEFAULT_BASE + "id/x"), Graph()
