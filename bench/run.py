@@ -290,6 +290,14 @@ def parse_wrk(out: str) -> dict:
     return result
 
 
+def quiesce(url: str, limit: float = 60.0) -> None:
+    """Wait (at most `limit` seconds) until `url` answers 200 again: after a load, the sequential figures that
+    follow must not time the backlog it left."""
+    deadline = time.perf_counter() + limit
+    while fetch(url, "*/*", timeout=limit)[1] != 200 and time.perf_counter() < deadline:
+        time.sleep(0.5)
+
+
 def sweep(base: str, paths: list[str], accept: str, levels: list[int], duration: int) -> dict:
     """The same requests at each concurrency level: {c: wrk figures with the count of each status}."""
     return {c: wrk(base, paths, accept, c, duration, statuses=True) for c in levels}
@@ -531,6 +539,7 @@ def measure_release(label: str, triples: int, build_dir: Path, work: Path, info:
                     "documents": sweep(server.url, paths, "text/turtle", args.sweep, args.sweep_duration),
                     "sparql": sweep(server.url, cheap, "application/sparql-results+json", args.sweep,
                                     args.sweep_duration)}
+                quiesce(server.url + cheap[0])  # the sweep's last queries may still hold every query slot
             entry["cq"] = {}
             for cq in cqs:
                 url = server.url + sparql + urllib.parse.quote(cq.read_text())

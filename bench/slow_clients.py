@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/slow_clients.py [--build-dir build] [--idle 100] [--tricklers 500]
         [--trickle-every 20] [--hold 90] [--probe-timeout 60] [--env NAME=VALUE ...]
+        [--server waitress|gunicorn|granian]
 
 Starts `python -m haven.web.serve` (the production entry point) on a free loopback port over
-BUILD_DIR/current, with the HAVEN_* settings given by --env. Opens IDLE connections that send nothing and
+BUILD_DIR/current, with the HAVEN_* settings given by --env; or, to compare WSGI servers (issue 11), the
+same app under gunicorn (gthread) or granian with their own slow-client settings (`OTHER_SERVERS`). Opens IDLE connections that send nothing and
 TRICKLERS that send a request one byte every TRICKLE_EVERY seconds and never finish it; like an attacker,
 it opens a new one whenever the server closes one. After 5 s, for HOLD seconds, it sends cheap requests
 one after another (GET /healthz, each on a new connection, waiting at most PROBE_TIMEOUT) and prints how
@@ -112,15 +114,37 @@ def probe(host: str, port: int, timeout: float) -> float | None:
     return time.monotonic() - started if head.startswith(b"HTTP/1.1 200") else None
 
 
-def start_server(build_dir: Path, env_overrides: dict[str, str]) -> tuple[subprocess.Popen, str, int]:
+#: the other WSGI servers measured against waitress: 2 processes (the machine's cores), 8 threads each, and
+#: the closest each has to Haven's rules (haven.web.connections): gunicorn's keep-alive (idle) timeout,
+#: granian's header-read timeout. Neither bounds how long a request body may trickle, nor evicts idle
+#: connections at a limit.
+OTHER_SERVERS = {
+    "gunicorn": lambda port: [str(Path(sys.executable).parent / "gunicorn"), "-k", "gthread", "-w", "2",
+                              "--threads", "8", "--keep-alive", "30", "-b", f"127.0.0.1:{port}",
+                              "haven.web.app:create_app()"],
+    "granian": lambda port: [str(Path(sys.executable).parent / "granian"), "--interface", "wsgi", "--workers", "2",
+                             "--blocking-threads", "8", "--http1-header-read-timeout", "10000", "--port", str(port),
+                             "--factory", "haven.web.app:create_app"],
+}
+
+
+def start_server(build_dir: Path, env_overrides: dict[str, str], server: str = "waitress"
+                 ) -> tuple[subprocess.Popen, str, int]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
     env.update({"HAVEN_BUILD_DIR": str(build_dir), "HAVEN_HOST": "127.0.0.1", "HAVEN_PORT": "0"})
     env.update(env_overrides)
-    process = subprocess.Popen([sys.executable, "-m", "haven.web.serve"], stdout=subprocess.PIPE,
-                               stderr=subprocess.DEVNULL, env=env)
-    line = process.stdout.readline().decode()
-    host_port = line.split()[2].removeprefix("http://").rstrip("/")
-    host, port = host_port.rsplit(":", 1)
+    if server == "waitress":
+        process = subprocess.Popen([sys.executable, "-m", "haven.web.serve"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.DEVNULL, env=env)
+        line = process.stdout.readline().decode()
+        host_port = line.split()[2].removeprefix("http://").rstrip("/")
+        host, port = host_port.rsplit(":", 1)
+    else:
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            host, port = free.getsockname()
+        process = subprocess.Popen(OTHER_SERVERS[server](port), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, env=env)
     deadline = time.monotonic() + 60
     while probe(host, int(port), 5) is None:
         if time.monotonic() > deadline:
@@ -138,9 +162,11 @@ def main() -> int:
     parser.add_argument("--hold", type=float, default=90.0)
     parser.add_argument("--probe-timeout", type=float, default=60.0)
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--server", choices=("waitress", *OTHER_SERVERS), default="waitress",
+                        help="the WSGI server (gunicorn and granian must be installed: pip install gunicorn granian)")
     args = parser.parse_args()
     overrides = dict(item.split("=", 1) for item in args.env)
-    process, host, port = start_server(args.build_dir, overrides)
+    process, host, port = start_server(args.build_dir, overrides, args.server)
     attack = Attack(host, port, args.idle, args.tricklers, args.trickle_every)
     try:
         time.sleep(5)
@@ -156,7 +182,7 @@ def main() -> int:
         attack.stop()
         process.terminate()
         process.wait(timeout=30)
-    settings = " ".join(args.env) or "defaults"
+    settings = " ".join([args.server] + args.env)
     summary = (f"median {statistics.median(waits):.3f} s, max {max(waits):.3f} s" if waits else "none answered")
     print(f"slow clients ({settings}): {args.idle} idle + {args.tricklers} tricklers (1 byte / {args.trickle_every:g} s, "
           f"reopened {attack.reopened} times) held {args.hold:g} s: {len(waits)} cheap requests answered, "
