@@ -200,6 +200,32 @@ def test_query_page_shows_the_error_of_a_malformed_query(watched, live_app):
     assert "not valid SPARQL" in watched.locator(".yasr").inner_text()
 
 
+def test_yasgui_completes_from_what_it_bundles_and_asks_no_other_host(watched, live_app):
+    """Prefixes complete from YASGUI's bundled list (not prefix.cc); classes and properties, which YASGUI
+    would look up at LOV (lov.linkeddata.es), do not complete at all. The fixture fails on any request
+    to another origin."""
+    watched.goto(live_app + "/query")
+    editor = watched.locator(".yasqe .CodeMirror")
+    editor.wait_for()
+    watched.evaluate("document.querySelector('.yasqe .CodeMirror').CodeMirror.setValue('')")
+    editor.click()
+    watched.keyboard.type("PREFIX skos")
+    watched.keyboard.press("Control+Space")
+    hints = watched.locator(".CodeMirror-hints")
+    hints.wait_for()
+    assert "skos: <http://www.w3.org/2004/02/skos/core#>" in hints.inner_text()
+    watched.keyboard.press("Escape")
+    watched.evaluate("""() => { const cm = document.querySelector('.yasqe .CodeMirror').CodeMirror;
+        cm.setValue('PREFIX foaf: <http://xmlns.com/foaf/0.1/>\\n'); cm.setCursor(cm.lineCount(), 0); }""")
+    # YASGUI's class and property completers would look these up at LOV (the mutation of query.js that
+    # enables them fails this test: connect-src refuses the fetch, which the page reports as a violation)
+    watched.keyboard.type("SELECT * WHERE { ?s a foaf:Pe")
+    watched.keyboard.press("Control+Space")
+    watched.keyboard.type("rson ; foaf:na")
+    watched.keyboard.press("Control+Space")
+    watched.wait_for_timeout(1000)
+
+
 @pytest.fixture(scope="module")
 def capped_live(make_app):
     """The fixture release served with a result limit of 2, so that a three-row answer is capped."""

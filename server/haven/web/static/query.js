@@ -35,6 +35,10 @@
   tableConfig.columnDefs = [{ targets: "_all", type: "string" }];
   var MEASURED_BELOW_BYTES = 200000;
 
+  // Yasqe merges its configuration into its defaults index by index, so a shorter list of autocompleters would
+  // keep the defaults' tail (the LOV look-ups of classes and properties): the defaults themselves are set
+  Yasgui.Yasqe.defaults.autocompleters = ["prefixes", "variables"];
+
   // shown before the editor is made: CodeMirror measures its gutter when it starts
   form.hidden = true;
   editorEl.hidden = false;
