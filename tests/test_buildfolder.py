@@ -41,3 +41,9 @@ def test_the_layout_names_its_places(tmp_path):
     assert buildfolder.release_folder(tmp_path, "r1") == tmp_path / "releases" / "r1"
     assert buildfolder.store_folder(buildfolder.cache_root(tmp_path), "r1") == tmp_path / "cache" / "r1" / "oxigraph"
 
+
+
+def test_prior_ontology_versions_are_the_kept_files_oldest_first(tmp_path):
+    for name in ("ontology-1.10.0.ttl", "ontology-1.2.0.ttl", "ontology-x.ttl", "ontology.ttl", "ontology-2.0.ttl"):
+        (tmp_path / name).write_text("")
+    assert buildfolder.prior_ontology_versions(tmp_path) == ["1.2.0", "1.10.0"]

@@ -174,6 +174,30 @@ def test_a_new_build_switches_keeps_the_previous_and_drops_older_ones(store, mak
     assert set(releases.loaded_releases(store.client.select, store.base)) == {"rel-b", "rel-c"}
 
 
+PRIOR_ONTOLOGY = """@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<{base}ontology> a owl:Ontology ; owl:versionIRI <{base}ontology/0.9.0> ; owl:versionInfo "0.9.0" .
+<{base}ontology#Statement> a owl:Class ; <http://www.w3.org/2000/01/rdf-schema#subClassOf>
+    [ a owl:Restriction ; owl:onProperty <{base}ontology#subject> ; owl:cardinality "1"^^xsd:nonNegativeInteger ] .
+"""
+
+
+def test_prior_ontology_versions_are_published_beside_the_release_and_pruned_with_it(store, make_release):
+    """A server with no build folder resolves the prior version IRIs too (issue 10): their files go into
+    graphs of their own beside the release, recorded, checked like the shapes, and dropped with the release."""
+    a, b, c = (make_release(store, name, extra=n) for name, n in (("rel-a", 1), ("rel-b", 2), ("rel-c", 3)))
+    for release in (a, b, c):
+        release.joinpath("ontology-0.9.0.ttl").write_text(PRIOR_ONTOLOGY.format(base=store.base))
+    graph = releases.prior_ontology_graph(store.base, "rel-a", "0.9.0")
+    publish(a, store.url)
+    record = releases.read_release_record(store.client.select, store.base, "rel-a")
+    assert record["prior_ontologies"] == {"0.9.0": 8} and store.client.count(graph) == 8
+    assert publish(a, store.url).writes == 0  # complete as it is: nothing to load again
+    publish(b, store.url)
+    assert publish(c, store.url).dropped == ["rel-a"]
+    assert store.client.count(graph) == 0
+
+
 def test_switching_back_to_the_previous_release_loads_nothing(store, make_release):
     a, b = make_release(store, "rel-a", extra=1), make_release(store, "rel-b", extra=2)
     publish(a, store.url)

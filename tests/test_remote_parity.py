@@ -22,6 +22,7 @@ import pytest
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
+from haven import buildfolder
 from haven.web.app import create_app
 from haven.config import Settings
 from haven.publish import PublishError, publish, split_graphs
@@ -42,6 +43,16 @@ REMOTES = [pytest.param("oxigraph", marks=pytest.mark.live)] + ([pytest.param("v
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+
+
+#: a prior version of the ontology the world's release keeps (with a cardinality, typed as OWL types it)
+PRIOR_VERSION = "0.9.0"
+PRIOR_ONTOLOGY = """@prefix owl: <http://www.w3.org/2002/07/owl#> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+<{base}ontology> a owl:Ontology ; owl:versionIRI <{base}ontology/0.9.0> ; owl:versionInfo "0.9.0" .
+<{base}ontology#Statement> a owl:Class ; <http://www.w3.org/2000/01/rdf-schema#subClassOf>
+    [ a owl:Restriction ; owl:onProperty <{base}ontology#subject> ; owl:cardinality "1"^^xsd:nonNegativeInteger ] .
+"""
 
 
 def make_release(root: Path, base: str, release_id: str, *, shapes: bool = True) -> Path:
@@ -86,6 +97,7 @@ def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("parity")
     base = f"http://example.org/{uuid.uuid4().hex[:12]}/"
     release = make_release(root / "releases", base, "parity-0001")
+    release.joinpath(buildfolder.prior_ontology(PRIOR_VERSION)).write_text(PRIOR_ONTOLOGY.format(base=base))
     store = EmbeddedStore(release, workers=2)
     app = create_app(Settings(build_dir=build_folder(root / "embedded", release), base=base), store=store)
     app.config["TESTING"] = True
@@ -285,6 +297,14 @@ def test_documents_from_the_store_with_an_empty_build_folder(world, remote):
     assert page.status_code == 200 and 'id="Stated"' in page.get_data(as_text=True)
     got = client.get("/ontology", headers={"Accept": "text/turtle"})  # and the page changed nothing
     assert isomorphic(rdf(got), rdf(reference.get("/ontology", headers={"Accept": "text/turtle"}))), name
+    # a prior version the release keeps, from the graph published beside it: as released, cardinality included
+    prior = Graph().parse(data=PRIOR_ONTOLOGY.format(base=base), format="turtle")
+    assert client.get(f"/ontology/{PRIOR_VERSION}", headers={"Accept": "text/html"}).status_code == 200
+    for accept, fmt in (("text/turtle", "turtle"), ("application/rdf+xml", "xml")):
+        got = client.get(f"/ontology/{PRIOR_VERSION}", headers={"Accept": accept})
+        assert got.status_code == 200, (name, accept)
+        assert isomorphic(Graph().parse(data=got.data, format=fmt), prior), (name, accept)
+    assert client.get("/ontology/0.9.1", headers={"Accept": "text/turtle"}).status_code == 404
     for ext, fmt in (("ttl", "turtle"), ("nt", "nt")):
         got, expected = (when_ready(c, f"/dumps/haven.{ext}") for c in (client, reference))
         assert got.status_code == expected.status_code == 200, (name, ext)

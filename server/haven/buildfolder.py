@@ -23,6 +23,7 @@ Standard library only, so that every layer (the store at the bottom included) ma
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 RELEASES = "releases"
@@ -46,6 +47,13 @@ REQUIRED = ("id", "base")
 def prior_ontology(version: str) -> str:
     """The file of a release that holds a prior version of the ontology."""
     return f"ontology-{version}.ttl"
+
+
+def prior_ontology_versions(release: Path) -> list[str]:
+    """The prior versions of the ontology whose files the release folder keeps, oldest first."""
+    versions = [path.name[len("ontology-"):-len(".ttl")] for path in Path(release).glob(prior_ontology("*"))]
+    return sorted((v for v in versions if re.fullmatch(VERSION_PATTERN, v)),
+                  key=lambda v: tuple(int(n) for n in v.split(".")))
 
 
 class ReleaseFolderError(Exception):

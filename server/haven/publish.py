@@ -314,11 +314,21 @@ def shapes_file(release_dir: Path, into: Path) -> tuple[Path, int] | None:
     source = release_dir / buildfolder.SHAPES
     if not source.is_file():
         return None
+    return _as_ntriples(source, into / "shapes.nt")
+
+
+def prior_ontology_files(release_dir: Path, into: Path) -> dict[str, tuple[Path, int]]:
+    """version → (N-Triples file in `into`, triple count), for each prior version of the ontology the release
+    keeps, so that a server with no build folder still resolves every version IRI the release names."""
+    return {version: _as_ntriples(release_dir / buildfolder.prior_ontology(version), into / f"ontology-{version}.nt")
+            for version in buildfolder.prior_ontology_versions(release_dir)}
+
+
+def _as_ntriples(source: Path, target: Path) -> tuple[Path, int]:
     try:
         triples = list(ox.parse(path=str(source), format=ox.RdfFormat.TURTLE))
     except (SyntaxError, OSError) as exc:
         raise PublishError(f"{source} does not parse: {exc}") from None
-    target = into / "shapes.nt"
     ox.serialize(triples, output=str(target), format=ox.RdfFormat.N_TRIPLES)
     return target, len(triples)
 
@@ -443,13 +453,15 @@ def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_u
         return PublishResult(release_id=release_id, previous=current, writes=client.writes,
                              seconds=time.perf_counter() - started, endpoints=endpoints, **fields)
 
-    shapes_declared = _shapes_count(release_dir)
+    shapes_declared, prior_declared = _documents_counts(release_dir)
     with progress.stage("check") as notes:
         record = releases.read_release_record(client.select, base, release_id)
         in_store = _store_counts(client, base, release_id) if record else {}
         complete = (record is not None and record["graphs"] == declared and in_store == declared
                     and record["layout"] == releases.LAYOUT and record["shapes"] == shapes_declared
-                    and _shapes_in_store(client, base, release_id, shapes_declared) == shapes_declared)
+                    and _shapes_in_store(client, base, release_id, shapes_declared) == shapes_declared
+                    and record["prior_ontologies"] == prior_declared
+                    and _prior_in_store(client, base, release_id, prior_declared) == prior_declared)
         if complete:
             notes.append(f"release {release_id} is already loaded, {sum(declared.values())} triples")
         else:
@@ -472,17 +484,18 @@ def publish(release_dir: Path | str, url: str, *, engine: str = "auto", update_u
     if not complete:
         method = "graph-store" if endpoints.graph_store else "insert-data"
         try:
-            in_store, shapes_loaded = _load(client, release_dir, manifest, progress, chunk_triples)
+            in_store, shapes_loaded, prior_loaded = _load(client, release_dir, manifest, progress, chunk_triples)
         except PublishError as exc:
             if current != release_id:
-                _forget(client, base, release_id, progress)
+                _forget(client, base, release_id, list(prior_declared), progress)
             raise PublishError(f"{exc}\npublish stopped; the store still serves "
                                f"{current or 'nothing (first publish)'}") from None
 
     with progress.stage("switch") as notes:
         update = releases.switch_update(base, current, release_id)
         if not complete:
-            update = releases.record_release_update(base, manifest, shapes=shapes_loaded) + " ;\n" + update
+            update = releases.record_release_update(base, manifest, shapes=shapes_loaded,
+                                                    prior_ontologies=prior_loaded) + " ;\n" + update
         try:
             client.update(update, "the switch of the release pointer")
             now = releases.current_release(client.select, base)
@@ -505,10 +518,16 @@ def _store_counts(client: StoreClient, base: str, release_id: str) -> dict[str, 
     return {iri: client.count(stored[part]) for part, iri in releases.canonical_graphs(base).items()}
 
 
-def _shapes_count(release_dir: Path) -> int | None:
+def _documents_counts(release_dir: Path) -> tuple[int | None, dict[str, int]]:
+    """Triples of the release's shapes (None: no shapes.ttl) and of each prior version of the ontology."""
     with tempfile.TemporaryDirectory(prefix="haven-publish-") as tmp:
         found = shapes_file(release_dir, Path(tmp))
-    return found[1] if found else None
+        prior = prior_ontology_files(release_dir, Path(tmp))
+    return (found[1] if found else None), {version: n for version, (_, n) in prior.items()}
+
+
+def _prior_in_store(client: StoreClient, base: str, release_id: str, expected: dict[str, int]) -> dict[str, int]:
+    return {version: client.count(releases.prior_ontology_graph(base, release_id, version)) for version in expected}
 
 
 def _shapes_in_store(client: StoreClient, base: str, release_id: str, expected: int | None) -> int | None:
@@ -518,8 +537,9 @@ def _shapes_in_store(client: StoreClient, base: str, release_id: str, expected: 
 
 
 def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Progress,
-          chunk_triples: int) -> tuple[dict[str, int], int | None]:
-    """Loads the release's graphs and shapes; (verified counts by canonical graph, shapes triples or None)."""
+          chunk_triples: int) -> tuple[dict[str, int], int | None, dict[str, int]]:
+    """Loads the release's graphs, shapes and prior versions of the ontology; (verified counts by canonical
+    graph, shapes triples or None, triples by prior version)."""
     base, release_id = str(manifest["base"]), str(manifest["id"])
     stored = releases.release_graphs(base, release_id)
     canonical = releases.canonical_graphs(base)
@@ -529,9 +549,11 @@ def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Prog
             notes.append(f"{len(files)} graphs from {release_dir / buildfolder.NQUADS}")
             shapes = shapes_file(release_dir, Path(tmp))
             notes.append(f"{shapes[1]} shape triples" if shapes else "no shapes.ttl")
+            prior = prior_ontology_files(release_dir, Path(tmp))
+            notes.append(f"prior ontology versions {', '.join(prior)}" if prior else "no prior ontology versions")
         # whatever an earlier attempt left under this release's names (a stale record, half-loaded graphs)
         # goes first, so the graphs start empty and the record is written once, after the verification
-        client.update(" ;\n".join(releases.drop_release_updates(base, release_id)),
+        client.update(" ;\n".join(releases.drop_release_updates(base, release_id, prior)),
                       f"the reset of release {release_id}'s graphs")
         for part in releases.PARTS:
             with progress.stage(f"load {part}") as notes:
@@ -541,18 +563,30 @@ def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Prog
             with progress.stage("load shapes") as notes:
                 _load_graph(client, releases.shapes_graph(base, release_id), shapes[0], chunk_triples)
                 notes.append(f"{shapes[1]} triples into <{releases.shapes_graph(base, release_id)}>")
+        for version, (path, n) in prior.items():
+            graph = releases.prior_ontology_graph(base, release_id, version)
+            with progress.stage(f"load ontology {version}") as notes:
+                _load_graph(client, graph, path, chunk_triples)
+                notes.append(f"{n} triples into <{graph}>")
     shapes_expected = shapes[1] if shapes else None
+    prior_expected = {version: n for version, (_, n) in prior.items()}
     with progress.stage("verify") as notes:
         counts = _store_counts(client, base, release_id)
         wrong = {iri: n for iri, n in counts.items() if n != int(manifest["graphs"].get(iri, 0))}
         shapes_found = _shapes_in_store(client, base, release_id, shapes_expected)
+        built = {**manifest["graphs"]}
         if shapes_found != shapes_expected:
             wrong[releases.shapes_graph(base, release_id)] = shapes_found
+            built[releases.shapes_graph(base, release_id)] = shapes_expected
+        for version, n in _prior_in_store(client, base, release_id, prior_expected).items():
+            if n != prior_expected[version]:
+                wrong[releases.prior_ontology_graph(base, release_id, version)] = n
+                built[releases.prior_ontology_graph(base, release_id, version)] = prior_expected[version]
         if wrong:
             raise PublishError("the store holds other triple counts than the build: " + ", ".join(
-                f"{iri} {n} (build {manifest['graphs'].get(iri, shapes_expected)})" for iri, n in wrong.items()))
+                f"{iri} {n} (build {built.get(iri, 0)})" for iri, n in wrong.items()))
         notes.append(f"{sum(counts.values())} triples in {len(counts)} graphs, as built")
-    return counts, shapes_expected
+    return counts, shapes_expected, prior_expected
 
 
 def _load_graph(client: StoreClient, graph: str, path: Path, chunk_triples: int) -> None:
@@ -571,10 +605,10 @@ def _load_graph(client: StoreClient, graph: str, path: Path, chunk_triples: int)
                           f"INSERT chunk {number} of <{graph}>")
 
 
-def _forget(client: StoreClient, base: str, release_id: str, progress: Progress) -> None:
+def _forget(client: StoreClient, base: str, release_id: str, prior_versions: list[str], progress: Progress) -> None:
     """Best effort: drop a half-loaded release (never the served one; the caller checks)."""
     try:
-        client.update(" ;\n".join(releases.drop_release_updates(base, release_id)),
+        client.update(" ;\n".join(releases.drop_release_updates(base, release_id, prior_versions)),
                       f"the removal of half-loaded release {release_id}")
         progress.say(f"  removed the half-loaded graphs of release {release_id}")
     except PublishError as exc:
@@ -591,7 +625,9 @@ def _prune(client: StoreClient, base: str, keep: set, progress: Progress) -> lis
             for old in sorted(releases.loaded_releases(client.select, base)):
                 if old in keep or old == served:
                     continue
-                client.update(" ;\n".join(releases.drop_release_updates(base, old)), f"the removal of release {old}")
+                record = releases.read_release_record(client.select, base, old) or {}
+                client.update(" ;\n".join(releases.drop_release_updates(base, old, record.get("prior_ontologies", {}))),
+                              f"the removal of release {old}")
                 dropped.append(old)
         except (PublishError, releases.ReleaseLayoutError) as exc:
             notes.append(f"stopped: {exc}")

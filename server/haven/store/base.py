@@ -99,6 +99,15 @@ class Store(ABC):
         web layer reads them from the release folder when it has one)."""
         return None
 
+    def prior_ontology_versions(self) -> tuple[str, ...]:
+        """The prior versions of the ontology the store holds beside the release (none for the embedded
+        store: the web layer reads them from the release folder)."""
+        return ()
+
+    def prior_ontology(self, version: str, timeout: float | None = None) -> rdflib.Graph | None:
+        """A prior version of the ontology as the store holds it; None when it holds no such version."""
+        return None
+
     @abstractmethod
     def dump_quads(self, timeout: float | None = None) -> Iterator:
         """Every quad of the release, with its canonical graph names (what haven.nq holds), as pyoxigraph

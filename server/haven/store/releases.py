@@ -9,9 +9,10 @@ switch from the old one to the new one in a single step. So:
   becomes ``sd:name <.../release/R/data>``): the store is then the build under one renaming, so a reader
   that maps the query's IRIs forward and the answer's back gets the embedded store's answer, whether a
   graph name stands in GRAPH, VALUES, FILTER or a triple pattern (`rename_terms`, layout version 2);
-* the release's SHACL shapes live in ``{base}graph/release/{R}/shapes``, which is not part of the dataset
-  clients query (the embedded store does not hold them either) but lets a server answer /shapes without
-  the build folder;
+* the release's SHACL shapes live in ``{base}graph/release/{R}/shapes``, and each prior version of the
+  ontology the release keeps in ``{base}graph/release/{R}/ontology/{version}``: not part of the dataset
+  clients query (the embedded store does not hold them either), but a server answers /shapes and a prior
+  version IRI without the build folder;
 * the control graph ``{base}graph/control`` holds the pointer
   ``<{base}dataset> dcterms:hasVersion "R"`` (exactly one) and, for every *fully loaded* release, a record:
   ``<{base}graph/release/{R}> prov:generatedAtTime ..., void:triples ..., void:subset <.../data> ...`` with
@@ -31,6 +32,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 
+from haven.buildfolder import VERSION_PATTERN
 from haven.iris import DEFAULT_GRAPHS, GRAPHS, iris_for
 from haven.terms import DCTERMS, OWL, PROV, VOID, XSD
 
@@ -100,6 +102,13 @@ def release_graphs(base: str, release_id: str) -> dict[str, str]:
 
 def shapes_graph(base: str, release_id: str) -> str:
     return f"{release_node(base, release_id)}/{SHAPES}"
+
+
+def prior_ontology_graph(base: str, release_id: str, version: str) -> str:
+    """Where a prior version of the ontology that the release keeps is stored."""
+    if not re.fullmatch(VERSION_PATTERN, version):
+        raise ReleaseLayoutError(f"not a version: {version!r}")
+    return f"{release_node(base, release_id)}/ontology/{version}"
 
 
 def layout_node(base: str) -> str:
@@ -186,6 +195,9 @@ def read_release_record(query_fn: QueryFn, base: str, release_id: str) -> dict |
     shapes = None
     if shapes_graph(base, release_id) in subsets:
         shapes = subsets[shapes_graph(base, release_id)]
+    prior_prefix = f"{release_node(base, release_id)}/ontology/"
+    prior = {iri[len(prior_prefix):]: n for iri, n in subsets.items()
+             if iri.startswith(prior_prefix) and re.fullmatch(VERSION_PATTERN, iri[len(prior_prefix):])}
     return {
         "id": release_id,
         "base": base,
@@ -197,6 +209,8 @@ def read_release_record(query_fn: QueryFn, base: str, release_id: str) -> dict |
         "layout": LAYOUT if facts.get(f"{DCTERMS}conformsTo") == layout_node(base) else 1,
         #: triples of the release's shapes graph; None when the release was published without shapes
         "shapes": shapes,
+        #: prior version of the ontology → triples of its graph (none for a release published without them)
+        "prior_ontologies": dict(sorted(prior.items())),
     }
 
 
@@ -225,11 +239,12 @@ def _literal(value: str) -> str:
 
 
 def record_release_update(base: str, manifest: Mapping, published: datetime | None = None,
-                          shapes: int | None = None) -> str:
+                          shapes: int | None = None, prior_ontologies: Mapping[str, int] | None = None) -> str:
     """INSERT DATA of the record that marks release manifest["id"] as fully loaded (send it after the load).
 
     `manifest` is the build's manifest.json; its "graphs" are keyed by canonical graph IRI. `shapes` is
-    the number of triples loaded into the shapes graph (None: the release has no shapes)."""
+    the number of triples loaded into the shapes graph (None: the release has no shapes);
+    `prior_ontologies` those of each prior version of the ontology loaded beside the release."""
     release_id = check_release_id(str(manifest["id"]))
     node = release_node(base, release_id)
     when = (published or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
@@ -244,6 +259,9 @@ def record_release_update(base: str, manifest: Mapping, published: datetime | No
     if shapes is not None:
         lines.append(f"<{node}> <{VOID}subset> <{shapes_graph(base, release_id)}> .")
         lines.append(f"<{shapes_graph(base, release_id)}> <{VOID}triples> {int(shapes)} .")
+    for version, count in sorted((prior_ontologies or {}).items()):
+        lines.append(f"<{node}> <{VOID}subset> <{prior_ontology_graph(base, release_id, version)}> .")
+        lines.append(f"<{prior_ontology_graph(base, release_id, version)}> <{VOID}triples> {int(count)} .")
     if manifest.get("created"):
         lines.append(f"<{node}> <{DCTERMS}created> {_literal(str(manifest['created']))} .")
     if manifest.get("version"):
@@ -278,13 +296,15 @@ def switch_update(base: str, old: str | None, new: str) -> str:
     )
 
 
-def drop_release_updates(base: str, release_id: str) -> list[str]:
-    """Updates removing release `release_id` (its record first, so it never looks complete while half gone).
+def drop_release_updates(base: str, release_id: str, prior_versions: Iterable[str] = ()) -> list[str]:
+    """Updates removing release `release_id` (its record first, so it never looks complete while half gone),
+    with the graphs of the prior versions of the ontology named.
 
     The caller must not drop the release the pointer names."""
     node = release_node(base, release_id)
     graph = control_graph(base)
-    graphs = [*release_graphs(base, release_id).values(), shapes_graph(base, release_id)]
+    graphs = [*release_graphs(base, release_id).values(), shapes_graph(base, release_id),
+              *(prior_ontology_graph(base, release_id, v) for v in sorted(set(prior_versions)))]
     # one DELETE WHERE per subject: DELETE WHERE allows no FILTER, and each is a plain pattern on every store
     forget = [f"DELETE WHERE {{ GRAPH <{graph}> {{ <{iri}> ?p ?o }} }}" for iri in [node, *graphs]]
     drops = [f"DROP SILENT GRAPH <{iri}>" for iri in graphs]

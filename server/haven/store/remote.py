@@ -160,6 +160,19 @@ class RemoteStore(Store):
             graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
         return graph
 
+    def prior_ontology_versions(self) -> tuple[str, ...]:
+        return tuple(self._record(self._current()).get("prior_ontologies", {}))
+
+    def prior_ontology(self, version, timeout=None) -> rdflib.Graph | None:
+        """A prior version of the ontology as published beside the release; None when it was not."""
+        release = self._current()
+        if version not in self._record(release).get("prior_ontologies", {}):
+            return None
+        graph = rdflib.Graph()
+        for triple in self._stored_graph(releases.prior_ontology_graph(self.base, release, version), {}, timeout):
+            graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
+        return graph
+
     def dump_quads(self, timeout=None) -> Iterator[ox.Quad]:
         """Every quad of the release, with canonical graph names inside and as graph names (what haven.nq
         holds); raises StoreError rather than give a dump the store cut short."""

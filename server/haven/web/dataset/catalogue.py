@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 import subprocess
 import sys
 import threading
@@ -172,21 +171,32 @@ def released_ontology(release: Path | None, store: Store, base: str) -> Released
         return ReleasedOntology.from_file(path, base)
     ns = iris_for(base)
     stored = store.graph(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ns.graphs['ontology']}> {{ ?s ?p ?o }} }}")
-    graph = ns.bind(Graph())
+    return ReleasedOntology(_cardinalities_typed_back(stored, base))
+
+
+def prior_ontology_versions(release: Path | None, store: Store) -> tuple[str, ...]:
+    """The prior versions of the ontology this release keeps: files of its folder, or graphs of the store."""
+    if release is not None:
+        return tuple(buildfolder.prior_ontology_versions(release))
+    return store.prior_ontology_versions()
+
+
+def prior_ontology(release: Path | None, store: Store, version: str, base: str) -> ReleasedOntology | None:
+    """A prior version as the release keeps it (ontology/versions/ in the sources); None when it keeps none."""
+    if release is not None:
+        path = release / buildfolder.prior_ontology(version)
+        return ReleasedOntology.from_file(path, base) if path.is_file() else None
+    stored = store.prior_ontology(version)
+    return ReleasedOntology(_cardinalities_typed_back(stored, base)) if stored is not None else None
+
+
+def _cardinalities_typed_back(stored: Graph, base: str) -> Graph:
+    graph = iris_for(base).bind(Graph())
     for s, p, o in stored:
         if p in OWL_CARDINALITIES and isinstance(o, Literal) and o.datatype == XSD.integer:
             o = Literal(str(o), datatype=XSD.nonNegativeInteger)
         graph.add((s, p, o))
-    return ReleasedOntology(graph)
-
-
-def prior_ontology_file(release: Path | None, version: str) -> Path | None:
-    """A prior version's file as the release folder keeps it (ontology/versions/ in the sources); None when
-    this host has none. `version` is client text: only a version number names a file."""
-    if release is None or not re.fullmatch(buildfolder.VERSION_PATTERN, version):
-        return None
-    path = release / buildfolder.prior_ontology(version)
-    return path if path.is_file() else None
+    return graph
 
 
 # -- VoID ---------------------------------------------------------------------------------------------------

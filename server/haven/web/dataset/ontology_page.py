@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from haven.iris import SCHEMA, VANN, UrlMap, compact, iris_for
 
@@ -183,8 +183,9 @@ def _sort_key(item) -> tuple:
 
 # -- the page ---------------------------------------------------------------------------------------------------
 
-def ontology_view(graph: Graph, base: str, urls: UrlMap, documents: list[tuple[str, str]]) -> dict:
-    """Everything the ontology page shows. `documents`: (label, URL) of this version in each RDF format."""
+def ontology_view(graph: Graph, base: str, urls: UrlMap, documents: list[tuple[str, str, str]]) -> dict:
+    """Everything the ontology page shows. `documents`: (label, media type, URL) of this version in each RDF
+    format."""
     r = OntologyReader(graph, base, urls)
     kinds = _kinds(r)
     sections = []
@@ -213,8 +214,9 @@ def _kinds(r: OntologyReader) -> dict[URIRef, str]:
     g = r.graph
     statement = r.ns.haven.Statement
     statement_classes = set(g.transitive_subjects(RDFS.subClassOf, statement)) | {statement}
-    in_scheme = {m for p in (SKOS.inScheme, SKOS.topConceptOf) for m in g.subjects(p, None)}
-    in_scheme |= set(g.objects(None, SKOS.hasTopConcept))
+    # members of the ontology's own schemes are listed under their scheme, not on their own
+    schemes = {s for s in g.subjects(RDF.type, SKOS.ConceptScheme) if r.local(s) is not None}
+    in_scheme = {m for s in schemes for m in _scheme_members(g, s)}
     kinds: dict[URIRef, str] = {}
     for term in set(g.subjects()):
         if r.local(term) is None:
@@ -235,7 +237,6 @@ def _kinds(r: OntologyReader) -> dict[URIRef, str]:
         else:
             kind = "section-individuals"
         kinds[term] = kind
-    # a member of a scheme that is not itself in the ontology's namespace has no entry of its own to go under
     return kinds
 
 
@@ -348,8 +349,7 @@ def _ordered_members(r: OntologyReader, scheme: URIRef) -> list[URIRef]:
     """A scheme's members in the order the ontology lists them (its owl:AllDifferent axiom, which keeps the
     order of the file: Stated before Reported...), then any others by name."""
     g = r.graph
-    members = {*g.objects(scheme, SKOS.hasTopConcept), *g.subjects(SKOS.inScheme, scheme),
-               *g.subjects(SKOS.topConceptOf, scheme)}
+    members = _scheme_members(g, scheme)
     ordered: list[URIRef] = []
     for axiom in g.subjects(RDF.type, OWL.AllDifferent):
         for head in (*g.objects(axiom, OWL.members), *g.objects(axiom, OWL.distinctMembers)):
@@ -357,6 +357,11 @@ def _ordered_members(r: OntologyReader, scheme: URIRef) -> list[URIRef]:
             if members and set(listed) >= members:
                 ordered = [m for m in listed if m in members]
     return ordered + sorted(members - set(ordered), key=str)
+
+
+def _scheme_members(g: Graph, scheme) -> set:
+    return {*g.objects(scheme, SKOS.hasTopConcept), *g.subjects(SKOS.inScheme, scheme),
+            *g.subjects(SKOS.topConceptOf, scheme)}
 
 
 def _scheme_entry(r: OntologyReader, scheme: URIRef, kinds) -> dict:

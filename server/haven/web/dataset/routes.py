@@ -14,8 +14,8 @@ from rdflib import Graph
 from rdflib.namespace import OWL
 
 from haven.web.dataset.catalogue import (
-    DumpPending, ReleasedOntology, dump_file, example_queries, landing_facts, prior_ontology_file, released_ontology,
-    void_graph, void_view,
+    DumpPending, ReleasedOntology, dump_file, example_queries, landing_facts, prior_ontology, prior_ontology_versions,
+    released_ontology, void_graph, void_view,
 )
 from haven.web.dataset.ontology_page import ontology_view
 from haven.formats import DUMP_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_extension
@@ -97,12 +97,14 @@ def ontology_version(version: str):
     requested = iris_for(settings().base).ontology_version_iri(version)
     if any(str(known) == requested for known in _current_ontology().graph.objects(None, OWL.versionIRI)):
         return ontology()
-    path = prior_ontology_file(local_release(), version)
-    if path is None:
+    store = current_store()
+    # looked up among the versions the release keeps before anything is cached under the client's text
+    if version not in per_release("ontology.versions", lambda: prior_ontology_versions(local_release(), store)):
         abort(404)
-    # cached under the name of a file that exists, so that clients cannot grow the cache with made-up versions
-    key = f"ontology/{path.name}"
-    prior = per_release(key, lambda: ReleasedOntology.from_file(path, settings().base))
+    key = f"ontology/{version}"
+    prior = per_release(key, lambda: prior_ontology(local_release(), store, version, settings().base))
+    if prior is None:
+        abort(404)
     fmt, refusal = _negotiated(DOCUMENT_OFFERS)
     if refusal:
         return refusal
