@@ -114,7 +114,9 @@ def _serve(build_dir: Path, **env_overrides) -> tuple[str, subprocess.Popen]:
     env.update({"HAVEN_BUILD_DIR": str(build_dir), "HAVEN_HOST": "127.0.0.1", "HAVEN_PORT": "0",
                 "PYTHONPATH": str(ROOT / "server")})
     env.update({f"HAVEN_{k.upper()}": str(v) for k, v in env_overrides.items()})
-    process = subprocess.Popen([sys.executable, "-m", "haven.web.serve"], stdout=subprocess.PIPE, env=env)
+    # the server's log (waitress's queue warnings while the client fetches pages in parallel) is kept apart
+    log = tempfile.NamedTemporaryFile(prefix="haven-tpf-server-", suffix=".log", delete=False)
+    process = subprocess.Popen([sys.executable, "-m", "haven.web.serve"], stdout=subprocess.PIPE, stderr=log, env=env)
     words = process.stdout.readline().decode().split()
     if words[:2] != ["Serving", "on"]:
         process.kill()

@@ -13,8 +13,11 @@ import pytest
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import FOAF, RDF, VOID, XSD
 
+from haven.config import Settings
 from haven.iris import iris_for
 from haven.store.embedded import EmbeddedStore
+from haven.store.remote import RemoteStore
+from haven.web.app import create_app
 from haven.web.fragments.fragment import PAGE_SIZE, BlankNodes
 from plugins.answers import sparql
 
@@ -262,3 +265,24 @@ def test_get_void_advertises_the_fragments(client):
 def test_get_landing_links_the_fragments(client):
     page = client.get("/", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert 'href="/fragments"' in page
+
+
+@pytest.mark.live  # a real Oxigraph server
+def test_get_fragments_over_a_remote_store_are_the_embedded_stores(client, oxigraph_server, build_dir):
+    """Every page of the whole default graph, and the blank nodes' skolem IRIs in them, come out the same
+    from a real Oxigraph server as from the embedded store (which labels its blank nodes otherwise)."""
+    settings = Settings(build_dir=build_dir, store=oxigraph_server.query_url)
+    store = RemoteStore(oxigraph_server.query_url, settings)
+    remote = create_app(settings, store=store)
+    remote.config["TESTING"] = True
+    try:
+        for path in (url(), url(page=2), url(page=3), url(predicate=HAVEN.evidence), url(object='"al-Qaeda"@en')):
+            embedded_data, embedded_meta, _ = fetch(client, path)
+            remote_data, remote_meta, _ = fetch(remote.test_client(), path)
+            assert set(remote_data) == set(embedded_data) and len(embedded_data) > 0, path
+            assert set(remote_meta) == set(embedded_meta), path
+        (_, _, evidence), *_ = fetch(remote.test_client(), url(predicate=HAVEN.evidence))[0]
+        node, _, _ = fetch(remote.test_client(), url(subject=evidence))
+        assert (evidence, RDF.type, OA.SpecificResource) in node
+    finally:
+        store.close()
