@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from html import unescape
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import rdflib
@@ -17,7 +18,7 @@ from haven.web.dataset.catalogue import COMPETENCY_QUESTIONS, competency_questio
 from haven.web.hardening import content_security_policy
 from haven.web.sparql import page as page_module
 from haven.web.sparql.page import YASGUI_INLINE_STYLES
-from haven.web.sparql.routes import query_slots
+from haven.web.sparql.routes import MAX_LINK_LENGTH, query_slots
 
 PERSONS = ("PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
            "SELECT ?s ?name WHERE { ?s a <https://w3id.org/haven/ontology#Person> ; skos:prefLabel ?name } ORDER BY ?name")
@@ -43,10 +44,21 @@ def summary(html: str) -> str:
     return unescape(re.sub(r"\s+", " ", text)).strip()
 
 
+def test_the_posted_form_is_sent_on_to_a_link_when_the_query_fits_one(client):
+    """POST, then GET: the address bar holds a link that runs the query again; a query too long for a link
+    is answered to the POST itself."""
+    response = client.post("/query", data={"query": PERSONS})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "http://localhost/query?" + urlencode({"query": PERSONS})
+    long_query = PERSONS + "\n#" + "x" * MAX_LINK_LENGTH
+    answered = client.post("/query", data={"query": long_query})
+    assert answered.status_code == 200 and summary(answered.get_data(as_text=True)).startswith("SELECT: 3 rows")
+
+
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_select_is_a_table_with_its_row_count_and_time(client, method):
     response = (client.get("/query", query_string={"query": PERSONS}) if method == "GET"
-                else client.post("/query", data={"query": PERSONS}))
+                else client.post("/query", follow_redirects=True, data={"query": PERSONS}))
     assert response.status_code == 200 and response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     assert re.fullmatch(r"SELECT: 3 rows, in \d+\.\d{3} s\.", summary(html))
@@ -64,14 +76,14 @@ def test_select_is_a_table_with_its_row_count_and_time(client, method):
 @pytest.mark.parametrize("query,expected", [("ASK { ?s a <https://w3id.org/haven/ontology#Person> }", "true"),
                                             ("ASK { ?s a <https://w3id.org/haven/ontology#Nothing> }", "false")])
 def test_ask_is_true_or_false(client, query, expected):
-    response = client.post("/query", data={"query": query})
+    response = client.post("/query", follow_redirects=True, data={"query": query})
     assert response.status_code == 200
     assert re.fullmatch(rf"ASK: the answer is {expected}, in \d+\.\d{{3}} s\.", summary(response.get_data(as_text=True)))
 
 
 @pytest.mark.parametrize("query", [PERSON_TYPES, DESCRIBE])
 def test_construct_and_describe_are_a_table_of_triples_and_turtle(client, query):
-    html = client.post("/query", data={"query": query}).get_data(as_text=True)
+    html = client.post("/query", follow_redirects=True, data={"query": query}).get_data(as_text=True)
     # the same graph /sparql answers (blank nodes get fresh labels per answer: compared up to isomorphism)
     expected = rdflib.Graph().parse(data=client.get("/sparql", query_string={"query": query},
                                                     headers={"Accept": "text/turtle"}).data, format="turtle")
@@ -84,7 +96,7 @@ def test_construct_and_describe_are_a_table_of_triples_and_turtle(client, query)
 
 
 def test_describe_rows_show_our_terms_compactly(client):
-    html = client.post("/query", data={"query": DESCRIBE}).get_data(as_text=True)
+    html = client.post("/query", follow_redirects=True, data={"query": DESCRIBE}).get_data(as_text=True)
     rows = table(html)[1:]
     assert ["hid:al-qaeda", "rdf:type", "haven:MilitantOrganization"] in rows
     assert ["hid:al-qaeda", "skos:prefLabel", "al-Qaeda @en"] in rows
@@ -93,17 +105,17 @@ def test_describe_rows_show_our_terms_compactly(client):
 @pytest.mark.parametrize("query,unit", [(PERSONS, "rows"), (PERSON_TYPES, "triples")])
 def test_a_capped_answer_says_so(make_app, query, unit):
     client = make_app(result_limit=2).test_client()
-    html = client.post("/query", data={"query": query}).get_data(as_text=True)
+    html = client.post("/query", follow_redirects=True, data={"query": query}).get_data(as_text=True)
     assert re.match(rf"(SELECT|CONSTRUCT): 2 {unit}, in ", summary(html))
     note = re.search(r'<p class="notice cap-note" role="status">(.*?)</p>', html, re.DOTALL)
     assert note and "The answer was cut at 2" in note[1] and unit in note[1]
-    within = client.post("/query", data={"query": "ASK {}"}).get_data(as_text=True)
+    within = client.post("/query", follow_redirects=True, data={"query": "ASK {}"}).get_data(as_text=True)
     assert "cut at" not in answer_section(within)
 
 
 def test_a_malformed_query_is_400_with_the_parsers_message(client):
     query = "SELECT ?x WHERE { ?x "
-    response = client.post("/query", data={"query": query})
+    response = client.post("/query", follow_redirects=True, data={"query": query})
     assert response.status_code == 400 and response.mimetype == "text/html"
     html = response.get_data(as_text=True)
     shown = unescape(re.search(r'<div class="error" role="alert">(.*?)</div>', html, re.DOTALL)[1])
@@ -118,7 +130,7 @@ def test_a_malformed_query_is_400_with_the_parsers_message(client):
     ("SELECT * WHERE " + "{" * 200 + "}" * 200, 400),
 ])
 def test_refused_queries_are_refused_as_by_sparql(client, query, status):
-    page = client.post("/query", data={"query": query})
+    page = client.post("/query", follow_redirects=True, data={"query": query})
     endpoint = client.get("/sparql", query_string={"query": query})
     assert page.status_code == endpoint.status_code == status
     assert unescape(re.search(r'<div class="error" role="alert">(.*?)</div>', page.get_data(as_text=True), re.DOTALL)[1]) \
@@ -130,7 +142,7 @@ def test_a_query_over_the_size_limit_is_413(make_app):
     response = client.get("/query", query_string={"query": "ASK {}" + " " * 200})
     assert response.status_code == 413 and "larger than the 100 bytes" in response.get_data(as_text=True)
     # a POSTed form that large is refused before it is read, as /sparql's is (plain text from the app)
-    assert client.post("/query", data={"query": "ASK {}" + " " * 200}).status_code == 413
+    assert client.post("/query", follow_redirects=True, data={"query": "ASK {}" + " " * 200}).status_code == 413
 
 
 def test_busy_is_503_with_retry_after(app):
@@ -139,7 +151,7 @@ def test_busy_is_503_with_retry_after(app):
     while slots.acquire(blocking=False):
         taken += 1
     try:
-        response = app.test_client().post("/query", data={"query": "ASK {}"})
+        response = app.test_client().post("/query", follow_redirects=True, data={"query": "ASK {}"})
     finally:
         for _ in range(taken):
             slots.release()
@@ -148,7 +160,7 @@ def test_busy_is_503_with_retry_after(app):
 
 
 def test_an_empty_form_is_the_page_without_an_answer(client):
-    response = client.post("/query", data={"query": "  "})
+    response = client.post("/query", follow_redirects=True, data={"query": "  "})
     assert response.status_code == 200 and "<h2>Answer</h2>" not in response.get_data(as_text=True)
 
 
@@ -208,7 +220,7 @@ def test_the_examples_follow_the_base():
 def test_a_long_answer_shows_its_first_rows_and_counts_them_all(client, monkeypatch):
     monkeypatch.setattr(page_module, "SHOWN_ROWS", 2)
     for query, unit in ((PERSONS, "rows"), (PERSON_TYPES, "triples")):
-        html = client.post("/query", data={"query": query}).get_data(as_text=True)
+        html = client.post("/query", follow_redirects=True, data={"query": query}).get_data(as_text=True)
         total = int(re.match(r"\w+: (\d+) ", summary(html))[1])
         assert total > 2 and len(table(html)) == 1 + 2
         assert f"The table shows the first 2 of the {total} {unit}" in " ".join(html.split())
@@ -221,7 +233,7 @@ def test_a_long_answer_shows_its_first_rows_and_counts_them_all(client, monkeypa
     (PERSON_TYPES, ["text/turtle", "application/n-triples", "application/rdf+xml", "application/ld+json"]),
 ])
 def test_the_answer_links_to_its_downloads(client, query, media_types):
-    html = client.post("/query", data={"query": query}).get_data(as_text=True)
+    html = client.post("/query", follow_redirects=True, data={"query": query}).get_data(as_text=True)
     links = [unescape(href) for href in re.findall(r'<a href="([^"]+)">', html.split('<p class="downloads">')[1].split("</p>")[0])]
     assert len(links) == len(media_types)
     for link, media_type in zip(links, media_types):

@@ -18,7 +18,7 @@ import threading
 import time
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, redirect, render_template, request
 from werkzeug.datastructures import MultiDict
 
 from haven.formats import FORM, GRAPH_FORMATS, HTML, RESULT_FORMATS, SPARQL_QUERY, SPARQL_UPDATE
@@ -36,7 +36,7 @@ bp = Blueprint("sparql", __name__)
 DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
 UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
 CAPPED_HEADER = "Haven-Result-Capped"
-#: the longest query link the page offers: nginx's default buffer for a request line is 8 KiB
+#: the longest query link the page makes: nginx's default buffer for a request line is 8 KiB
 MAX_LINK_LENGTH = 8000
 
 #: Service Description formats, then HTML for people; Turtle first so that */* gets Turtle
@@ -239,6 +239,10 @@ def query_page():
     query = params.get("query")
     if query is None or not query.strip():
         return render_query_page()
+    if request.method == "POST" and set(params) == {"query"} and len(url_for_query(query)) <= MAX_LINK_LENGTH:
+        # a query that fits a link is sent on to it (POST, then GET): the address bar then holds a URL that
+        # runs it again, to reload, bookmark or share; a longer one is answered here
+        return redirect(url_for_query(query), 303)
     endpoint = request.url_root + SPARQL_PATH
     try:
         info = admit(query)
@@ -273,16 +277,10 @@ def render_query_page(query: str = "", *, answer: page.AnswerView | None = None,
     body = render_template("query.html", query=query or example_queries(settings().base)[0]["query"],
                            answer=answer, failure=failure, examples=questions, config=config,
                            endpoint=request.url_root + SPARQL_PATH, base=settings().base, root=request.url_root,
-                           limit=settings().result_limit, permalink=_permalink(query) if query else None)
+                           limit=settings().result_limit)
     response = current_app.make_response(body)
     response.headers["Content-Security-Policy"] = content_security_policy(page.YASGUI_INLINE_STYLES)
     return response
-
-
-def _permalink(query: str) -> str | None:
-    """A link that runs `query` again, when the URL stays short enough for every browser and proxy."""
-    url = url_for_query(query)
-    return url if len(url) <= MAX_LINK_LENGTH else None
 
 
 @bp.after_request
