@@ -244,3 +244,32 @@ def test_a_server_reads_the_index_file_of_its_release(real_release, real_store, 
     client = real_app(real_release, real_store).test_client()
     results = client.get("/search?q=Tehreek-e-Taliban Pakistan").get_json()["results"]
     assert results[0]["id"] == "tehrik-i-taliban-pakistan"
+
+
+@pytest.mark.slow  # starts a store and times a few hundred lookups
+def test_the_search_benchmark_prints_its_figures(tmp_path, release_dir):
+    """bench/search.py on a copy of the fixture release: it makes the missing index with the build's stage,
+    writes it beside the release, and prints the latency tables."""
+    import shutil
+    import subprocess
+    import sys
+
+    from haven.config import PROJECT_ROOT
+
+    release = tmp_path / "build" / "releases" / "fixture"
+    shutil.copytree(release_dir, release)
+    out = subprocess.run([sys.executable, str(PROJECT_ROOT / "bench" / "search.py"), "--release", str(release),
+                          "--names", "5"], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "index made by pipeline.search" in out.stdout and (release / buildfolder.SEARCH_INDEX).is_file()
+    assert "| **all** |" in out.stdout and "GET /search through the Flask test client" in out.stdout
+
+
+def test_the_index_can_be_made_before_the_first_search(make_app, monkeypatch):
+    """`haven serve` makes it at start-up (web.search.index.warm_up); the first search then extracts nothing."""
+    from haven.web.search import index as web_index
+
+    app = make_app()
+    web_index.warm_up(app).join(timeout=60)
+    monkeypatch.setattr(web_index, "extract", lambda *a: (_ for _ in ()).throw(AssertionError("extracted again")))
+    assert app.test_client().get("/search?q=Taleban").get_json()["results"][0]["id"] == "taliban"

@@ -13,7 +13,6 @@ at a million triples, bench/search.py), so the folding rules may improve without
 from __future__ import annotations
 
 import bisect
-import difflib
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -30,8 +29,9 @@ DESCRIPTION_CHARS = 160
 #: a query longer than this is cut (a name is a few words; nothing a client sends makes the lookup slow)
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 12
-#: most names scored for one query: a one-letter prefix typed into the search box would otherwise score all
-MAX_CANDIDATES = 5000
+#: most names a prefix (the unfinished last word typed into the search box) adds to the candidates: two
+#: letters begin thousands of names at a million triples, and any few of them are as good a suggestion
+MAX_PREFIX_NAMES = 500
 
 #: kinds of name, in the order a hit prefers to show the one that matched
 NAME_KINDS = ("pref", "label", "alt", "dated")
@@ -152,6 +152,11 @@ def read_file(path: Path) -> dict | None:
 
 # -- the lookup ------------------------------------------------------------------------------------------
 
+def letter_pairs(text: str) -> frozenset[str]:
+    padded = f" {text} "
+    return frozenset(padded[i:i + 2] for i in range(len(padded) - 1))
+
+
 @dataclass
 class Entity:
     iri: str
@@ -173,6 +178,10 @@ class _Name:
     keys: list[str]
     weights: list[float]
     compact: str
+    #: the compact form's letter pairs, for how close two spellings look (Dice coefficient)
+    grams: frozenset[str]
+    #: the largest share of the name's (weighted) words that k query words can cover, for k = 1, 2...
+    shares: tuple[float, ...] = ()
 
 
 @dataclass
@@ -230,12 +239,16 @@ class SearchIndex:
             if not significant:
                 continue
             name = _Name(position, text, kind, significant, [nm.token_key(w) for w in significant],
-                         [0.3 if nm.is_title(w) else 1.0 for w in significant], " ".join(significant))
+                         [0.3 if nm.is_title(w) else 1.0 for w in significant], " ".join(significant),
+                         letter_pairs(" ".join(significant)))
+            heaviest = sorted(name.weights, reverse=True)
+            name.shares = tuple(sum(heaviest[:k]) / sum(heaviest) for k in range(1, len(heaviest) + 1))
             index = len(self._names)
             self._names.append(name)
             for key in set(name.keys):
+                first = key not in self._postings
                 self._postings[key].append(index)
-                if len(key) >= 4:
+                if first and len(key) >= 4:
                     self._near[key].add(key)
                     for shorter in nm.deletions(key):
                         self._near[shorter].add(key)
@@ -243,26 +256,40 @@ class SearchIndex:
                 self._prefixes[word].append(index)
 
     # -- candidates and scores --------------------------------------------------------------------------
+    #
+    # Candidate names are gathered from the posting lists with, per query word, the best a name can score on
+    # it (1 same key, 0.9 a word it begins, 0.75 a key one letter away by the deletion neighbourhood, which
+    # `_token_score` confirms). That gives each name a bound on its score; names are scored in the order of
+    # their bounds and scoring stops when no remaining bound can enter the first `limit` entities.
 
-    def _candidates(self, variants: list[list[str]], words: list[str], prefix: bool) -> set[int]:
-        found: set[int] = set()
-        for keys in variants:
+    def _candidates(self, variants: list[list[str]], words: list[str], weights: list[float],
+                    prefix: bool, near: bool) -> dict[int, float]:
+        gathered: dict[int, float] = defaultdict(float)
+        last = len(words) - 1
+        for i, keys in enumerate(variants):
+            best: dict[int, float] = {}
             for key in keys:
-                found.update(self._postings.get(key, ()))
-                if len(key) >= 4:
-                    for near in {key} | nm.deletions(key):
-                        for other in self._near.get(near, ()):
-                            found.update(self._postings[other])
-        if prefix and words:
-            last, last_key = words[-1], variants[-1][0]
-            for sorted_list, table, start in ((self._words, self._prefixes, last), (self._keys, self._postings, last_key)):
-                if sorted_list is self._keys and len(last) < 4:
-                    continue
-                at = bisect.bisect_left(sorted_list, start)
-                while at < len(sorted_list) and sorted_list[at].startswith(start) and len(found) < MAX_CANDIDATES:
-                    found.update(table[sorted_list[at]])
-                    at += 1
-        return found
+                if near and len(key) >= 4:
+                    close = {other for shorter in ({key} | nm.deletions(key)) for other in self._near.get(shorter, ())}
+                    for other in close - {key}:
+                        for name in self._postings[other]:
+                            best[name] = 0.75
+                for name in self._postings.get(key, ()):
+                    best[name] = 1.0
+            if prefix and i == last:
+                for sorted_list, table, start in ((self._words, self._prefixes, words[-1]), (self._keys, self._postings, keys[0])):
+                    if sorted_list is self._keys and len(words[-1]) < 4:
+                        continue
+                    at, added = bisect.bisect_left(sorted_list, start), 0
+                    while at < len(sorted_list) and sorted_list[at].startswith(start) and added < MAX_PREFIX_NAMES:
+                        for name in table[sorted_list[at]]:
+                            if best.get(name, 0.0) < 0.9:
+                                best[name] = 0.9
+                                added += 1
+                        at += 1
+            for name, value in best.items():
+                gathered[name] += weights[i] * value
+        return gathered
 
     @staticmethod
     def _token_score(variants: list[str], word: str, is_last: bool, prefix: bool, name: _Name, j: int) -> float:
@@ -278,7 +305,7 @@ class SearchIndex:
         return 0.0
 
     def _score(self, name: _Name, words: list[str], variants: list[list[str]], weights: list[float],
-               compact: str, prefix: bool) -> tuple[float, float]:
+               compact: str, grams: frozenset[str], prefix: bool) -> tuple[float, float]:
         matched_name = [0.0] * len(name.keys)
         covered = 0.0
         for i, (word, keys) in enumerate(zip(words, variants)):
@@ -294,7 +321,7 @@ class SearchIndex:
         name_coverage = sum(w * m for w, m in zip(name.weights, matched_name)) / sum(name.weights)
         if compact == name.compact:
             return 100.0, 1.0
-        surface = difflib.SequenceMatcher(None, compact, name.compact, autojunk=False).ratio()
+        surface = 2 * len(grams & name.grams) / ((len(grams) + len(name.grams)) or 1)
         return round(100 * (0.6 * coverage + 0.25 * name_coverage + 0.15 * surface), 1), coverage
 
     def search(self, query: str, limit: int = 10, types: Iterable[str] | None = None,
@@ -307,20 +334,44 @@ class SearchIndex:
         variants = [nm.query_variants(word) for word in words]
         weights = [0.3 if nm.is_title(word) else 1.0 for word in words]
         compact = " ".join(words)
+        grams = letter_pairs(compact)
         wanted = frozenset(types) if types else None
+        # words spelt with a known key need no typo tolerance: names one letter away are looked at only when
+        # the best name found so far lacks a word of the query
+        hits = self._ranked(words, variants, weights, compact, grams, wanted, limit, prefix, near=False)
+        if not hits or hits[0].coverage < 1.0:
+            hits = self._ranked(words, variants, weights, compact, grams, wanted, limit, prefix, near=True)
+        return hits
+
+    def _ranked(self, words, variants, weights, compact, grams, wanted, limit: int, prefix: bool,
+                near: bool) -> list[Hit]:
+        total = sum(weights)
+        bounds = []
+        for index, gathered in self._candidates(variants, words, weights, prefix, near).items():
+            name = self._names[index]
+            # the query's words can cover at most as many of the name's words as there are query words
+            name_share = name.shares[min(len(words), len(name.shares)) - 1]
+            bounds.append((100 * (0.6 * gathered / total + 0.25 * name_share + 0.15), index))
+        bounds.sort(reverse=True)
         best: dict[int, Hit] = {}
-        for index in self._candidates(variants, words, prefix):
+        floor, stale = 0.0, False
+        for scored, (bound, index) in enumerate(bounds):
+            if len(best) >= limit and scored % 16 == 0 and stale:
+                floor, stale = sorted(h.score for h in best.values())[-limit], False
+            if len(best) >= limit and bound < floor:
+                break
             name = self._names[index]
             entity = self.entities[name.entity]
             if wanted is not None and not (entity.all_types & wanted):
                 continue
-            score, coverage = self._score(name, words, variants, weights, compact, prefix)
+            score, coverage = self._score(name, words, variants, weights, compact, grams, prefix)
             if score <= 0:
                 continue
             found = best.get(name.entity)
             rank = (score, -NAME_KINDS.index(name.kind) if name.kind in NAME_KINDS else -9)
             if found is None or rank > (found.score, found.details["kind_rank"]):
                 best[name.entity] = Hit(entity, score, name.text, coverage, {"kind_rank": rank[1]})
+                stale = True
         hits = sorted(best.values(), key=lambda h: (-h.score, -h.coverage, h.entity.label.casefold(), h.entity.iri))
         return hits[:limit]
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 #: the marks that write an ayn or a hamza, and apostrophes: dropped (Qa'ida = Qaida)
 _DROPPED = dict.fromkeys(map(ord, "'’‘`´ʼʻʿʾ′\u02bc\u02be\u02bf"), None)
@@ -78,6 +79,7 @@ def _significant(tokens: list[str]) -> list[str]:
     return out or tokens
 
 
+@lru_cache(maxsize=1 << 16)  # an index repeats its words; a million triples hold about 15,000 distinct ones
 def token_key(token: str) -> str:
     """The comparison key of one folded word (see the module's docstring)."""
     if len(token) <= SHORT_TOKEN or token.isdigit():

@@ -14,6 +14,7 @@ import sys
 from waitress.server import MultiSocketServer
 
 from haven.web.app import create_app
+from haven.web.search import index as search_index
 from haven.web.connections import create_server
 from haven.config import Settings
 from haven.credentials import redact
@@ -31,6 +32,7 @@ def run(settings: Settings) -> None:
     # start the query workers now, not during the first client's request; in the background, so that the
     # server answers (pages, documents, /healthz) while they load their copies of a large release
     store.warm_up(background=True)
+    search_index.warm_up(app)
     server = create_server(app, settings)
     if isinstance(server, MultiSocketServer):
         host, port = server.effective_listen[0]

@@ -3,6 +3,8 @@ folder's file (or the one the build left in the cache folder), or, for a release
 (a remote store's release built elsewhere), extracted from the store with the build's own queries."""
 from __future__ import annotations
 
+import threading
+
 from haven import buildfolder
 from haven.iris import iris_for
 from haven.search.index import SearchIndex, extract, read_file
@@ -36,3 +38,19 @@ def _load() -> SearchIndex:
 def _solutions(store, query: str):
     for row in store.rows(query, timeout=max(store.query_timeout, EXTRACTION_TIMEOUT)):
         yield {name: str(term) for name, term in row.items() if term is not None}
+
+
+def warm_up(app) -> threading.Thread:
+    """Make the index of the release served now in the background, so that the first search does not wait
+    for it (a second or more at a million triples); a failure is logged and the first search tries again."""
+
+    def load():
+        with app.app_context():
+            try:
+                current_index()
+            except Exception:  # noqa: BLE001 - a store that is down now is retried by the first search
+                app.logger.warning("the search index could not be made at start-up", exc_info=True)
+
+    thread = threading.Thread(target=load, name="search-index", daemon=True)
+    thread.start()
+    return thread
