@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import jsonschema
+from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
 from haven.config import DEFAULT_BASE
@@ -191,3 +192,33 @@ def test_a_batch_of_names_links_present_ones_and_leaves_absent_ones(real_client)
         elif not matched or matched[0]["id"] != row["expected"] or len(matched) != 1:
             wrong.append((row["name"], row["expected"], results[:2]))
     assert wrong == []
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                           max_leaves=12)
+QUERY_FIELDS = st.fixed_dictionaries({}, optional={
+    "query": st.text(max_size=40) | JSON_VALUES, "type": st.sampled_from(["Person", "haven:Place", "x y", ""]) | JSON_VALUES,
+    "limit": JSON_VALUES, "type_strict": st.sampled_from(["any", "all", "should", "none"]),
+    "properties": st.lists(st.fixed_dictionaries({"pid": st.sampled_from(["leaderOf", "skos:altLabel", "<x>", "a b"]) | JSON_VALUES,
+                                                  "v": JSON_VALUES}), max_size=3) | JSON_VALUES})
+
+
+@pytest.mark.slow  # fuzzing
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(batch=st.dictionaries(st.text(max_size=5), QUERY_FIELDS | JSON_VALUES, max_size=4) | JSON_VALUES)
+def test_any_batch_is_answered_or_refused_never_failed(client, batch):
+    response = client.post("/reconcile", data={"queries": json.dumps(batch)})
+    assert response.status_code in {200, 400}, response.get_data(as_text=True)
+    if response.status_code == 200:
+        validate(response.get_json(), "reconciliation-result-batch.json")
+
+
+@pytest.mark.slow  # fuzzing
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request=st.fixed_dictionaries({"ids": JSON_VALUES, "properties": JSON_VALUES}) | JSON_VALUES)
+def test_any_extension_is_answered_or_refused_never_failed(client, request):
+    response = client.get("/reconcile", query_string={"extend": json.dumps(request)})
+    assert response.status_code in {200, 400}, response.get_data(as_text=True)
+    if response.status_code == 200:
+        validate(response.get_json(), "data-extension-response.json")

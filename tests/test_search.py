@@ -6,6 +6,7 @@ import json
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from haven import buildfolder
 from haven.config import DEFAULT_BASE
@@ -273,3 +274,12 @@ def test_the_index_can_be_made_before_the_first_search(make_app, monkeypatch):
     web_index.warm_up(app).join(timeout=60)
     monkeypatch.setattr(web_index, "extract", lambda *a: (_ for _ in ()).throw(AssertionError("extracted again")))
     assert app.test_client().get("/search?q=Taleban").get_json()["results"][0]["id"] == "taliban"
+
+
+@pytest.mark.slow  # fuzzing
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=300), prefix=st.booleans())
+def test_any_text_is_searched_without_failing(client, text, prefix):
+    response = client.get("/search", query_string={"q": text, "prefix": "1" if prefix else ""})
+    assert response.status_code == 200
+    assert isinstance(response.get_json()["results"], list)

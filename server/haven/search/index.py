@@ -31,7 +31,7 @@ MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 12
 #: most names a prefix (the unfinished last word typed into the search box) adds to the candidates: two
 #: letters begin thousands of names at a million triples, and any few of them are as good a suggestion
-MAX_PREFIX_NAMES = 500
+MAX_PREFIX_NAMES = 200
 
 #: kinds of name, in the order a hit prefers to show the one that matched
 NAME_KINDS = ("pref", "label", "alt", "dated")
