@@ -20,6 +20,7 @@ from haven.store.remote import RemoteStore
 from haven.web.app import create_app
 from haven.web.fragments.fragment import PAGE_SIZE, BlankNodes
 from plugins.answers import sparql
+from plugins.release import settings_for, write_release
 
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 NS = iris_for()
@@ -151,11 +152,12 @@ def test_blank_node_ids_do_not_depend_on_the_store_labels(shared_store, release_
     the skolem ids must come out the same from another load of the same release."""
     again = EmbeddedStore(release_dir, workers=1)
     try:
-        first, second = BlankNodes.read(shared_store), BlankNodes.read(again)
+        first, second = BlankNodes.read(shared_store, NS), BlankNodes.read(again, NS)
     finally:
         again.close()
     assert set(first.id_of) != set(second.id_of)  # the labels differ...
     assert sorted(first.id_of.values()) == sorted(second.id_of.values())  # ...the ids do not
+    assert first.triples == second.triples  # nor the triples, in the fragments' order
     assert len(set(first.id_of.values())) == len(first.id_of)  # and tell every blank node of the release apart
 
 
@@ -286,3 +288,21 @@ def test_get_fragments_over_a_remote_store_are_the_embedded_stores(client, oxigr
         assert (evidence, RDF.type, OA.SpecificResource) in node
     finally:
         store.close()
+
+
+@pytest.mark.slow  # loads the release twice
+def test_get_fragments_pages_of_blank_nodes_are_the_same_after_another_load(tmp_path):
+    """More blank nodes than a page holds: two servers that loaded the same release (each labelling its blank
+    nodes its own way, as two replicas or a restart do) cut the fragment into the same pages, so that a client
+    paging across them neither misses nor repeats a triple."""
+    selectors = " , ".join(f"[ oa:start {n} ]" for n in range(2 * PAGE_SIZE + 30))
+    write_release(tmp_path / "build", extra_trig=f"hg:data {{ hid:al-qaeda haven:evidence {selectors} . }}")
+    apps = [create_app(settings_for(tmp_path / "build")) for _ in range(2)]
+    try:
+        pages = [[set(fetch(app.test_client(), url(predicate=OA.start, page=n))[0]) for n in (1, 2, 3)]
+                 for app in apps]
+    finally:
+        for app in apps:
+            app.extensions["haven"].close()
+    assert pages[0] == pages[1]
+    assert sum(len(page) for page in pages[0]) == len(set().union(*pages[0])) >= 2 * PAGE_SIZE + 30

@@ -2,19 +2,19 @@
 
 The triples are the default graph's, the one `/sparql` answers from (the union of the release's graphs but
 `hg:hedged`), read with Haven's own SELECTs through the Store interface, so the embedded store and a remote
-one answer alike. A page is `PAGE_SIZE` triples in a fixed order (ORDER BY the pattern's variables), and its
+one answer alike. A page is `PAGE_SIZE` triples in a fixed order (`read_fragment`), and its
 count (`hydra:totalItems`, `void:triples`) is exact: a COUNT of the same distinct matches.
 
 Blank nodes cannot be named in a later request (a client's `_:b` means nothing to the server), so a fragment
 writes each as a skolem IRI ``{base}.well-known/genid/{id}`` that can be. The id must be the same on every
 replica, after a restart and on every store, while the labels a store gives blank nodes are not (pyoxigraph
-draws new ones at each load): it is computed from the blank node's surroundings (`BlankNodes`). A pattern
-naming a skolem IRI is answered from the table of triples that touch a blank node, read once per release.
+draws new ones at each load, and the embedded store swaps its first copy for the on-disk one): it is computed
+from the blank node's surroundings (`BlankNodes`), and the triples that touch a blank node are served from
+that table, read once per release, never from a store query whose order would follow the labels.
 """
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -24,7 +24,7 @@ from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, VOID, XSD
 from haven import terms
 from haven.iris import Iris
 from haven.store.answers import to_rdflib
-from haven.store.base import Store, StoreError
+from haven.store.base import Store
 from haven.web.fragments.pattern import PARAMETERS, Pattern
 
 HYDRA = Namespace(terms.HYDRA)
@@ -53,39 +53,44 @@ class Fragment:
         return self.page * PAGE_SIZE < self.total
 
 
-class StaleBlankNodes(StoreError):
-    """The store named a blank node the table does not know: its labels changed (the embedded store
-    swapped its copy for the on-disk one), so the table is read again."""
-
-
 class BlankNodes:
-    """Every triple of the default graph that touches a blank node, with a stable id for each blank node.
+    """Every triple of the default graph that touches a blank node, with a stable id for each blank node,
+    read once per release.
 
     The id is a colour refinement (1-dimensional Weisfeiler-Leman) over those triples: a blank node starts
     with a hash of its triples, the other blank nodes blanked out, and each round folds in its neighbours'
     colours until the partition stops splitting. In Haven's data every blank node hangs off a named resource
     (evidence → selector, involvement, OWL lists), so the ids tell every blank node apart but true duplicates,
-    which then share one skolem IRI."""
+    which then share one skolem IRI. The table's triples, written with skolem IRIs and sorted, are the first
+    part of every fragment (`read_fragment`), so their order does not depend on the store's labels either."""
 
     QUERY = "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o FILTER (isBlank(?s) || isBlank(?o)) }"
 
-    def __init__(self, triples: list[tuple]):
-        self.triples = triples
+    def __init__(self, triples: list[tuple], ns: Iris):
         self.id_of = _colours(triples)
-        self.labels: dict[str, set[BNode]] = defaultdict(set)
-        for node, blank_id in self.id_of.items():
-            self.labels[blank_id].add(node)
-        self.by_subject: dict[BNode, list[tuple]] = defaultdict(list)
-        self.by_object: dict[BNode, list[tuple]] = defaultdict(list)
-        for triple in triples:
-            if isinstance(triple[0], BNode):
-                self.by_subject[triple[0]].append(triple)
-            if isinstance(triple[2], BNode):
-                self.by_object[triple[2]].append(triple)
+
+        def skolem(term):
+            return ns.skolem_iri(self.id_of[term]) if isinstance(term, BNode) else term
+
+        written = {tuple(skolem(term) for term in triple) for triple in triples}
+        #: the triples with skolem IRIs, in the fragments' order, and indexed by the positions a pattern binds
+        self.triples = sorted(written, key=lambda triple: tuple(term.n3() for term in triple))
+        self._index: dict[tuple[int, object], list[tuple]] = defaultdict(list)
+        for triple in self.triples:
+            for position in (0, 1, 2):
+                self._index[position, triple[position]].append(triple)
 
     @classmethod
-    def read(cls, store: Store) -> "BlankNodes":
-        return cls([(row["s"], row["p"], row["o"]) for row in store.rows(cls.QUERY)])
+    def read(cls, store: Store, ns: Iris) -> "BlankNodes":
+        return cls([(row["s"], row["p"], row["o"]) for row in store.rows(cls.QUERY)], ns)
+
+    def matching(self, wanted: list) -> list[tuple]:
+        """The table's triples that match a pattern (rdflib terms, None for any), in order."""
+        bound = [(position, term) for position, term in enumerate(wanted) if term is not None]
+        if not bound:
+            return self.triples
+        candidates = min((self._index.get(key, []) for key in bound), key=len)
+        return [t for t in candidates if all(t[position] == term for position, term in bound)]
 
 
 def _colours(triples: list[tuple]) -> dict[BNode, str]:
@@ -111,73 +116,33 @@ def _colours(triples: list[tuple]) -> dict[BNode, str]:
     return colour
 
 
-class BlankNodeTable:
-    """The release's `BlankNodes`, read on first use and again when the store's labels change."""
-
-    def __init__(self):
-        self._table: BlankNodes | None = None
-        self._lock = threading.Lock()
-
-    def get(self, store: Store, stale: BlankNodes | None = None) -> BlankNodes:
-        with self._lock:
-            if self._table is None or self._table is stale:
-                self._table = BlankNodes.read(store)
-            return self._table
-
-
-def read_fragment(store: Store, ns: Iris, pattern: Pattern, page: int, table: BlankNodeTable) -> Fragment:
-    blanks = table.get(store)
-    try:
-        return _read(store, ns, pattern, page, blanks)
-    except StaleBlankNodes:
-        return _read(store, ns, pattern, page, table.get(store, stale=blanks))
-
-
-def _read(store: Store, ns: Iris, pattern: Pattern, page: int, blanks: BlankNodes) -> Fragment:
+def read_fragment(store: Store, ns: Iris, pattern: Pattern, page: int, blanks: BlankNodes) -> Fragment:
+    """A page of the fragment: first the matching triples that touch a blank node (from the table, in the
+    order of their skolem IRIs), then the others from the store (ORDER BY the pattern's variables), so that
+    the order, the pages and the counts are the same on every replica and every store."""
     wanted = [to_rdflib(term) for term in pattern.terms()]
-    skolem = [ns.skolem_id(str(term)) if isinstance(term, URIRef) else None for term in wanted]
-    if skolem[0] is not None or skolem[2] is not None:
-        matches = _from_table(blanks, ns, wanted, skolem)
-        return Fragment(pattern, page, matches[(page - 1) * PAGE_SIZE: page * PAGE_SIZE], len(matches))
+    first = blanks.matching(wanted)
+    start, stop = (page - 1) * PAGE_SIZE, page * PAGE_SIZE
+    triples = first[start:stop]
+    if any(isinstance(term, URIRef) and ns.skolem_id(str(term)) for term in wanted):
+        return Fragment(pattern, page, triples, len(first))  # a blank node's triples are all in the table
     where = " ".join(str(term) if term is not None else f"?{name}"
                      for name, term in zip(_VARIABLES, pattern.terms()))
     variables = [f"?{name}" for name, term in zip(_VARIABLES, pattern.terms()) if term is None]
     if not variables:
         found = store.ask(f"ASK {{ {where} }}")
-        return Fragment(pattern, page, [tuple(wanted)] if found and page == 1 else [], int(found))
+        return Fragment(pattern, page, triples + ([tuple(wanted)] if found and page == 1 else []), int(found))
+    named = " ".join(f"FILTER (!isBlank(?{name}))" for name, term in zip(_VARIABLES, pattern.terms())
+                     if term is None and name != "p")
     selected = " ".join(variables)
-    total = int(store.rows(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT {selected} WHERE {{ {where} }} }}")
-                [0]["n"])
-    rows = store.rows(f"SELECT DISTINCT {selected} WHERE {{ {where} }} ORDER BY {selected} "
-                      f"LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}") if (page - 1) * PAGE_SIZE < total else []
-    triples = []
-    for row in rows:
-        triple = tuple(row[name] if term is None else term for name, term in zip(_VARIABLES, wanted))
-        triples.append(tuple(_skolemised(term, ns, blanks) for term in triple))
-    return Fragment(pattern, page, triples, total)
-
-
-def _skolemised(term, ns: Iris, blanks: BlankNodes):
-    if not isinstance(term, BNode):
-        return term
-    blank_id = blanks.id_of.get(term)
-    if blank_id is None:
-        raise StaleBlankNodes(f"blank node {term} is not in the table")
-    return ns.skolem_iri(blank_id)
-
-
-def _from_table(blanks: BlankNodes, ns: Iris, wanted: list, skolem: list) -> list[tuple]:
-    """The triples matching a pattern that names a blank node by its skolem IRI, from the table."""
-    if skolem[0] is not None:
-        candidates = [t for node in blanks.labels.get(skolem[0], ()) for t in blanks.by_subject[node]]
-    else:
-        candidates = [t for node in blanks.labels.get(skolem[2], ()) for t in blanks.by_object[node]]
-    found = set()
-    for triple in candidates:
-        written = tuple(_skolemised(term, ns, blanks) for term in triple)
-        if all(want is None or want == got for want, got in zip(wanted, written)):
-            found.add(written)
-    return sorted(found, key=lambda t: tuple(term.n3() for term in t))
+    rest = int(store.rows(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT {selected} WHERE {{ {where} {named} }} }}")
+               [0]["n"])
+    offset, limit = max(0, start - len(first)), stop - max(start, len(first))
+    if limit > 0 and offset < rest:
+        for row in store.rows(f"SELECT DISTINCT {selected} WHERE {{ {where} {named} }} ORDER BY {selected} "
+                              f"LIMIT {limit} OFFSET {offset}"):
+            triples.append(tuple(row[name] if term is None else term for name, term in zip(_VARIABLES, wanted)))
+    return Fragment(pattern, page, triples, len(first) + rest)
 
 
 # -- the document: data, and Hydra controls in a graph of their own ------------------------------------------
