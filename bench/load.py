@@ -21,6 +21,11 @@ body is decoded (gzip), HTML must end with </html>, SPARQL JSON must parse, a 30
 Accept says; a sample of RDF bodies (--verify) is parsed completely with rdflib. The client's own CPU is
 reported beside the server's, so that a saturated client would show.
 
+Each client connects from its own loopback address (127.0.0.2, 127.0.0.3, ...), as separate users would, so
+the server's per-client query limits (haven.web.sparql.admission) see 64 clients, not one; --one-address
+sends everything from one address instead: a single harvester with that many connections, whose queries
+beyond its share are answered 429 by design.
+
 Loopback only (a --url elsewhere is refused) and bounded in time (--duration, plus one request timeout).
 """
 from __future__ import annotations
@@ -301,9 +306,21 @@ def percentile(values: list[float], pct: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(pct) - 1] if pct < 100 else max(values)
 
 
+def client_address(url: str, number: int, one_address: bool) -> tuple[str, int] | None:
+    """The local address client `number` connects from: its own loopback address (127.0.0.N: all of 127/8
+    reaches the loopback interface), so that the server tells the clients apart as it tells users apart and
+    gives each its share of the query slots; None (the system's choice) with `one_address`, or when the
+    server is not on an IPv4 loopback address."""
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if one_address or not host.startswith("127."):
+        return None
+    return (f"127.0.{number // 250 % 250}.{2 + number % 250}", 0)
+
+
 def run_load(url: str, targets: Targets, *, concurrency: int, duration: float, mix: dict[str, int],
-             verify: float = 0.05, seed: int = 1) -> LoadReport:
-    """`concurrency` clients, each on its own keep-alive connection, sending the mix for `duration` s."""
+             verify: float = 0.05, seed: int = 1, one_address: bool = False) -> LoadReport:
+    """`concurrency` clients, each on its own keep-alive connection from its own loopback address (all from
+    one with `one_address`: a single harvester with that many connections), sending the mix for `duration` s."""
     parts = urllib.parse.urlsplit(url)
     if parts.hostname not in LOOPBACK:
         raise ValueError(f"the load test runs on loopback only, not against {parts.hostname}")
@@ -322,7 +339,8 @@ def run_load(url: str, targets: Targets, *, concurrency: int, duration: float, m
             planned = plan(rng.choices(names, weights)[0], targets, rng, etags)
             parse_rdf = planned.check.startswith("rdf:") and rng.random() < verify
             if connection is None:
-                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=REQUEST_TIMEOUT)
+                connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=REQUEST_TIMEOUT,
+                                                        source_address=client_address(url, number, one_address))
             began = time.perf_counter()
             failure = None
             status, body = 0, b""
@@ -468,9 +486,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--mix", help=f"kind=weight,... (default {','.join(f'{k}={v}' for k, v in DEFAULT_MIX.items())})")
     parser.add_argument("--verify", type=float, default=0.05, help="fraction of RDF bodies parsed with rdflib")
-    parser.add_argument("--threads", type=int, default=8, help="waitress threads of the server started here")
-    parser.add_argument("--max-concurrent-queries", type=int, default=8,
-                        help="the started server's query cap (at least --threads: see docs/reliability.md)")
+    parser.add_argument("--threads", type=int, help="waitress threads of the server started here (default: "
+                                                     "the server's own)")
+    parser.add_argument("--max-concurrent-queries", type=int,
+                        help="the started server's query slots (default: the server's own)")
+    parser.add_argument("--one-address", action="store_true",
+                        help="every client from one address (a single harvester), not one loopback address each")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
@@ -492,10 +513,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         targets = discover(url)
         print(f"load: {url} — {len(targets.slugs)} entities, {len(targets.queries)} competency questions; "
-              f"{args.concurrency} clients for {args.duration:.0f} s, mix {mix}", file=sys.stderr)
+              f"{args.concurrency} clients ({'one address' if args.one_address else 'one address each'}) for "
+              f"{args.duration:.0f} s, mix {mix}", file=sys.stderr)
         server_cpu_before = server.cpu_seconds() if server else None
         report = run_load(url, targets, concurrency=args.concurrency, duration=args.duration, mix=mix,
-                          verify=args.verify, seed=args.seed)
+                          verify=args.verify, seed=args.seed, one_address=args.one_address)
         server_cpu = server.cpu_seconds() - server_cpu_before if server else None
         queue_peak = server.queue_depth_peak() if server else None
     finally:

@@ -22,8 +22,8 @@ SMOKE_CONCURRENCY = 16
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # rdflib's JSON-LD parser uses ConjunctiveGraph
 def test_mix_for_a_few_seconds_has_no_error_and_whole_bodies(build_dir, request):
     load = bench_module("load")
-    # the query cap at the thread count, as the load command runs it: see docs/reliability.md
-    server = start_live_server(build_dir, threads=8, max_concurrent_queries=8)
+    # the server's default settings, as the load command runs it: see docs/reliability.md
+    server = start_live_server(build_dir)
     try:
         targets = load.discover(server.url)
         assert "taliban" in targets.slugs and len(targets.queries) >= 10
@@ -139,3 +139,13 @@ def test_mix_parsing():
         load.parse_mix("data=2,delete=1")
     with pytest.raises(ValueError, match="no request"):
         load.parse_mix("data=0")
+
+
+def test_each_client_connects_from_its_own_loopback_address():
+    load = bench_module("load")
+    url = "http://127.0.0.1:8080/"
+    addresses = {load.client_address(url, n, one_address=False) for n in range(300)}
+    assert len(addresses) == 300 and all(host.startswith("127.") and port == 0 for host, port in addresses)
+    assert ("127.0.0.1", 0) not in addresses
+    assert load.client_address(url, 5, one_address=True) is None
+    assert load.client_address("http://localhost:8080/", 5, one_address=False) is None

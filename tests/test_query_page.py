@@ -18,7 +18,7 @@ from haven.web.dataset.catalogue import COMPETENCY_QUESTIONS, competency_questio
 from haven.web.hardening import content_security_policy
 from haven.web.sparql import page as page_module
 from haven.web.sparql.page import YASGUI_INLINE_STYLES
-from haven.web.sparql.routes import MAX_LINK_LENGTH, query_slots
+from haven.web.sparql.routes import MAX_LINK_LENGTH, query_admission
 
 PERSONS = ("PREFIX skos: <http://www.w3.org/2004/02/skos/core#>\n"
            "SELECT ?s ?name WHERE { ?s a <https://w3id.org/haven/ontology#Person> ; skos:prefLabel ?name } ORDER BY ?name")
@@ -145,16 +145,16 @@ def test_a_query_over_the_size_limit_is_413(make_app):
     assert client.post("/query", follow_redirects=True, data={"query": "ASK {}" + " " * 200}).status_code == 413
 
 
-def test_busy_is_503_with_retry_after(app):
-    slots = query_slots(app)
-    taken = 0
-    while slots.acquire(blocking=False):
-        taken += 1
+def test_busy_is_503_with_retry_after(make_app):
+    app = make_app(query_queue_timeout=0)
+    admission = query_admission(app)
+    others = [f"192.0.2.{n}" for n in range(admission.slots)]
+    assert all(admission.enter(client).granted for client in others)
     try:
         response = app.test_client().post("/query", follow_redirects=True, data={"query": "ASK {}"})
     finally:
-        for _ in range(taken):
-            slots.release()
+        for client in others:
+            admission.release(client)
     assert response.status_code == 503 and response.headers["Retry-After"]
     assert "retry shortly" in response.get_data(as_text=True)
 

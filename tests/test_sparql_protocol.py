@@ -11,7 +11,7 @@ import rdflib
 from rdflib.namespace import RDF
 
 from haven.web.sparql import safety
-from haven.web.sparql.routes import CAPPED_HEADER
+from haven.web.sparql.routes import CAPPED_HEADER, query_admission
 from plugins.release import fixture_triples
 
 HID = "https://w3id.org/haven/id/"
@@ -461,30 +461,70 @@ def test_post_sparql_body_too_large_413(make_app):
     assert client.post("/sparql", data="ASK {}", content_type="application/sparql-query").status_code == 200
 
 
-@pytest.mark.slow  # holds the only slot until the 3 s time limit
-def test_get_sparql_concurrency_cap_503_retry_after(make_app):
-    app = make_app(max_concurrent_queries=1, query_timeout=3)
-    slow_client, fast_client = app.test_client(), app.test_client()
-    results = {}
-    slow = threading.Thread(target=lambda: results.setdefault(
-        "slow", slow_client.get("/sparql", query_string={"query": ENDLESS})))
+def _hold_a_slot(app, client_address: str, results: dict) -> threading.Thread:
+    """A query from `client_address` that holds a slot until the app's time limit; returns once it holds it."""
+    client = app.test_client()
+    slow = threading.Thread(target=lambda: results.setdefault("slow", client.get(
+        "/sparql", query_string={"query": ENDLESS}, environ_base={"REMOTE_ADDR": client_address})))
     slow.start()
+    admission = query_admission(app)
+    deadline = time.monotonic() + 10
+    while admission.stats().running < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)  # polls for the state; no assertion rests on the time
+    assert admission.stats().running == 1
+    return slow
+
+
+def _ask(app, client_address: str):
+    return app.test_client().get("/sparql", query_string={"query": "ASK {}"},
+                                 environ_base={"REMOTE_ADDR": client_address})
+
+
+@pytest.mark.slow  # holds the only slot until the 2 s time limit
+def test_get_sparql_query_waits_for_a_slot_rather_than_refused(make_app):
+    app = make_app(max_concurrent_queries=1, query_timeout=2)
+    results = {}
+    slow = _hold_a_slot(app, "192.0.2.1", results)
     try:
-        deadline = time.monotonic() + 5
-        refused = None
-        # wait until the slow query holds the only slot, then a second query must be refused at once
-        while time.monotonic() < deadline:
-            response = fast_client.get("/sparql", query_string={"query": "ASK {}"})
-            if response.status_code == 503:
-                refused = response
-                break
-            time.sleep(0.02)
-        assert refused is not None
-        assert refused.headers["Retry-After"] == "1"
+        assert _ask(app, "192.0.2.2").status_code == 200  # queued behind the slow one, then answered
     finally:
         slow.join()
     assert results["slow"].status_code == 503  # the slow one hit the time limit
-    assert fast_client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    stats = query_admission(app).stats()
+    assert (stats.admitted, stats.waited, stats.refused_busy) == (2, 1, 0)
+
+
+@pytest.mark.slow  # holds the only slot until the 3 s time limit
+def test_get_sparql_queue_wait_bounded_then_503_retry_after(make_app):
+    app = make_app(max_concurrent_queries=1, query_timeout=3, query_queue_timeout=0.2)
+    results = {}
+    slow = _hold_a_slot(app, "192.0.2.1", results)
+    try:
+        refused = _ask(app, "192.0.2.2")
+        assert refused.status_code == 503
+        assert refused.headers["Retry-After"] == "1"
+        assert query_admission(app).stats().refused_busy == 1
+    finally:
+        slow.join()
+    assert results["slow"].status_code == 503
+    assert _ask(app, "192.0.2.2").status_code == 200
+
+
+@pytest.mark.slow  # holds a slot until the 2 s time limit
+def test_get_sparql_client_over_its_limit_429_others_served(make_app):
+    app = make_app(max_concurrent_queries=2, max_client_queries=1, query_timeout=2)
+    results = {}
+    slow = _hold_a_slot(app, "192.0.2.1", results)
+    try:
+        over = _ask(app, "192.0.2.1")
+        assert over.status_code == 429
+        assert over.headers["Retry-After"] == "1"
+        assert "as many queries running or waiting as one client may (1)" in over.get_data(as_text=True)
+        # another client gets the slot the first one may not take
+        assert _ask(app, "192.0.2.2").status_code == 200
+    finally:
+        slow.join()
+    assert _ask(app, "192.0.2.1").status_code == 200
 
 
 # -- CORS ----------------------------------------------------------------------------------------------------

@@ -113,7 +113,11 @@ def query(query: str, fmt: str, root: Path, build_dir: Path, base: str):
 @setting("--result-limit", setting="result_limit", type=int, help="Most rows or triples in one SPARQL response.")
 @setting("--max-query-bytes", setting="max_query_bytes", type=int, help="Largest accepted query or request body.")
 @setting("--max-concurrent-queries", setting="max_concurrent_queries", type=int,
-         help="Queries evaluated at once; more are answered 503.")
+         help="Queries evaluated at once; more wait for a slot, fairly across clients.")
+@setting("--query-queue-timeout", setting="query_queue_timeout", type=click.FloatRange(min=0),
+         help="Seconds a query may wait for a slot before it is answered 503.")
+@setting("--max-client-queries", setting="max_client_queries", type=click.IntRange(min=1),
+         help="Queries one client may have running or waiting; more are answered 429.")
 @setting("--threads", setting="threads", type=int, help="WSGI worker threads.")
 @setting("--max-connections", setting="max_connections", type=click.IntRange(min=1),
          help="Client connections held at once; at the limit the longest-waiting idle one makes room.")

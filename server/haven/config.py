@@ -60,8 +60,14 @@ class Settings:
     #: memory one client query may take in an embedded query worker, in MiB, beyond the release the worker
     #: holds; a query that needs more is stopped (503 with a message) and the worker replaced
     query_memory_mb: int = 1024
-    #: most queries evaluated at once; more are answered 503 with Retry-After
+    #: most queries evaluated at once (the embedded store's query workers); more wait for a slot
     max_concurrent_queries: int = 4
+    #: seconds a query may wait for a slot, in its client's queue (haven.web.sparql.admission); past it, 503
+    #: with Retry-After
+    query_queue_timeout: float = 5.0
+    #: most queries one client (address, or X-Forwarded-For behind `proxy_hops` proxies) may have running or
+    #: waiting at once; the next is answered 429 with Retry-After at once
+    max_client_queries: int = 4
     #: WSGI worker threads
     threads: int = 8
     #: client connections held open at once; at the limit the one that has waited longest without a request

@@ -21,10 +21,13 @@ def read_until(sock: socket.socket, marker: bytes) -> bytes:
     return data
 
 
-def timed_exchange(server, method: str, path: str, body=None, headers=None, *, timeout: float):
-    """(response, body, seconds) of one request on its own connection."""
+def timed_exchange(server, method: str, path: str, body=None, headers=None, *, timeout: float,
+                   address: str | None = None):
+    """(response, body, seconds) of one request on its own connection; from the local `address` if given
+    (another loopback address, 127.0.0.N, is another client to the server)."""
     url = urlsplit(server.url)
-    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=timeout,
+                                            source_address=(address, 0) if address else None)
     started = time.monotonic()
     try:
         connection.request(method, path, body=body, headers=headers or {})

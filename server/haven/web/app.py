@@ -7,7 +7,6 @@ pinned at start-up); the settings are ``app.config["HAVEN_SETTINGS"]``. Blueprin
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import fields
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
             store.close()
         raise
     app.extensions[STORE_KEY] = store
-    app.extensions["haven.query_slots"] = threading.BoundedSemaphore(settings.max_concurrent_queries)
+    app.extensions[sparql_routes.ADMISSION_KEY] = sparql_routes.new_admission(settings)
 
     for blueprint in (sparql_routes.bp, entity_routes.bp, dataset_routes.bp, search_routes.bp, reconcile_routes.bp,
                       fragment_routes.bp):

@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from haven.store.base import AnswerTooLarge, QueryOutOfMemory, QueryTimeout, StoreBusy, StoreError
 
-#: seconds a client should wait before retrying when every query slot is taken
+#: seconds a client should wait before retrying when no query slot was free (or it has its share of them)
 RETRY_AFTER_SECONDS = 1
 
 
@@ -25,6 +25,15 @@ def busy() -> Response:
     return plain(
         503,
         "The server is answering as many queries as it allows at once; retry shortly.",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def too_many(limit: int) -> Response:
+    return plain(
+        429,
+        f"This client already has as many queries running or waiting as one client may ({limit}); wait for "
+        "their answers, or send fewer at once.",
         {"Retry-After": str(RETRY_AFTER_SECONDS)},
     )
 

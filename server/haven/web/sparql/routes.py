@@ -9,12 +9,12 @@ endpoint describes itself (Service Description, or the HTML query page for brows
 Status codes: 400 malformed request or query (with the parser's message), a dataset parameter that is no
 absolute IRI, or a query nested deeper than `safety.MAX_NESTING`; 403 update or SERVICE (refused by policy,
 before evaluation), 406 no acceptable format, 413 query too large, 415 wrong body type or charset,
-503 past the time limit or too many queries at once (with Retry-After).
+429 when the client already has its share of queries running or waiting, 503 past the time limit or when no
+query slot came free within the queue's wait (both with Retry-After; see `admission`).
 """
 from __future__ import annotations
 
 from urllib.parse import urlencode
-import threading
 import time
 
 import pyoxigraph as ox
@@ -27,7 +27,8 @@ from haven.web import negotiation
 from haven.web.sparql import page, safety, service_description
 from haven.web.current import current_store, settings, url_map
 from haven.web.dataset.catalogue import competency_questions, example_queries
-from haven.web.errors import busy, plain, store_failure
+from haven.web.errors import busy, plain, store_failure, too_many
+from haven.web.sparql.admission import Admission, ClientOverLimit, QueueTimeout
 from haven.web.hardening import content_security_policy
 from haven.store.base import QueryRefused, QuerySyntaxError, QueryTooComplex, SerializedResult, StoreError
 
@@ -49,9 +50,18 @@ class ProtocolError(Exception):
         self.response = response
 
 
-def query_slots(app) -> threading.BoundedSemaphore:
-    """The per-app cap on queries evaluated at once (Settings.max_concurrent_queries)."""
-    return app.extensions["haven.query_slots"]
+ADMISSION_KEY = "haven.admission"
+
+
+def query_admission(app) -> Admission:
+    """The app's query slots and their queue (Settings.max_concurrent_queries, query_queue_timeout,
+    max_client_queries); `stats()` is what a metrics endpoint reads."""
+    return app.extensions[ADMISSION_KEY]
+
+
+def new_admission(settings) -> Admission:
+    return Admission(settings.max_concurrent_queries, max_wait=settings.query_queue_timeout,
+                     client_limit=settings.max_client_queries)
 
 
 @bp.route(route(SPARQL_PATH), methods=["GET", "POST"])
@@ -161,9 +171,15 @@ def run_client_query(query: str, info: safety.QueryInfo, media_type: str, datase
     the answer `/sparql` gives (400 with the parser's message, 503 past a limit). `endpoint` is the
     `/sparql` URL: relative IRIs resolve against it, and a capped answer links to its description."""
     settings = current_app.config["HAVEN_SETTINGS"]
-    slots = query_slots(current_app)
-    if not slots.acquire(blocking=False):
-        raise ProtocolError(busy())
+    admission = query_admission(current_app)
+    # the client as the proxy-header settings define it: ProxyFix has put X-Forwarded-For's trusted value here
+    client = request.remote_addr or "unknown"
+    try:
+        admission.acquire(client)
+    except ClientOverLimit:
+        raise ProtocolError(too_many(settings.max_client_queries)) from None
+    except QueueTimeout:
+        raise ProtocolError(busy()) from None
     started = time.perf_counter()
     try:
         store = current_store()
@@ -186,7 +202,7 @@ def run_client_query(query: str, info: safety.QueryInfo, media_type: str, datase
     except StoreError as error:
         raise ProtocolError(store_failure(error)) from None
     finally:
-        slots.release()
+        admission.release(client)
     return result, time.perf_counter() - started
 
 
