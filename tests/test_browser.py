@@ -169,6 +169,9 @@ def test_query_page_runs_a_select_in_yasgui(watched, live_app):
     assert [r.locator("td").nth(1).inner_text() for r in rows.all()] == [
         '"Farhan Zahid"@en', '"Gretchen Peters"@en', '"Osama bin Laden"@en']
     assert "3 results" in watched.locator(".yasr_response_chip, .yasr_header").first.inner_text()
+    # no query, answer or tab is kept in the browser (what the page shows comes from its URL and the server);
+    # Yasqe caches its bundled prefix list for completion, nothing of the user's
+    assert watched.evaluate("Object.keys(localStorage)") in ([], ["prefixes"])
 
 
 def test_query_page_runs_a_construct_in_yasgui(watched, live_app):

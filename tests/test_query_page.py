@@ -239,3 +239,14 @@ def test_the_answer_links_to_its_downloads(client, query, media_types):
     for link, media_type in zip(links, media_types):
         response = client.get(link.replace("http://localhost", ""), headers={"Accept": "text/html,*/*;q=0.8"})
         assert response.status_code == 200 and response.mimetype == media_type
+
+
+def test_the_dataset_parameters_work_as_at_sparql(client):
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    for graph in ("https://w3id.org/haven/graph/ontology", "https://w3id.org/haven/graph/hedged"):
+        params = {"query": query, "default-graph-uri": graph}
+        expected = client.get("/sparql", query_string=params, headers={"Accept": "text/csv"}).get_data(as_text=True)
+        html = client.get("/query", query_string=params).get_data(as_text=True)
+        assert table(html)[1] == [expected.splitlines()[1] + " ^^xsd:integer"]
+    refused = client.get("/query", query_string={"query": query, "default-graph-uri": "not an IRI"})
+    assert refused.status_code == 400 and "must be an absolute IRI" in refused.get_data(as_text=True)
