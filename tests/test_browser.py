@@ -415,3 +415,32 @@ def test_ontology_page_opens_at_stated_and_its_contents_never_cover_the_text(pag
     page.locator("#statement-pairs").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "pairs.png"))
     report_line(request.config, f"ontology page screenshots ({device}, {width}x{height}): {shots}")
+
+
+# -- the search box of every page (issue 13) ------------------------------------------------------------------
+
+def test_search_box_suggests_names_as_you_type(watched, live_app):
+    watched.goto(live_app + "/page/taliban")
+    box = watched.locator("form.site-search input[name=q]")
+    box.press_sequentially("usama bin lad", delay=30)
+    suggestion = watched.locator(".suggestions a", has_text="Osama bin Laden")
+    suggestion.wait_for()
+    assert "Person" in suggestion.inner_text()
+    box.press("ArrowDown")
+    watched.keyboard.press("Enter")
+    watched.wait_for_url(live_app + "/page/osama-bin-laden")
+
+
+def test_search_box_works_without_javascript(browser, live_app):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(live_app + "/")
+        page.locator("form.site-search input[name=q]").fill("Al Qa'ida")
+        page.locator("form.site-search input[name=q]").press("Enter")
+        page.wait_for_url(live_app + "/search?q=Al+Qa%27ida")
+        page.locator("ol.search-results a").first.click()  # the best hit first
+        page.wait_for_url(live_app + "/page/al-qaeda")
+    finally:
+        context.close()
