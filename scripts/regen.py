@@ -28,7 +28,7 @@ import pyoxigraph as ox
 
 from haven.config import DEFAULT_BASE, PROJECT_ROOT
 from haven.iris import iris_for
-from haven.pipeline.derive import derive
+from haven.pipeline.derive import derive, materialise_types
 from haven.pipeline.metadata import dataset_description
 from haven.pipeline.sources import find_files
 
@@ -51,6 +51,7 @@ def store_of(root: Path) -> ox.Store:
             store.load(path=str(path), format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(str(ns.graphs[name])),
                        base_iri=DEFAULT_BASE)
     derive(store, DEFAULT_BASE)
+    materialise_types(store, DEFAULT_BASE)
     return store
 
 

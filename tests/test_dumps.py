@@ -11,6 +11,7 @@ has none, never in a request thread that other requests wait for.
 from __future__ import annotations
 
 import concurrent.futures
+import gzip
 import shutil
 import statistics
 import time
@@ -30,6 +31,8 @@ from plugins.servers import start_live_server
 
 #: the dumps made from haven.nq (haven.dumps.DERIVED, spelled out so that this file runs on a tree without it)
 DERIVED = ("ttl", "nt", "jsonld")
+#: the dumps with a gzip copy beside them: every one, haven.nq included (issue 10, item 9)
+COMPRESSED = ("ttl", "nt", "nq", "jsonld")
 FIXTURE = Path(__file__).parent / "resources" / "release"
 BASE = "https://w3id.org/haven/"
 #: triples added to the fixture for the live test: the size at which the request-thread dumps held /id/ for 45 s
@@ -56,7 +59,7 @@ def test_write_dumps_keeps_every_quad_and_literal_as_written(tmp_path):
              f'<{BASE}id/al-qaeda> <{BASE}ontology#footnote> "7"^^<{XSD.nonNegativeInteger}> <{BASE}graph/derived> .\n')
     nq.write_text(FIXTURE.joinpath("haven.nq").read_text("utf-8") + extra, encoding="utf-8")
     names = write_dumps(nq, tmp_path / "out", iris_for(BASE).prefixes())
-    assert sorted(names) == sorted(f"haven.{ext}" for ext in DERIVED)
+    assert sorted(names) == sorted([f"haven.{ext}" for ext in DERIVED] + [f"haven.{ext}.gz" for ext in COMPRESSED])
     source = Dataset()
     source.parse(nq, format="nquads")
     union = {q[:3] for q in _quads(source)}
@@ -70,6 +73,26 @@ def test_write_dumps_keeps_every_quad_and_literal_as_written(tmp_path):
     assert len(_quads(jsonld)) == len(_quads(source))
     assert _ground(jsonld) == _ground(source)
     assert not list((tmp_path / "out").glob(".*"))  # no scratch or partial file left
+
+
+def test_every_dump_has_a_gzip_copy_with_the_same_bytes_and_no_timestamp(tmp_path):
+    """Issue 10.9: dumps were not compressed. Each .gz holds its dump byte for byte, and two runs give the same
+    bytes (no mtime or file name in the gzip header), so a release's digests do not depend on when it was built."""
+    from haven.dumps import write_dumps
+
+    nq = tmp_path / "haven.nq"
+    nq.write_bytes(FIXTURE.joinpath("haven.nq").read_bytes())
+    first, second = tmp_path / "one", tmp_path / "two"
+    write_dumps(nq, first, iris_for(BASE).prefixes())
+    time.sleep(1.1)  # a timestamp in the header would differ by now
+    write_dumps(nq, second, iris_for(BASE).prefixes())
+    for ext in COMPRESSED:
+        packed = (first / f"haven.{ext}.gz").read_bytes()
+        plain = nq.read_bytes() if ext == "nq" else (first / f"haven.{ext}").read_bytes()
+        assert gzip.decompress(packed) == plain, ext
+        assert packed[4:8] == b"\0\0\0\0" and not packed[3] & 0x08, ext  # MTIME zero, no FNAME flag
+        assert packed == (second / f"haven.{ext}.gz").read_bytes(), ext
+        assert len(packed) < len(plain) / 3, ext
 
 
 def test_flat_dumps_hold_the_default_graph_without_the_hedged_triples(tmp_path):

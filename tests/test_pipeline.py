@@ -9,6 +9,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 from rdflib import Graph, Literal, Namespace, URIRef
@@ -18,7 +19,8 @@ from haven.cli import main as cli
 from haven.config import DEFAULT_BASE
 from haven.iris import ORG, compact, iris_for, rebase_graph
 from haven.pipeline import BuildError
-from haven.pipeline.derive import derive
+from haven.pipeline.derive import check_no_hand_written_direct_triples, derive, materialise_types
+from haven.pipeline.graphs import view as graphs_view
 from haven.pipeline.metadata import dataset_description
 from haven.pipeline.release import (bnode_labels, canonical_nquads, content_id, prune, switch_current,
                                     write_release)
@@ -228,6 +230,48 @@ def test_hand_written_direct_triple_is_rejected(tree):
     assert "hid:osama-bin-laden haven:alliedWith hid:taliban" in str(caught.value)
 
 
+def _types_after_closure(root: Path):
+    sources = load_sources(root)
+    derive(sources.store, sources.base)
+    added = materialise_types(sources.store, sources.base)
+    return added, graphs_view(sources.store, ox.NamedNode(str(NS.graphs["derived"])), sources.base)
+
+
+def test_type_closure_derives_every_named_superclass(tree):
+    """Issue 10.7: `?s a haven:Organization` found only the 4 organisations typed so, not the 24 of the landing."""
+    (tree / "data" / "coalition.ttl").write_text(
+        "@prefix haven: <https://w3id.org/haven/ontology#> .\n@prefix hid: <https://w3id.org/haven/id/> .\n"
+        "hid:a-coalition a haven:Coalition .\n_:blank a haven:Coalition .\n")
+    (tree / "ontology" / "coalition.ttl").write_text(
+        "@prefix haven: <https://w3id.org/haven/ontology#> .\n@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n@prefix org: <http://www.w3.org/ns/org#> .\n"
+        "haven:Coalition a owl:Class ; rdfs:subClassOf haven:Organization , owl:Thing ,\n"
+        "  [ a owl:Restriction ; owl:onProperty haven:memberOf ; owl:someValuesFrom haven:Actor ] .\n"
+        "haven:Organization a owl:Class ; rdfs:subClassOf haven:Actor , org:Organization .\n"
+        "haven:Actor a owl:Class .\n")
+    added, derived = _types_after_closure(tree)
+    coalition = HID["a-coalition"]
+    assert {o for o in derived.objects(coalition, RDF.type)} == {
+        HAVEN.Organization, HAVEN.Actor, ORG.Organization}  # transitively, named classes only, no owl:Thing
+    # a blank node copied into another graph would be another node once the graphs are canonicalised
+    assert all(isinstance(s, URIRef) for s in derived.subjects(RDF.type, None))
+    assert added == len(list(derived.triples((None, RDF.type, None))))
+
+
+def test_type_closure_leaves_asserted_types_in_data_only(tree):
+    added, derived = _types_after_closure(tree)
+    sources = load_sources(tree)
+    asserted = set(sources.data.triples((None, RDF.type, None)))
+    assert not asserted & set(derived.triples((None, RDF.type, None)))
+
+
+def test_type_closure_is_not_mistaken_for_hand_written_direct_triples(tree):
+    sources = load_sources(tree)
+    derive(sources.store, sources.base)
+    assert materialise_types(sources.store, sources.base) > 0
+    check_no_hand_written_direct_triples(sources.store, sources.base)  # rdf:type is in data and derived
+
+
 # -- validate ----------------------------------------------------------------------------------------
 
 def _validate(root: Path):
@@ -285,7 +329,8 @@ def test_dataset_description_counts_and_links(tree):
     g = dataset_description(DEFAULT_BASE, graphs, "abc123", when, "1.0.0")
     dataset = URIRef(DEFAULT_BASE + "dataset")
     assert (dataset, RDF.type, VOID.Dataset) in g and (dataset, RDF.type, DCAT.Dataset) in g
-    assert g.value(dataset, VOID.triples).toPython() == len(sources.ontology) + len(sources.data) + len(derived)
+    # the default graph: the three graphs and this description (no triple in two of them here)
+    assert g.value(dataset, VOID.triples).toPython() == len(sources.ontology) + len(sources.data) + len(derived) + len(g)
     assert g.value(dataset, VOID.sparqlEndpoint) == URIRef(DEFAULT_BASE + "sparql")
     assert g.value(dataset, VOID.uriSpace) == Literal(DEFAULT_BASE + "id/")
     assert g.value(dataset, DCTERMS.license) == URIRef("https://creativecommons.org/licenses/by/4.0/")
@@ -302,7 +347,8 @@ def test_dataset_description_counts_and_links(tree):
     subsets = {g.value(s, URIRef("http://www.w3.org/ns/sparql-service-description#name")): g.value(s, VOID.triples).toPython()
                for s in g.objects(dataset, VOID.subset)}
     assert subsets == {NS.graphs["ontology"]: len(sources.ontology), NS.graphs["data"]: len(sources.data),
-                       NS.graphs["derived"]: len(derived), NS.graphs["hedged"]: 0}  # given no hedged graph
+                       NS.graphs["derived"]: len(derived), NS.graphs["hedged"]: 0,  # given no hedged graph
+                       NS.graphs["metadata"]: len(g)}
 
 
 # -- release -----------------------------------------------------------------------------------------
@@ -377,9 +423,9 @@ def test_build_leaves_the_on_disk_store_and_the_dumps_the_server_serves(tmp_path
     # the dumps are part of the release, listed with their digests like every other file
     path = tmp_path / "releases" / release
     digests = json.loads((path / "manifest.json").read_text())["sha256"]
-    for ext in DERIVED:
-        body = (path / f"haven.{ext}").read_bytes()
-        assert body and digests[f"haven.{ext}"] == hashlib.sha256(body).hexdigest(), ext
+    for name in [f"haven.{ext}" for ext in DERIVED] + [f"haven.{ext}.gz" for ext in ("ttl", "nt", "nq", "jsonld")]:
+        body = (path / name).read_bytes()
+        assert body and digests[name] == hashlib.sha256(body).hexdigest(), name
     # a release built before releases held dumps gets them beside its store when built again
     for ext in DERIVED:
         (path / f"haven.{ext}").unlink()

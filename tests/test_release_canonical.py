@@ -172,7 +172,9 @@ def test_description_counts_the_union_once_and_derived_only_properties():
     g = dataset_description(DEFAULT_BASE, store, "r", WHEN, "1")
     void = "http://rdfs.org/ns/void#"
     dataset = URIRef(DEFAULT_BASE + "dataset")
-    assert g.value(dataset, URIRef(void + "triples")).toPython() == 5  # 3 data + 1 derived-only + 1 ontology-only
+    # 3 data + 1 derived-only + 1 ontology-only, and the description itself: the size of the default graph
+    assert g.value(dataset, URIRef(void + "triples")).toPython() == 5 + len(g)
+    assert g.value(URIRef(f"{dataset}#graph-metadata"), URIRef(void + "triples")).toPython() == len(g)
     assert g.value(dataset, URIRef(void + "entities")).toPython() == 2
     partitions = {g.value(p, URIRef(void + "property")): g.value(p, URIRef(void + "triples")).toPython()
                   for p in g.objects(dataset, URIRef(void + "propertyPartition"))}
@@ -182,6 +184,20 @@ def test_description_counts_the_union_once_and_derived_only_properties():
                for p in g.objects(dataset, URIRef(void + "classPartition"))}
     assert classes == {URIRef(x + "C"): 2}
     assert not list(g.objects(dataset, URIRef(void + "exampleResource")))
+
+
+def test_description_counts_itself_once_in_the_default_graph():
+    """Issue 10.7: VoID said 6,284 triples where the landing page, service description and dumps said 6,878 (the
+    default graph, this description included). A triple both described and stated counts once."""
+    store = ox.Store()
+    names = {name: ox.NamedNode(str(NS.graphs[name])) for name in NAMES}
+    dataset = URIRef(DEFAULT_BASE + "dataset")
+    void = "http://rdfs.org/ns/void#"
+    store_with(f"<{NS.hid}a> <http://x/p> <{NS.hid}b> .", names["data"], store)
+    store_with(f"<{dataset}> a <{void}Dataset> .", names["ontology"], store)
+    g = dataset_description(DEFAULT_BASE, store, "r", WHEN, "1")
+    assert (dataset, URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type"), URIRef(void + "Dataset")) in g
+    assert g.value(dataset, URIRef(void + "triples")).toPython() == 2 + len(g) - 1
 
 
 # -- size: labelling is linear in the blank nodes, however deep (issue 14.15) ----------------------------------

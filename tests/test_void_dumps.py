@@ -1,10 +1,11 @@
 """Dataset-level documents: ontology and shapes by Accept, VoID/DCAT, the dumps, the JSON-LD context."""
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, SKOS, VOID
 
 from plugins.pending import when_ready
@@ -12,6 +13,8 @@ from plugins.pending import when_ready
 BASE = "https://w3id.org/haven/"
 ONTOLOGY = URIRef(BASE + "ontology")
 DATASET = URIRef(BASE + "dataset")
+# a plain namespace: pytest probes module globals, and rdflib's closed namespaces warn on unknown names
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
 
 
 @pytest.mark.parametrize("accept, media_type, fmt", [
@@ -100,6 +103,44 @@ def test_dump_jsonld_parses_with_named_graphs(client):
 
 def test_unknown_dump_404(client):
     assert client.get("/dumps/haven.xml").status_code == 404
+
+
+@pytest.mark.parametrize("ext", ["ttl", "nt", "nq", "jsonld"])
+def test_dump_gzip_file_is_application_gzip_without_content_encoding(client, ext):
+    """Issue 10.9. A .gz URL is a file: every client saves the bytes its name promises (see routes.dump)."""
+    packed = when_ready(client, f"/dumps/haven.{ext}.gz", headers={"Accept-Encoding": "gzip"})
+    assert packed.status_code == 200 and packed.mimetype == "application/gzip"
+    assert "Content-Encoding" not in packed.headers
+    plain = when_ready(client, f"/dumps/haven.{ext}", headers={"Accept-Encoding": "identity"})
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    assert gzip.decompress(packed.data) == plain.data
+
+
+def test_plain_dump_is_sent_gzipped_to_a_client_that_takes_gzip(client):
+    when_ready(client, "/dumps/haven.nt.gz")
+    plain = client.get("/dumps/haven.nt")
+    packed = client.get("/dumps/haven.nt", headers={"Accept-Encoding": "gzip, deflate"})
+    assert packed.mimetype == plain.mimetype == "application/n-triples"
+    assert packed.headers["Content-Encoding"] == "gzip" and gzip.decompress(packed.data) == plain.data
+    assert "Accept-Encoding" in packed.headers["Vary"] and "Accept-Encoding" in plain.headers["Vary"]
+    assert packed.headers["ETag"] != plain.headers["ETag"]
+    again = client.get("/dumps/haven.nt", headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]})
+    assert again.status_code == 304
+
+
+@pytest.mark.parametrize("path", ["/dumps/haven.xml.gz", "/dumps/haven.nt.zip", "/dumps/haven.gz"])
+def test_unknown_compressed_dump_404(client, path):
+    assert client.get(path).status_code == 404
+
+
+def test_void_gives_each_dump_file_its_byte_size(client):
+    sizes = {f"haven.{ext}{gz}": len(when_ready(client, f"/dumps/haven.{ext}{gz}",
+                                                headers={"Accept-Encoding": "identity"}).data)
+             for ext in ("ttl", "nt", "nq", "jsonld") for gz in ("", ".gz")}
+    void = Graph().parse(data=client.get("/.well-known/void", headers={"Accept": "text/turtle"}).data,
+                         format="turtle")
+    for name, size in sizes.items():
+        assert void.value(URIRef(f"{BASE}dumps/{name}"), DCAT.byteSize).toPython() == size, name
 
 
 def test_context_document(client):

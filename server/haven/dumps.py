@@ -9,11 +9,16 @@ dump and the server's own memory never holds one.
 Every dump is written by pyoxigraph from the N-Quads text as published, so the literals stay as written
 (`xsd:nonNegativeInteger` is not turned into `xsd:integer` as a store would, oxigraph#1413). Memory stays
 flat in the size of the release: the input is read line by line and the serialisers stream.
+
+Each dump also has a gzip-compressed copy beside it (`haven.nt.gz`, `haven.nq.gz`...), written without a
+timestamp or file name in its header so that the same release always gives the same bytes.
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -21,7 +26,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from haven.formats import DUMP_FORMATS, JSON_LD, N_QUADS, N_TRIPLES, TURTLE
+from haven.formats import DUMP_FORMATS, GZIP, JSON_LD, N_QUADS, N_TRIPLES, TURTLE
 from haven.iris import HEDGED_GRAPHS
 from haven.store.answers import oxigraph_format
 
@@ -32,12 +37,21 @@ DERIVED = tuple(fmt.extension for fmt in DUMP_FORMATS if fmt is not N_QUADS)
 NQ, NT, TTL, JSONLD = (oxigraph_format(fmt) for fmt in (N_QUADS, N_TRIPLES, TURTLE, JSON_LD))
 
 
-def file_name(extension: str) -> str:
-    return f"haven.{extension}"
+#: gzip level of the compressed copies: zlib's default, near level 9's size at a third of its time
+GZIP_LEVEL = 6
+
+
+def file_name(extension: str, compressed: bool = False) -> str:
+    return f"haven.{extension}.{GZIP.extension}" if compressed else f"haven.{extension}"
+
+
+#: every file a release's dumps comprise besides haven.nq: the derived dumps, and each dump's gzip copy
+FILES = tuple(file_name(ext) for ext in DERIVED) + tuple(file_name(f.extension, True) for f in DUMP_FORMATS)
 
 
 def write_dumps(nquads: Path, folder: Path, prefixes: dict[str, str]) -> list[str]:
-    """Write `haven.{nt,ttl,jsonld}` into `folder` from the N-Quads file `nquads`; returns their names.
+    """Write `haven.{nt,ttl,jsonld}` and the gzip copies of those and of `nquads` into `folder` from the
+    N-Quads file `nquads`; returns their names (:data:`FILES`).
 
     Turtle and N-Triples cannot carry named graphs: they hold the default graph a client queries, the union
     of every graph but the hedged one (`hg:` of `prefixes` + :data:`haven.iris.HEDGED_GRAPHS`), a triple in
@@ -54,7 +68,17 @@ def write_dumps(nquads: Path, folder: Path, prefixes: dict[str, str]) -> list[st
         by_graph = _split_by_graph(sorted_quads, Path(scratch))
         write_once(folder / file_name(JSON_LD.extension), lambda path: ox.serialize(
             (quad for part in by_graph for quad in ox.parse(path=part, format=NQ)), output=path, format=JSONLD))
-    return [file_name(ext) for ext in DERIVED]
+    for fmt in DUMP_FORMATS:
+        plain = nquads if fmt is N_QUADS else folder / file_name(fmt.extension)
+        write_once(folder / file_name(fmt.extension, compressed=True), lambda path: _gzip(plain, path))
+    return list(FILES)
+
+
+def _gzip(source: Path, target: str) -> None:
+    # filename="" and mtime=0: no name or time in the header, so the bytes depend on the content alone
+    with open(source, "rb") as plain, open(target, "wb") as raw, \
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL, mtime=0) as packed:
+        shutil.copyfileobj(plain, packed, 1 << 20)
 
 
 def sha256_of(path: Path) -> str:

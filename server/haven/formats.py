@@ -78,6 +78,9 @@ HTML = Format("html", "text/html", "html", "html", "HTML", ("htm",), accepted_as
 #: plain JSON, not RDF (search hits, reconciliation answers); not in ALL: no store answers with it
 JSON = Format("json", "application/json", "api", "json", "JSON")
 
+#: a compressed dump (`/dumps/haven.nt.gz`): the file is a gzip file (RFC 6713), not N-Triples sent gzipped
+GZIP = Format("gzip", "application/gzip", "compression", "gz", "gzip")
+
 # the bodies a client may POST to /sparql (SPARQL 1.1 Protocol §2.1); an update is recognised to be refused
 SPARQL_QUERY = Format("query", "application/sparql-query", "request", "rq", "SPARQL query", charset=True)
 SPARQL_UPDATE = Format("update", "application/sparql-update", "request", "ru", "SPARQL update", charset=True)

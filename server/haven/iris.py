@@ -188,8 +188,9 @@ class Iris:
         prefix = self.base + GENID_PATH
         return iri[len(prefix):] or None if iri.startswith(prefix) else None
 
-    def dump_iri(self, fmt: Format) -> URIRef:
-        return URIRef(f"{self.base}{DUMP_PATH}{fmt.extension}")
+    def dump_iri(self, fmt: Format, compressed: bool = False) -> URIRef:
+        """The dump in `fmt`; `compressed`: its gzip file beside it (`haven.nt.gz`)."""
+        return URIRef(f"{self.base}{DUMP_PATH}{fmt.extension}{'.gz' if compressed else ''}")
 
     def entity_iri(self, slug: str) -> URIRef:
         if not is_valid_slug(slug):

@@ -13,12 +13,12 @@ from rdflib import Graph
 from haven import __version__, buildfolder
 from haven.config import DEFAULT_BASE, Settings
 from haven.formats import TURTLE
-from haven.dumps import DERIVED, file_name as dump_name, write_dumps
+from haven.dumps import FILES as DUMP_FILES, write_dumps
 from haven.iris import iris_for
 from haven.pipeline import Progress, graphs
 from haven.pipeline.consistency import check_consistency, check_consistency_at_scale
 from haven.pipeline.continuity import check_continuity
-from haven.pipeline.derive import Derivation, derive
+from haven.pipeline.derive import Derivation, derive, materialise_types
 from haven.pipeline.metadata import dataset_description
 from haven.pipeline.search import search_index
 from haven.search.index import to_bytes as search_index_bytes
@@ -125,6 +125,9 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
         leftovers = clear_leftovers(settings.build_dir)
         if leftovers:
             progress.say(f"  removed {len(leftovers)} leftover(s) of an interrupted build: {', '.join(leftovers)}")
+        with progress.stage("types") as notes:
+            # after the checks, which judge the types as written (derive.materialise_types says why)
+            notes.append(f"{materialise_types(store, settings.base)} rdf:type triples of superclasses derived")
         with progress.stage("metadata") as notes:
             # the source parts as written (the store would publish their integer subtypes as xsd:integer)
             exact = {names[part]: sources.texts[part] for part in ("ontology", "data")}
@@ -150,7 +153,7 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
                     cache = buildfolder.release_cache(buildfolder.cache_root(settings.build_dir), release_id)
                     cache.mkdir(parents=True, exist_ok=True)
                     (cache / buildfolder.SEARCH_INDEX).write_bytes(search_index_bytes(index))
-                if not all((path / dump_name(ext)).is_file() for ext in DERIVED):
+                if not all((path / name).is_file() for name in DUMP_FILES):
                     # built before releases held their dumps: write them beside its on-disk store instead
                     write_dumps(path / buildfolder.NQUADS,
                                 buildfolder.release_cache(buildfolder.cache_root(settings.build_dir), release_id),

@@ -14,6 +14,13 @@ superproperty, a symmetric superproperty...):
 Each derived triple is therefore a consequence of at least one statement. The rules run as SPARQL in
 pyoxigraph, which evaluates property paths and joins far faster than rdflib's engine.
 
+The class hierarchy is materialised too (`materialise_types`): every ``?x a ?c`` of the data (``?x`` an IRI)
+gives ``?x a ?d`` for each named superclass ``?d`` of ``?c`` (``rdfs:subClassOf+`` in the ontology), so that
+``?s a haven:Organization`` finds the militant organisations, coalitions and state agencies as well, without
+``rdfs:subClassOf*`` in every query. It runs after the checks: the shapes judge the types that were written
+(a statement's relation must be the direct property of an *asserted* class), and an entailed type cannot make
+a consistent release inconsistent. Those triples are part of `hg:derived`, firm whatever the certainty.
+
 The layer is certainty-aware, as Wikidata's truthy ``wdt:`` triples keep only best-rank statements: the
 closure of the statements the source states or reports (:data:`haven.iris.FIRM_CERTAINTIES`) is `hg:derived`, part of the
 default graph clients query; what only the closure of *all* statements adds, the triples whose every
@@ -151,11 +158,39 @@ def _close(store: ox.Store, graph: ox.NamedNode, seed: str, names: dict[str, str
         store.extend(new)
 
 
+TYPE_CLOSURE = """
+PREFIX rdf:  <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX owl:  <http://www.w3.org/2002/07/owl#>
+CONSTRUCT {{ ?x rdf:type ?super }}
+WHERE {{
+  GRAPH <{data}> {{ ?x rdf:type ?class }}
+  GRAPH <{ontology}> {{ ?class rdfs:subClassOf+ ?super }}
+  # IRIs only: a blank node's label is canonicalised per graph, so its copy in hg:derived would be another node
+  FILTER (isIRI(?x) && isIRI(?super) && ?super NOT IN (owl:Thing, rdfs:Resource))
+  FILTER NOT EXISTS {{ GRAPH <{data}> {{ ?x rdf:type ?super }} }}
+}}
+"""
+
+
+def materialise_types(store: ox.Store, base: str) -> int:
+    """Adds the RDFS subclass closure of the data's rdf:type triples to `hg:derived`; returns how many."""
+    names = {k: str(v) for k, v in iris_for(base).graphs.items()}
+    derived = ox.NamedNode(names["derived"])
+    added = {(t.subject, t.predicate, t.object) for t in store.query(TYPE_CLOSURE.format(**names))}
+    store.extend(ox.Quad(s, p, o, derived) for s, p, o in added)
+    return len(added)
+
+
+# rdf:type is left out of the predicates the direct layer owns: the data states types, the build only adds
+# the superclasses (materialise_types)
 HAND_WRITTEN = """
 PREFIX haven: <{haven}>
+PREFIX rdf:   <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 SELECT DISTINCT ?s ?p ?o WHERE {{
   {{ SELECT DISTINCT ?p WHERE {{ {{ GRAPH <{derived}> {{ ?a ?p ?b }} }} UNION {{ GRAPH <{hedged}> {{ ?a ?p ?b }} }}
-                                UNION {{ GRAPH <{ontology}> {{ ?p haven:qualifiedBy ?c }} }} }} }}
+                                UNION {{ GRAPH <{ontology}> {{ ?p haven:qualifiedBy ?c }} }}
+                                FILTER (?p != rdf:type) }} }}
   GRAPH <{data}> {{ ?s ?p ?o }}
 }}
 ORDER BY ?s ?p ?o

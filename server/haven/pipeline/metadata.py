@@ -2,7 +2,10 @@
 
 Partitions get fragment IRIs under the dataset IRI rather than blank nodes, so that the description is
 the same graph, triple for triple, each time the same sources are built, and each partition can be
-pointed at. Counts are of asserted triples (no inference), per graph as published.
+pointed at. Counts are of triples as published, per graph; the dataset's `void:triples` is the size of the
+default graph (every graph but `hg:hedged`, this description included), the one number the landing page, the
+service description and the Turtle and N-Triples dumps also give, so that one thing has one number. Class
+partitions count the typed subjects of the data and the derived graph (which holds the superclasses).
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
-from haven.formats import DUMP_FORMATS
+from haven.formats import DUMP_FORMATS, GZIP
 from haven.iris import SOURCE_SLUG, EXTERNAL, SD, compact, iris_for
 from haven.pipeline.release import ntriples
 
@@ -68,7 +71,6 @@ def dataset_description(base: str, content: ox.Store | dict[str, Graph], release
     g.add((dataset, FOAF.homepage, URIRef(ns.base)))
     g.add((dataset, VOID.uriSpace, Literal(str(ns.hid))))
     g.add((dataset, VOID.sparqlEndpoint, ns.sparql_endpoint))
-    g.add((dataset, VOID.triples, Literal(counts.published)))
     g.add((dataset, VOID.entities, Literal(counts.entities)))
     for slug in EXAMPLES:
         if ns.hid[slug] in counts.examples:
@@ -115,8 +117,21 @@ def dataset_description(base: str, content: ox.Store | dict[str, Graph], release
         g.add((dump, DCTERMS.title, Literal(f"Haven as {label}", lang="en")))
         g.add((dump, DCAT.downloadURL, dump))
         g.add((dump, DCAT.accessURL, dump))
-        g.add((dump, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{fmt.media_type}")))
+        g.add((dump, DCAT.mediaType, media_type_iri(fmt.media_type)))
         g.add((dump, DCTERMS.license, LICENSE))
+        # its gzip file: DCAT's compressFormat says how it is packed, mediaType what it holds. Byte sizes are
+        # added where the files are served (web.dataset.catalogue.void_graph): a dump holds this description,
+        # so its size cannot be written into it
+        packed = ns.dump_iri(fmt, compressed=True)
+        g.add((dataset, VOID.dataDump, packed))
+        g.add((dataset, DCAT.distribution, packed))
+        g.add((packed, RDF.type, DCAT.Distribution))
+        g.add((packed, DCTERMS.title, Literal(f"Haven as {label}, gzip-compressed", lang="en")))
+        g.add((packed, DCAT.downloadURL, packed))
+        g.add((packed, DCAT.accessURL, packed))
+        g.add((packed, DCAT.mediaType, media_type_iri(fmt.media_type)))
+        g.add((packed, DCAT.compressFormat, media_type_iri(GZIP.media_type)))
+        g.add((packed, DCTERMS.license, LICENSE))
 
     service = ns.sparql_endpoint
     g.add((service, RDF.type, DCAT.DataService))
@@ -137,7 +152,33 @@ def dataset_description(base: str, content: ox.Store | dict[str, Graph], release
     g.add((activity, PROV.wasAssociatedWith, agent))
     g.add((agent, RDF.type, PROV.SoftwareAgent))
     g.add((agent, RDFS.label, Literal(f"haven {version} build pipeline", lang="en")))
+    _count_default_graph(g, dataset, store, list(names.values()), counts.published, ns.graphs["metadata"])
     return g
+
+
+def _count_default_graph(g: Graph, dataset: URIRef, store: ox.Store, content: list[URIRef], content_size: int,
+                         metadata: URIRef) -> None:
+    """The description's own subset and the dataset's size, both including the description itself: the two
+    count triples are counted before they are written (a count is one triple whatever its value)."""
+    subset = URIRef(f"{dataset}#graph-metadata")
+    g.add((dataset, VOID.subset, subset))
+    g.add((subset, RDF.type, VOID.Dataset))
+    g.add((subset, SD.name, metadata))
+    g.add((subset, DCTERMS.description, Literal(
+        "This description of the release: VoID statistics, DCAT distributions and the build's provenance.",
+        lang="en")))
+    size = len(g) + 2
+    graphs = [ox.NamedNode(str(iri)) for iri in content]
+    # a triple of the description that some content graph also holds is counted once in the default graph
+    shared = sum(1 for t in ox.parse(ntriples(g), format=ox.RdfFormat.N_TRIPLES)
+                 if any(True for graph in graphs for _ in store.quads_for_pattern(t.subject, t.predicate, t.object, graph)))
+    g.add((subset, VOID.triples, Literal(size)))
+    g.add((dataset, VOID.triples, Literal(content_size + size - shared)))
+
+
+def media_type_iri(media_type: str) -> URIRef:
+    """The IANA registry's IRI of a media type, as DCAT's mediaType and compressFormat take it."""
+    return URIRef(f"https://www.iana.org/assignments/media-types/{media_type}")
 
 
 def _partitions(g: Graph, dataset: URIRef, link: URIRef, member: URIRef, size: URIRef, counts: Counter,
@@ -155,7 +196,7 @@ class Counts:
     graphs: dict[str, int]
     entities: int
     examples: set[URIRef]
-    classes: Counter  # class IRI -> typed subjects in data
+    classes: Counter  # class IRI -> typed subjects in data and derived
     properties: Counter  # property IRI -> triples in data, plus triples in derived and not in data
 
 
@@ -172,8 +213,9 @@ _QUERIES = {
     "entities": "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH <{data}> {{ ?s ?p ?o }} "
                 "FILTER (isIRI(?s) && STRSTARTS(STR(?s), \"{hid}\")) }}",
     "examples": "SELECT DISTINCT ?s WHERE {{ VALUES ?s {{ {examples} }} GRAPH <{data}> {{ ?s <{label}> ?o }} }}",
-    "classes": "SELECT ?c (COUNT(*) AS ?n) WHERE {{ GRAPH <{data}> {{ ?s <{type}> ?c }} FILTER isIRI(?c) }} "
-               "GROUP BY ?c",
+    # the build writes a superclass into derived only when data does not state it, so no subject counts twice
+    "classes": "SELECT ?c (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ <{data}> <{derived}> }} GRAPH ?g {{ ?s <{type}> ?c }} "
+               "FILTER isIRI(?c) }} GROUP BY ?c",
     "properties": "SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH <{data}> {{ ?s ?p ?o }} }} GROUP BY ?p",
 }
 

@@ -34,7 +34,7 @@ def _client_has(etag: str, modified: datetime | None) -> bool:
     return False
 
 
-def _accepts_gzip() -> bool:
+def accepts_gzip() -> bool:
     return request.accept_encodings["gzip"] > 0 if request.accept_encodings else False
 
 
@@ -76,7 +76,7 @@ def document_response(
     returns `gzipped(build_body())` (kept by the caller, so that a cached document is compressed once).
     `varies_by_query`: the body depends on the query string (/search?q=…), so the validator does too."""
     etag = etag_for(release_id, request.full_path if varies_by_query else request.path, media_type)
-    compress = _accepts_gzip()
+    compress = accepts_gzip()
     vary = ["Accept-Encoding"] + (["Accept"] if negotiated else [])
     if _client_has(etag, modified):
         response = Response(status=304)

@@ -228,6 +228,31 @@ def void_graph(store: Store, base: str) -> Graph:
     return graph
 
 
+def dump_sizes(release: Path | None, settings: Settings, release_id: str, base: str) -> dict[URIRef, int]:
+    """The byte size of each dump file this host has for the release (plain and gzip), by the dump's IRI; the
+    ones still being written are left out rather than waited for."""
+    ns = iris_for(base)
+    cache = buildfolder.release_cache(buildfolder.cache_root(settings.build_dir), release_id or "unversioned")
+    sizes = {}
+    for fmt in DUMP_FORMATS:
+        for compressed in (False, True):
+            name = dumps.file_name(fmt.extension, compressed)
+            for folder in (release, cache):
+                if folder is not None and (folder / name).is_file():
+                    sizes[ns.dump_iri(fmt, compressed)] = (folder / name).stat().st_size
+                    break
+    return sizes
+
+
+def with_byte_sizes(graph: Graph, sizes: dict[URIRef, int]) -> Graph:
+    """A copy of the VoID graph with `dcat:byteSize` on each distribution whose file is here."""
+    sized = Graph(namespace_manager=graph.namespace_manager)
+    sized += graph
+    for dump, size in sizes.items():
+        sized.add((dump, DCAT.byteSize, Literal(size, datatype=XSD.nonNegativeInteger)))
+    return sized
+
+
 def void_view(graph: Graph, urls: UrlMap) -> dict:
     dataset = urls.dataset_iri
 
@@ -291,12 +316,12 @@ _dump_lock = threading.Lock()
 
 
 def dump_file(release: Path | None, settings: Settings, release_id: str, fmt: Format,
-              store: Store | None = None) -> Path | None:
-    """The dump in format `fmt` (one of `haven.formats.DUMP_FORMATS`): the release's own file, or the one written
-    for it into the cache folder next to the releases (a release folder is immutable once published).
-    None when there is none to be had (no release folder here and no store to list the quads);
+              store: Store | None = None, compressed: bool = False) -> Path | None:
+    """The dump in format `fmt` (one of `haven.formats.DUMP_FORMATS`), or its gzip copy: the release's own file,
+    or the one written for it into the cache folder next to the releases (a release folder is immutable once
+    published). None when there is none to be had (no release folder here and no store to list the quads);
     raises DumpPending while it is being written."""
-    name = dumps.file_name(fmt.extension)
+    name = dumps.file_name(fmt.extension, compressed)
     if release is not None and (release / name).is_file():
         return release / name
     cache = buildfolder.release_cache(buildfolder.cache_root(settings.build_dir), release_id or "unversioned")

@@ -14,11 +14,11 @@ from rdflib import Graph
 from rdflib.namespace import OWL
 
 from haven.web.dataset.catalogue import (
-    DumpPending, ReleasedOntology, dump_file, example_queries, landing_facts, prior_ontology, prior_ontology_versions,
-    released_ontology, void_graph, void_view,
+    DumpPending, ReleasedOntology, dump_file, dump_sizes, example_queries, landing_facts, prior_ontology,
+    prior_ontology_versions, released_ontology, void_graph, void_view, with_byte_sizes,
 )
 from haven.web.dataset.ontology_page import ontology_view
-from haven.formats import DUMP_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_extension
+from haven.formats import DUMP_FORMATS, GZIP, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_extension
 from haven import buildfolder
 from haven.iris import (CONTEXT_PATH, DATASET_PATH, DUMP_PATH, ONTOLOGY_PATH, SHAPES_PATH, STATIC_PATH, VOID_PATH,
                         UrlMap, iris_for, route)
@@ -27,7 +27,7 @@ from haven.web.current import (
 )
 from haven.web.rdf_output import jsonld_context, serialize
 from haven.web.release_cache import cached_body, per_release
-from haven.web.caching import document_response, etag_for
+from haven.web.caching import accepts_gzip, document_response, etag_for
 from haven.web.errors import plain
 from haven.web.sparql.routes import url_for_query
 
@@ -193,7 +193,11 @@ def void():
     fmt, refusal = _negotiated(DOCUMENT_OFFERS)
     if refusal:
         return refusal
-    graph = lambda: per_release("void", lambda: void_graph(current_store(), settings().base))  # noqa: E731
+    store = current_store()
+    sizes = dump_sizes(local_release(), settings(), store.release_id, settings().base)
+    # keyed by the sizes too: dumps written in the background after the first request show up once there
+    graph = lambda: per_release(("void", tuple(sorted(sizes.items()))), lambda: with_byte_sizes(  # noqa: E731
+        per_release("void", lambda: void_graph(store, settings().base)), sizes))
 
     def html():
         return render_template("void.html", void=void_view(graph(), url_map()))
@@ -210,20 +214,46 @@ def dataset():
 
 @bp.route(route(DUMP_PATH) + "<ext>", methods=["GET", "HEAD"])
 def dump(ext: str):
-    fmt = by_extension(ext, DUMP_FORMATS)
+    """`/dumps/haven.{ext}` and its gzip file `/dumps/haven.{ext}.gz`.
+
+    The `.gz` URL is a file: `application/gzip`, no Content-Encoding, so curl, wget, requests and browsers all
+    save exactly the bytes the name promises (with `Content-Encoding: gzip`, requests and `curl --compressed`
+    would store plain text under a .gz name; rapper and rdflib read neither form over HTTP, only after
+    `zcat` or `gzip.open`, and `oxigraph load` reads the file as it is). The plain URL is the RDF document; a
+    client that accepts gzip transfer coding gets it as the same gzip bytes with `Content-Encoding: gzip`.
+    """
+    base_ext, dot, suffix = ext.rpartition(".")
+    compressed = bool(dot) and suffix == GZIP.extension
+    fmt = by_extension(base_ext if compressed else ext, DUMP_FORMATS)
     if fmt is None:
         abort(404)
     store = current_store()
+
+    def find(gz: bool):
+        return dump_file(local_release(), settings(), store.release_id, fmt, store, compressed=gz)
+
     try:
-        path = dump_file(local_release(), settings(), store.release_id, fmt, store)
+        path = find(compressed)
     except DumpPending as pending:
         return plain(503, f"The dumps of this release are being written; retry in {pending.retry_after} s.",
                      {"Retry-After": str(pending.retry_after), "Cache-Control": "no-store"})
     if path is None:
         abort(404)
-    response = send_file(path, mimetype=fmt.media_type, conditional=True,
-                         etag=etag_for(store.release_id, request.path, fmt.media_type),
+    packed = None
+    if not compressed and accepts_gzip():
+        # the plain dump, gzipped for the transfer from its copy when the client takes gzip
+        try:
+            packed = find(True)
+        except DumpPending:
+            packed = None  # the copy is being written (a release older than them): the plain file meanwhile
+    media_type = GZIP.media_type if compressed else fmt.media_type
+    etag = etag_for(store.release_id, request.path, media_type) + ("-gzip" if packed else "")
+    response = send_file(packed or path, mimetype=media_type, conditional=True, etag=etag,
                          last_modified=release_modified(), download_name=f"haven.{ext}", as_attachment=False)
+    if packed is not None:
+        response.headers["Content-Encoding"] = "gzip"
+    if not compressed:
+        response.vary.add("Accept-Encoding")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
