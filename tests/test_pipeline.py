@@ -342,7 +342,8 @@ def test_dataset_description_counts_and_links(tree):
     allied = next(p for p in g.objects(dataset, VOID.propertyPartition) if g.value(p, VOID.property) == HAVEN.alliedWith)
     assert g.value(allied, VOID.triples).toPython() == 2
     dumps = set(g.objects(dataset, DCAT.distribution))
-    assert dumps == {URIRef(f"{DEFAULT_BASE}dumps/haven.{ext}") for ext in ("ttl", "nt", "nq", "jsonld")}
+    assert dumps == {URIRef(f"{DEFAULT_BASE}dumps/haven.{ext}{gz}") for ext in ("ttl", "nt", "nq", "jsonld")
+                     for gz in ("", ".gz")}
     assert {URIRef(str(ORG)), URIRef(str(HAVEN))} <= set(g.objects(dataset, VOID.vocabulary))
     subsets = {g.value(s, URIRef("http://www.w3.org/ns/sparql-service-description#name")): g.value(s, VOID.triples).toPython()
                for s in g.objects(dataset, VOID.subset)}
