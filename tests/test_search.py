@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from haven import buildfolder
+from haven import buildfolder, terms
 from haven.config import DEFAULT_BASE
 from haven.iris import iris_for
 from haven.pipeline.search import search_index
@@ -283,3 +283,21 @@ def test_any_text_is_searched_without_failing(client, text, prefix):
     response = client.get("/search", query_string={"q": text, "prefix": "1" if prefix else ""})
     assert response.status_code == 200
     assert isinstance(response.get_json()["results"], list)
+
+
+def test_a_dated_name_is_a_name(release_dir):
+    """A haven:NameUsage's haven:name (a name borne in a period) finds its subject, as the kind "dated"."""
+    store = ox.Store()
+    store.bulk_load(path=str(release_dir / buildfolder.NQUADS), format=ox.RdfFormat.N_QUADS)
+    ns = iris_for(DEFAULT_BASE)
+    data = ox.NamedNode(str(ns.graphs["data"]))
+    usage = ox.NamedNode(str(ns.hst) + "al-qaeda-name-maktab-al-khidamat")
+    for p, o in ((terms.RDF_TYPE, ox.NamedNode(str(ns.haven) + "NameUsage")),
+                 (str(ns.haven) + "subject", ox.NamedNode(HID + "al-qaeda")),
+                 (str(ns.haven) + "name", ox.Literal("Maktab al-Khidamat", language="en"))):
+        store.add(ox.Quad(usage, ox.NamedNode(p), o, data))
+    index = SearchIndex(search_index(store, DEFAULT_BASE))
+    hit = index.search("Maktab al-Khidmat")[0]
+    assert hit.entity.iri == HID + "al-qaeda" and hit.name == "Maktab al-Khidamat"
+    assert ["Maktab al-Khidamat", "dated"] in [list(n) for n in hit.entity.names]
+    assert str(ns.hst) not in " ".join(e.iri for e in index.entities)  # the statement itself is no entity
