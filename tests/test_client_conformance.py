@@ -30,6 +30,7 @@ from rdflib.compare import isomorphic
 
 from haven.buildfolder import prior_ontology
 from haven.formats import DUMP_FORMATS
+from haven.iris import FRAGMENTS_PATH, route
 from plugins.clients import (RAPPER_PARSERS, comunica, rapper_count, rdflib_count, rdflib_rows, sample)
 from plugins.figures import report_line
 from plugins.jsonld import pyld_graph, served_loader
@@ -41,6 +42,8 @@ MAX_ENTITIES = 400
 #: the RDF formats of an entity document that Raptor reads, by extension
 ENTITY_FORMATS = {"ttl": "text/turtle", "nt": "application/n-triples", "rdf": "application/rdf+xml"}
 GRAPH_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml")
+#: the fragments' RDF formats Raptor reads (a fragment carries its controls in a named graph)
+FRAGMENT_TYPES = ("application/trig", "application/n-quads", "text/turtle", "application/n-triples")
 #: a graph answer of the endpoint, the same whatever the format (no LIMIT, so no order to depend on)
 CONSTRUCT = "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s a <{haven}MilitantOrganization> ; ?p ?o }}"
 
@@ -96,7 +99,14 @@ def rdf_documents(release, base: str) -> list[tuple[str, str | None, str]]:
     documents += [(path, media, media) for path in described_paths(release, base) for media in GRAPH_TYPES]
     documents += [(f"/dumps/haven.{fmt.extension}", None, fmt.media_type) for fmt in DUMP_FORMATS
                   if fmt.media_type in RAPPER_PARSERS]
+    documents += [(path, media, media) for path in fragment_paths(base) for media in FRAGMENT_TYPES]
     return documents
+
+
+def fragment_paths(base: str) -> list[str]:
+    """Triple Pattern Fragments: the first page of all triples, and the fragment of one entity."""
+    one = urllib.parse.urlencode({"subject": base + "id/al-qaeda"})
+    return [route(FRAGMENTS_PATH), f"{route(FRAGMENTS_PATH)}?{one}"]
 
 
 # -- Raptor ---------------------------------------------------------------------------------------------------
@@ -171,6 +181,19 @@ def test_pyld_reads_the_json_ld_dump_as_the_n_quads_dump(conformance_server):
     read = Dataset()
     read.parse(data=jsonld.to_rdf(doc, {"format": "application/n-quads"}), format="nquads")
     assert _ground(read) == _ground(nquads)
+
+
+def test_pyld_reads_the_fragments_as_their_n_quads(conformance_server):
+    server, release = conformance_server
+    loader = served_loader(base_of(release), server.url)
+    for path in fragment_paths(base_of(release)):
+        doc = json.loads(get(server, path, "application/ld+json")[0])
+        nquads = Dataset()
+        nquads.parse(data=get(server, path, "application/n-quads")[0], format="nquads")
+        read = Dataset()
+        read.parse(data=jsonld.to_rdf(doc, {"format": "application/n-quads", "documentLoader": loader}),
+                   format="nquads")
+        assert _ground(read) == _ground(nquads), path
 
 
 def _ground(dataset: Dataset) -> set:

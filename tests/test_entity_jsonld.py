@@ -11,7 +11,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 from pyld import jsonld
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 
@@ -152,6 +152,19 @@ def test_a_participant_nests_its_multiparty_statement(context):
     assert tree["@reverse"]["owl:sameAs"] == {"id": "hid:other"}  # no term for it: still nested, by IRI
     assert tree["@included"] == [{"id": "haven:PerpetratorRole", "label": "perpetrator"}]
     assert isomorphic(jsonld_graph({"@context": None, **tree}, context), graph)
+
+
+def test_a_dataset_keeps_its_default_graph_for_a_json_ld_processor(client, context):
+    """A Triple Pattern Fragment (data in the default graph, controls in a named one): rdflib nested the
+    default graph as `{"@graph": [...]}`, which PyLD reads as a graph named by a blank node."""
+    doc = json.loads(client.get("/fragments", headers={"Accept": "application/ld+json"}).data)
+    nquads = jsonld.to_rdf(doc, {"format": "application/n-quads",
+                                 "documentLoader": context_loader({CONTEXT_IRI: context})})
+    dataset = Dataset()
+    dataset.parse(data=nquads, format="nquads")
+    label = (URIRef(DEFAULT_BASE + "id/al-qaeda"), SKOS.prefLabel, Literal("al-Qaeda", lang="en"))
+    assert label in dataset.default_graph
+    assert not [g.identifier for g in dataset.graphs() if len(g) and isinstance(g.identifier, BNode)]
 
 
 # -- the context against the vocabulary and the data --------------------------------------------------------

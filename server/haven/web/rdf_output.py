@@ -48,7 +48,24 @@ def to_json_ld(graph: Graph | Dataset, root: URIRef | None = None) -> str:
     if root is not None:
         doc = {"@context": None, **entity_tree(graph, root, context, str(iris_for(base).haven))}
     else:
-        doc = json.loads(graph.serialize(format=JSON_LD.rdflib, context=context, auto_compact=True))
+        doc = _default_graph_at_top(json.loads(graph.serialize(format=JSON_LD.rdflib, context=context,
+                                                               auto_compact=True)))
     if isinstance(doc, dict):
         doc["@context"] = jsonld_context_iri()
     return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False)
+
+
+def _default_graph_at_top(doc):
+    """rdflib writes a dataset's default graph as ``{"@graph": [...]}`` inside the top-level ``@graph``, which
+    a JSON-LD 1.1 processor (PyLD, jsonld.js) reads as a graph named by a blank node: its nodes belong in the
+    top-level ``@graph`` itself, beside the named graphs."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("@graph"), list):
+        return doc
+    top = []
+    for item in doc["@graph"]:
+        if isinstance(item, dict) and set(item) == {"@graph"}:
+            top.extend(item["@graph"])
+        else:
+            top.append(item)
+    doc["@graph"] = top
+    return doc
