@@ -6,7 +6,9 @@ Expected counts come from /sparql on the same app, so each check compares two ro
 """
 from __future__ import annotations
 
+import html
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -236,6 +238,11 @@ def test_get_fragments_html_is_a_form_with_the_triples(client):
     assert f'value="{SKOS_PREF}"' in page
     assert "al-Qaeda" in page and 'href="http://localhost/page/al-qaeda"' in page
     assert f'id="fragment-total">{distinct_count(client, f"?s <{SKOS_PREF}> ?o")}<' in page
+    # each term links to the fragment of the triples that have it in the same position, literals included
+    links = {html.unescape(href) for href in re.findall(r'class="as-pattern" href="([^"]+)"', page)}
+    literal = next(link for link in links if "object=%22al-Qaeda%22%40en" in link)
+    data, _, _ = fetch(client, literal.removeprefix("http://localhost"))
+    assert (HID["al-qaeda"], SKOS_PREF, Literal("al-Qaeda", lang="en")) in data
 
 
 def test_get_fragments_not_acceptable_406(client):

@@ -75,11 +75,19 @@ def _row(triple, urls: UrlMap, fragment_urls: FragmentUrls, ns) -> list[dict]:
     for position, term in zip(PARAMETERS, triple):
         if isinstance(term, URIRef):
             text, href = compact(str(term), prefixes), urls.link(str(term))
-            as_term = ox.NamedNode(str(term))
         else:
             text, href = term.n3(), None
-            as_term = ox.Literal(str(term), language=term.language) if term.language else \
-                ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype))) if term.datatype else ox.Literal(str(term))
-        pattern = fragment_urls.page(Pattern(**{position: as_term}), 1)
+        pattern = fragment_urls.page(Pattern(**{position: _as_pattern_term(term)}), 1)
         cells.append({"text": text, "href": href, "pattern": pattern, "position": position})
     return cells
+
+
+def _as_pattern_term(term):
+    """An rdflib term of a page as the pyoxigraph term a pattern holds."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if term.language:
+        return ox.Literal(str(term), language=term.language)
+    if term.datatype:
+        return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+    return ox.Literal(str(term))
