@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
+from rdflib import BNode, Literal, URIRef
+
 from haven import terms
 from haven.iris import Iris, is_valid_slug, is_web_url, sparql_iri
 from haven.search import names as nm
@@ -112,13 +114,12 @@ def property_values(rows, entity_iris: list[str], property_iri: str, limit: int 
     found: dict[str, list[Value]] = {}
     for row in rows(query):
         term = row["o"]
-        datatype = getattr(term, "datatype", None)
-        is_iri = type(term).__name__ == "URIRef"
-        if type(term).__name__ == "BNode":
+        if isinstance(term, BNode):  # evidence nodes and the like: nothing a client can use as a value
             continue
+        datatype = term.datatype if isinstance(term, Literal) else None
         values = found.setdefault(str(row["s"]), [])
         if len(values) < limit:
-            values.append(Value(str(term), is_iri, str(datatype) if datatype else ""))
+            values.append(Value(str(term), isinstance(term, URIRef), str(datatype) if datatype else ""))
     return found
 
 
