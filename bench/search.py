@@ -78,6 +78,30 @@ def timed(work):
     return result, (time.perf_counter() - wall, time.thread_time() - cpu)
 
 
+def remote_extraction(url: str, manifest: dict, from_file: dict) -> None:
+    """What a server over a remote store without the index file does once per release: the build's extraction
+    queries through `RemoteStore.rows` (haven.web.search.index). Its content must equal the file's."""
+    import tempfile
+
+    from haven.iris import iris_for
+    from haven.search.index import extract
+    from haven.store.remote import RemoteStore
+    from haven.web.search.index import EXTRACTION_TIMEOUT
+
+    with tempfile.TemporaryDirectory() as empty:
+        store = RemoteStore(url, Settings(build_dir=Path(empty), base=manifest["base"])).pinned()
+        if store.release_id != manifest["id"]:
+            raise SystemExit(f"{url} serves release {store.release_id}, not {manifest['id']}: haven publish it first")
+
+        def select(query):
+            for row in store.rows(query, timeout=EXTRACTION_TIMEOUT):
+                yield {name: str(term) for name, term in row.items()}
+
+        content, (wall, cpu) = timed(lambda: extract(select, iris_for(manifest["base"])))
+    same = "the same content as the file" if content == from_file else "CONTENT DIFFERS FROM THE FILE"
+    print(f"index extracted over the remote store {url}: {wall:.2f} s ({cpu:.2f} s CPU here); {same}")
+
+
 def prepare(args) -> Path:
     if args.release:
         return Path(args.release).resolve()
@@ -102,6 +126,9 @@ def main(argv=None) -> int:
     parser.add_argument("--work", default="/tmp/haven-search-bench")
     parser.add_argument("--names", type=int, default=300, help="entity names sampled for the queries")
     parser.add_argument("--no-route", action="store_true", help="skip timing the /search route")
+    parser.add_argument("--store", help="also time the extraction a server without the file runs over this "
+                                        "SPARQL store holding the release (`haven publish --to`), e.g. "
+                                        "http://127.0.0.1:7878/query")
     args = parser.parse_args(argv)
     if bool(args.release) == bool(args.triples):
         parser.error("give --release or --triples")
@@ -119,6 +146,8 @@ def main(argv=None) -> int:
         print(f"index made by pipeline.search: {wall:.2f} s ({cpu:.2f} s CPU; after loading haven.nq in "
               f"{load_wall:.1f} s); {index_file.stat().st_size / 1e6:.1f} MB written")
         del store
+    if args.store:
+        remote_extraction(args.store, manifest, read_file(index_file))
     index, (wall, cpu) = timed(lambda: SearchIndex(read_file(index_file)))
     print(f"index read and posting lists made: {wall:.2f} s ({cpu:.2f} s CPU); {len(index)} entities, "
           f"{sum(len(e.names) for e in index.entities)} names, {index_file.stat().st_size / 1e6:.1f} MB")
