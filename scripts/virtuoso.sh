@@ -16,6 +16,10 @@ PACKAGED_DB=/var/lib/virtuoso-opensource-7/db/
 # pages of 8 KiB; 64000 is about 0.5 GiB, enough for a few million triples without paging
 BUFFERS=${VIRTUOSO_BUFFERS:-64000}
 WAIT_SECONDS=${VIRTUOSO_WAIT_SECONDS:-120}
+# the store's own limit on a SPARQL query (the packaged 60 s), so that nothing a client sends through Haven
+# runs on in the store long after Haven gave up on it: Haven's default query timeout (10 s). Haven also sends
+# each query's own limit (the `timeout` parameter, in ms), which Virtuoso applies below this cap.
+MAX_QUERY_SECONDS=${VIRTUOSO_MAX_QUERY_SECONDS:-10}
 
 die() { echo "virtuoso.sh: $*" >&2; exit 1; }
 
@@ -65,8 +69,11 @@ start() {
         -e "s|^MaxDirtyBuffers *=.*|MaxDirtyBuffers          = $((BUFFERS * 3 / 4))|" \
         -e "s|^ServerName *= *virtuoso|ServerName =|" \
         -e "s|^DirsAllowed *=.*|DirsAllowed              = ., $dir, /usr/share/virtuoso-opensource-7/vad|" \
+        -e "s|^MaxQueryExecutionTime *=.*|MaxQueryExecutionTime      = $MAX_QUERY_SECONDS\t; in seconds|" \
         "$INI" > "$dir/virtuoso.ini"
     grep -q "127.0.0.1:$http_port" "$dir/virtuoso.ini" || die "could not set the HTTP port in $dir/virtuoso.ini"
+    grep -q "^MaxQueryExecutionTime *= *$MAX_QUERY_SECONDS\b" "$dir/virtuoso.ini" \
+        || die "could not set MaxQueryExecutionTime in $dir/virtuoso.ini"
     (cd "$dir" || exit 1; nohup virtuoso-t -f -c "$dir/virtuoso.ini" >"$dir/stdout.log" 2>&1 & echo $! >"$dir/virtuoso.pid")
     local pid base=http://127.0.0.1:$http_port
     pid=$(cat "$dir/virtuoso.pid")

@@ -38,6 +38,7 @@ from haven.credentials import Account, CredentialsError, PASSWORD_ENV, USER_ENV,
 from haven.credentials import split_userinfo
 from haven.pipeline import BuildError, Progress
 from haven.store import releases
+from haven.store.remote import engine_named
 
 ENGINES = ("auto", "oxigraph", "virtuoso", "generic")
 #: triples per INSERT DATA request when the store has no Graph Store Protocol (bounded request bodies)
@@ -120,8 +121,7 @@ def resolve_endpoints(url: str, engine: str, update_url: str | None = None, stor
     A generic store updates at `update_url` (default: the query URL, as Fuseki-style endpoints accept both)
     and uses the Graph Store Protocol only when `store_url` is given."""
     if engine == "auto":
-        server = server_header.lower()
-        engine = "oxigraph" if "oxigraph" in server else "virtuoso" if "virtuoso" in server else "generic"
+        engine = engine_named(server_header)
     root = _origin(url)
     path = urlsplit(url).path.rstrip("/")
     if engine == "oxigraph":

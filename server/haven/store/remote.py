@@ -62,8 +62,16 @@ POINTER_TTL = 1.0
 #: seconds one request for a release document (the shapes, a graph of a dump, one page of it) may take: these
 #: are read once per release, and a big graph streams for longer than a client query may run
 DOCUMENT_TIMEOUT = 600.0
-#: HTTP timeout beyond the query timeout, so that the store's own timeout (or ours) fires first
-HTTP_MARGIN = 2.0
+#: HTTP timeout beyond what is left of the query's time limit: a store that applies the limit itself (Virtuoso,
+#: given it with each query) answers first; one that does not is given up on this soon after the limit, so
+#: the client's 503 comes within the limit plus this (the embedded store's comes at the limit)
+HTTP_MARGIN = 0.5
+
+def engine_named(server_header: str) -> str:
+    """The engine behind a SPARQL endpoint, from its HTTP Server header: Oxigraph server and Virtuoso say
+    who they are; anything else is "generic"."""
+    server = server_header.lower()
+    return "oxigraph" if "oxigraph" in server else "virtuoso" if "virtuoso" in server else "generic"
 
 RESULTS_JSON = formats.SPARQL_JSON.media_type
 #: what graph answers are fetched as: formats every engine writes and pyoxigraph parses as a stream
@@ -97,6 +105,7 @@ class RemoteStore(Store):
                                     memory_mb=settings.query_memory_mb)
         # fail at start, with the reason, rather than on the first request
         self._current()
+        self._warn_if_unbounded(settings.query_timeout)
 
     # -- which release ------------------------------------------------------------------------------------
     def pinned(self) -> "RemoteStore":
@@ -131,6 +140,28 @@ class RemoteStore(Store):
             raise StoreError(f"release {release} in the store at {self.url} was published by an older Haven "
                              f"(store layout {record.get('layout')}, this server reads {releases.LAYOUT}): "
                              "publish it again with `haven publish --force`")
+
+    def _warn_if_unbounded(self, query_timeout: float) -> None:
+        """Say at start when the store will not stop a query itself at Haven's time limit. Haven stops
+        waiting at the limit and closes the connection; what the store does with the query then is the
+        engine's. Known from the engine (its Server header), not probed: a probe would be a runaway query."""
+        try:
+            with self._send("ASK {}", RESULTS_JSON, [], [], POINTER_TIMEOUT) as probe:
+                server = probe.headers.get("Server", "")
+        except StoreError as error:
+            server = f"unknown: {error}"
+        engine = engine_named(server)
+        if engine == "virtuoso":
+            return  # each query carries its limit (the `timeout` parameter), which Virtuoso applies
+        if engine == "oxigraph":
+            log.warning("the store at %s is %s, which does not stop a query at a time limit (its --timeout-s is not "
+                        "applied to a running evaluation): a query Haven answers 503 after %g s ends when its "
+                        "streamed answer is cut, but an aggregate or a sort runs on in the store to its end "
+                        "(docs/stores.md, query time limits)", self.url, server, query_timeout)
+            return
+        log.warning("cannot tell whether the store at %s (Server: %s) stops a query at a time limit: set the "
+                    "engine's own query timeout to about %g s (docs/stores.md, query time limits), or a query "
+                    "Haven answers 503 may run on in the store", self.url, server or "not given", query_timeout)
 
     def _pointer_rows(self, query: str):
         return [{k: v for k, v in row.items()} for row in self._select_terms(query, [], [], POINTER_TIMEOUT)]
