@@ -15,11 +15,12 @@ that takes longer in-process `slow`. `make test` runs everything.
 * plugins/shacl.py: `shapes`, `background`, `validated` (the SHACL fixtures, pySHACL once per fixture);
 * plugins/clients.py: `conformance_server`, `self_based_server` and the third-party clients (rapper,
   Comunica) of tests/test_client_conformance.py; plugins/jsonld.py reads JSON-LD with rdflib and PyLD;
+* plugins/history.py: `history_builds` (three differing releases built with the CLI: the release history);
 * plugins/figures.py: `report_line`, the figures printed at the end of the run;
 * plugins/search.py: `real_index`, `real_client` (search and reconciliation on the real data), `validate`
   (an answer against the Reconciliation API's JSON Schemas), the rows of tests/resources/search/;
 * helpers without fixtures: plugins/rawhttp.py (raw sockets), plugins/pending.py (waiting for a 503 to end),
   plugins/procmem.py (peak memory of a server and its workers, sampled from /proc).
 """
-pytest_plugins = ["plugins.tiers", "plugins.figures", "plugins.release", "plugins.servers",
+pytest_plugins = ["plugins.tiers", "plugins.figures", "plugins.release", "plugins.servers", "plugins.history",
                   "plugins.stores", "plugins.replicas", "plugins.shacl", "plugins.search", "plugins.clients"]

@@ -58,7 +58,7 @@ def test_build_writes_a_release_and_points_current_at_it(tree, build_dir):
     assert current.is_symlink() and not current.readlink().is_absolute()
     assert sorted(p.name for p in current.iterdir()) == sorted([
         "haven.jsonld", "haven.nq", "haven.nt", "haven.ttl", "manifest.json", "ontology.ttl", "shapes.ttl",
-        "haven.jsonld.gz", "haven.nq.gz", "haven.nt.gz", "haven.ttl.gz", "search.json"])
+        "haven.jsonld.gz", "haven.nq.gz", "haven.nt.gz", "haven.ttl.gz", "history.json", "search.json"])
     manifest = json.loads((current / "manifest.json").read_text())
     assert set(manifest) == {"id", "base", "created", "version", "triples", "graphs", "sha256"}
     assert current.readlink().name == manifest["id"] and manifest["base"] == BASE

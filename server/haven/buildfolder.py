@@ -7,6 +7,8 @@
         haven.ttl|nt|jsonld     its dumps
         ontology.ttl, shapes.ttl
         search.json             the search index: every entity's names, types and description (haven.search)
+        history.json            the earlier releases and each IRI's first and last release (haven.history)
+        changes.json, changes.rdfp   what it changed against the previous release: changelog, RDF Patch
         ontology-<version>.ttl  each prior version of the ontology (ontology/versions/), served at its version IRI
         manifest.json           written last: a folder without one is not a release
       current -> releases/<id>  the served release (a relative symlink, switched atomically)
@@ -38,6 +40,11 @@ VERSION_PATTERN = r"[0-9]+\.[0-9]+\.[0-9]+"
 SHAPES = "shapes.ttl"
 #: the release's search index (`haven.search.index`)
 SEARCH_INDEX = "search.json"
+#: the release's history and its difference from the previous release (`haven.history`); a first release
+#: has a history and no difference
+HISTORY = "history.json"
+CHANGES = "changes.json"
+PATCH = "changes.rdfp"
 #: the on-disk pyoxigraph store of a release, inside its cache folder
 STORE = "oxigraph"
 #: what every manifest holds (the build writes more: created, version, triples, graphs, sha256)

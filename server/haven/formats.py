@@ -17,7 +17,7 @@ class Format:
     name: str
     media_type: str
     #: "results" (SELECT/ASK), "graph" (CONSTRUCT/DESCRIBE, RDF documents), "dataset" (named graphs), "html",
-    #: "request" (bodies a client sends) or "api" (plain JSON: /search, the reconciliation service)
+    #: "request" (bodies a client sends), "api" (plain JSON: /search, the reconciliation service) or "patch"
     kind: str
     #: the file extension of a document in this format (``/data/{slug}.ttl``, ``/dumps/haven.nq``)
     extension: str
@@ -77,6 +77,9 @@ HTML = Format("html", "text/html", "html", "html", "HTML", ("htm",), accepted_as
               charset=True)
 #: plain JSON, not RDF (search hits, reconciliation answers); not in ALL: no store answers with it
 JSON = Format("json", "application/json", "api", "json", "JSON")
+
+#: the difference between two releases (https://afs.github.io/rdf-patch/, the media type Apache Jena registers)
+RDF_PATCH = Format("rdfpatch", "application/rdf-patch", "patch", "rdfp", "RDF Patch", charset=True)
 
 #: a compressed dump (`/dumps/haven.nt.gz`): the file is a gzip file (RFC 6713), not N-Triples sent gzipped
 GZIP = Format("gzip", "application/gzip", "compression", "gz", "gzip")

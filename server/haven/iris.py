@@ -51,6 +51,8 @@ RECONCILE_PROPOSE_PATH = "reconcile/propose_properties"
 FRAGMENTS_PATH = "fragments"
 #: skolem IRIs that stand for the release's blank nodes in fragments (RDF 1.1 Concepts §3.5)
 GENID_PATH = ".well-known/genid/"
+#: the release list; `releases/{id}` a release, `releases/{id}/changes` what it changed (haven.history)
+RELEASES_PATH = "releases"
 #: the named graphs of a build, in the order they are written
 GRAPHS = ("ontology", "data", "derived", "hedged", "metadata")
 #: the graphs kept out of the default graph a client queries (read with GRAPH or FROM): `hedged` holds the
@@ -187,6 +189,9 @@ class Iris:
         """The blank node id a skolem IRI of ours names, else None."""
         prefix = self.base + GENID_PATH
         return iri[len(prefix):] or None if iri.startswith(prefix) else None
+
+    def release_iri(self, release_id: str) -> str:
+        return f"{self.base}{RELEASES_PATH}/{release_id}"
 
     def dump_iri(self, fmt: Format, compressed: bool = False) -> URIRef:
         """The dump in `fmt`; `compressed`: its gzip file beside it (`haven.nt.gz`)."""

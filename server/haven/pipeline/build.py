@@ -20,6 +20,7 @@ from haven.pipeline.consistency import check_consistency, check_consistency_at_s
 from haven.pipeline.continuity import check_continuity
 from haven.pipeline.derive import Derivation, derive, materialise_types
 from haven.pipeline.metadata import dataset_description
+from haven.pipeline.history import release_history
 from haven.pipeline.search import search_index
 from haven.search.index import to_bytes as search_index_bytes
 from haven.pipeline.release import (Release, build_lock, canonical_nquads, canonical_nquads_of, clear_leftovers,
@@ -166,7 +167,9 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
                     "id": release_id, "base": settings.base, "created": metadata_time(metadata),
                     "version": __version__, "triples": sum(counts.values()), "graphs": counts,
                 }
-                files = {buildfolder.NQUADS: nquads, buildfolder.ONTOLOGY: turtle(sources, "ontology"),
+                changes = release_history(settings.current_release, settings.base, release_id, nquads)
+                notes.append(changes.note)
+                files = {**changes.files, buildfolder.NQUADS: nquads, buildfolder.ONTOLOGY: turtle(sources, "ontology"),
                          buildfolder.SHAPES: turtle(sources, "shapes"),
                          buildfolder.SEARCH_INDEX: search_index_bytes(index),
                          **{buildfolder.prior_ontology(version): text
