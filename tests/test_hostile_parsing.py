@@ -49,15 +49,24 @@ class Haven:
 
     def children(self) -> set[int]:
         """The server's query workers and syntax checkers (not the one-off process that prepares the on-disk
-        store), from /proc."""
+        store, nor the template the embedded store's workers are forked from, but its workers), from /proc."""
         found = set()
-        for task in os.listdir(f"/proc/{self.pid}/task"):
-            try:
-                with open(f"/proc/{self.pid}/task/{task}/children") as listing:
-                    found.update(int(pid) for pid in listing.read().split())
-            except FileNotFoundError:  # a request thread that just ended
-                continue
-        return {pid for pid in found if _is_query_process(pid)}
+        todo = [self.pid]
+        while todo:
+            parent = todo.pop()
+            for task in os.listdir(f"/proc/{parent}/task") if os.path.isdir(f"/proc/{parent}/task") else ():
+                try:
+                    with open(f"/proc/{parent}/task/{task}/children") as listing:
+                        pids = [int(pid) for pid in listing.read().split()]
+                except FileNotFoundError:  # a request thread that just ended
+                    continue
+                for pid in pids:
+                    if _is_query_process(pid):
+                        if parent == self.pid and _is_template(pid):
+                            todo.append(pid)
+                        else:
+                            found.add(pid)
+        return found
 
     def cpu_seconds(self) -> float:
         """CPU time of the server process itself (its children not counted)."""
@@ -89,6 +98,14 @@ class Haven:
             self.post("ASK {}")
             time.sleep(0.1)
         return self.children()
+
+
+def _is_template(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return b"--template" in cmdline.read().split(b"\0")
+    except FileNotFoundError:
+        return False
 
 
 def _is_query_process(pid: int) -> bool:

@@ -3,6 +3,7 @@ caps, timeouts that kill and replace a worker, and nothing that can write."""
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -280,12 +281,46 @@ def test_store_exposes_no_write_methods(store):
 def test_worker_pool_is_killed_on_close(release_dir):
     store = EmbeddedStore(release_dir, workers=2)
     store.warm_up()
-    processes = [w.proc for w in store._pool._workers]
-    assert len(processes) == 2 and all(p.poll() is None for p in processes)
+    workers = [w.pid for w in store._pool._workers]
+    template = store._pool._template.proc
+    assert len(workers) == 2 and all(alive(pid) for pid in workers) and template.poll() is None
     store.close()
-    assert all(p.poll() is not None for p in processes)
+    assert not any(alive(pid) for pid in workers)  # killed and reaped
+    assert template.poll() is not None
     with pytest.raises(StoreError):
         store.execute("ASK {}", "application/sparql-results+json")
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.slow  # kills a worker at a deadline and waits for its replacement
+def test_query_workers_are_forked_from_one_copy_of_the_release(release_dir):
+    """The workers share the template's copy of the release (issue 11: one copy, not one per worker): each
+    is the template's child, not the server's, and a worker killed at its deadline is replaced by a new
+    fork that answers at once."""
+    store = EmbeddedStore(release_dir, workers=2)
+    try:
+        store.warm_up()
+        template = store._pool._template.proc.pid
+        workers = {w.pid for w in store._pool._workers}
+        assert len(workers) == 2
+        for pid in workers:
+            with open(f"/proc/{pid}/stat") as stat:
+                assert int(stat.read().rsplit(")", 1)[1].split()[1]) == template
+        with pytest.raises(QueryTimeout):
+            store.execute("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }",
+                          "application/sparql-results+json", timeout=0.5)
+        assert wait_until(lambda: len(store._pool._workers) == 2 and {w.pid for w in store._pool._workers} != workers)
+        assert store.execute("ASK {}", "application/sparql-results+json").body
+        assert store._pool._template.proc.pid == template, "the template was not reloaded"
+    finally:
+        store.close()
 
 
 def wait_until(predicate, timeout: float = 60.0) -> bool:

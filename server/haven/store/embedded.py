@@ -7,18 +7,23 @@ yet: it loads haven.nq into memory and serves from it at once, while a child pro
 server then swaps its in-memory copy for the folder. Without a cache folder (tests' shared store), or if it
 cannot be written, the server keeps its in-memory copy.
 
-The query workers keep their own in-memory copy (loaded from haven.nq after the server is ready, so that
-start-up does not wait for them): measured on the benchmark's data, pyoxigraph answers the competency
-questions 2-20x slower from RocksDB than from memory, and /sparql speed is a target; the server's own queries
-are rendered once per release and cached, so the disk costs them nothing that matters.
+The query workers answer from memory, from ONE copy for all of them: a template process
+(`haven.store.worker.template`) loads haven.nq after the server is ready (so that start-up does not wait
+for it), and every worker is a fork of it, sharing its pages copy-on-write (a query reads them and never
+writes them). N workers then cost one copy of the release plus what their queries allocate, not N copies
+(1M triples, 4 workers: server and workers 1.7 GiB proportional set size before, one copy now); a worker
+killed at its deadline is replaced by a new fork in milliseconds, not by reloading the release. Not from
+the on-disk store: measured with pyoxigraph 0.5, the competency questions run 2-40x slower from RocksDB
+than from memory (at 1M triples several passed the 10 s limit), and /sparql speed is a target; the
+server's own queries are rendered once per release and cached, so the disk costs them nothing that matters.
 
 Two paths, on purpose:
 * Haven's own queries (`rows`, `graph`, `ask`: entity documents, VoID, pages) run in-process on the store
   loaded at start-up: they are written by us, bounded, and must be fast. The deadline is checked while the
   answer is read.
 * Client queries (`execute`, the public /sparql endpoint) run in a pool of worker processes
-  (`haven.store.worker`), each with its own copy of the release, because pyoxigraph cannot cancel a running
-  query: a worker past its deadline is killed and replaced, and the client gets 503, never a truncated 200.
+  (`haven.store.worker`), forked from the template, because pyoxigraph cannot cancel a running query: a
+  worker past its deadline is killed and replaced, and the client gets 503, never a truncated 200.
 
 Nothing here writes: the pyoxigraph store is private, no method adds, removes or updates, and client text
 reaches only `Store.query`, which rejects update syntax (and the web layer's safety checks refused it before that).
@@ -33,6 +38,7 @@ import os
 import queue
 import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -49,7 +55,7 @@ from haven.sparqltext import keywords, query_words, unescape
 from haven.store.answers import to_rdflib
 from haven.store.base import (AnswerTooLarge, QueryOutOfMemory, QuerySyntaxError, QueryTimeout, SerializedResult, Store,
                               StoreBusy, StoreError)
-from haven.store.worker import CHECK, is_complete, open_release
+from haven.store.worker import CHECK, TEMPLATE, is_complete, open_release
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +285,10 @@ class _Worker:
         self._fd = self.proc.stdout.fileno()
         self._buffer = bytearray()
 
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
     def wait_ready(self, deadline: float) -> None:
         header = json.loads(self._read_line(deadline))
         if not header.get("ready"):
@@ -286,7 +296,7 @@ class _Worker:
 
     def ask(self, request: dict, deadline: float) -> tuple[dict, bytes]:
         try:
-            self.proc.stdin.write(json.dumps(request).encode("utf-8") + b"\n")
+            self._send(json.dumps(request).encode("utf-8") + b"\n")
         except (BrokenPipeError, OSError) as error:
             raise StoreError("query worker is gone") from error
         header = json.loads(self._read_line(deadline))
@@ -318,15 +328,22 @@ class _Worker:
             raise QueryTimeout("the query ran past its time limit")
         chunk = os.read(self._fd, 1 << 16)
         if not chunk:
-            try:
-                code = self.proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                code = None
+            code = self._exit_code()
             if code == -signal.SIGABRT and self.memory_mb is not None:
                 # the Rust engine aborts when an allocation fails under the limit
                 raise QueryOutOfMemory(f"the query needed more than {self.memory_mb} MiB")
             raise WorkerDied("query worker exited unexpectedly")
         self._buffer += chunk
+
+    def _send(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+
+    def _exit_code(self) -> int | None:
+        """How the process ended (negative: the signal), once its end of the pipe closed."""
+        try:
+            return self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return None
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -342,6 +359,106 @@ class _Worker:
                 pass
 
 
+class _Template:
+    """The process that holds the pool's one copy of the release and forks its query workers
+    (`haven.store.worker.template`); the control socket is its stdin."""
+
+    def __init__(self, source: Path, memory_mb: int | None):
+        limit = ["--memory-mb", str(memory_mb)] if memory_mb is not None else []
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-m", "haven.store.worker", *limit, TEMPLATE, str(source)],
+                                         stdin=theirs, stdout=subprocess.DEVNULL)
+        finally:
+            theirs.close()
+        self._control = ours
+        self._lock = threading.Lock()
+
+    def wait_ready(self, deadline: float) -> None:
+        if not json.loads(self._receive(deadline)[0]).get("ready"):
+            raise StoreError("the query worker template did not start")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def fork(self) -> tuple[int, socket.socket]:
+        """A new worker: its pid and the socket it answers on."""
+        with self._lock:
+            self._request({"op": "fork"})
+            message, fds = self._receive(time.monotonic() + WORKER_START_TIMEOUT, fds=1)
+        if not fds:
+            raise StoreError("the query worker template sent no worker")
+        return json.loads(message)["pid"], socket.socket(fileno=fds[0])
+
+    def status(self, pid: int) -> int | None:
+        """How worker `pid` ended (negative: the signal), waiting for it; it is reaped."""
+        with self._lock:
+            self._request({"op": "status", "pid": pid})
+            return json.loads(self._receive(time.monotonic() + WORKER_START_TIMEOUT)[0])["code"]
+
+    def _request(self, request: dict) -> None:
+        try:
+            self._control.send(json.dumps(request).encode())
+        except OSError as error:
+            raise StoreError("the query worker template is gone") from error
+
+    def _receive(self, deadline: float, fds: int = 0) -> tuple[bytes, list[int]]:
+        self._control.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            message, received, _, _ = socket.recv_fds(self._control, 4096, fds)
+        except (OSError, TimeoutError) as error:
+            raise StoreError(f"the query worker template did not answer: {error}") from error
+        if not message:
+            raise StoreError("the query worker template is gone")
+        return message, received
+
+    def close(self) -> None:
+        self._control.close()  # the template's loop ends
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class _ForkedWorker(_Worker):
+    """A query worker forked from the pool's template: it shares the template's copy of the release."""
+
+    def __init__(self, template: _Template, memory_mb: int | None = None):
+        self.memory_mb = memory_mb
+        self._template = template
+        self._pid, self._socket = template.fork()
+        self._fd = self._socket.fileno()
+        self._buffer = bytearray()
+        self._code: int | None = None
+        self._ended = False
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    def _send(self, data: bytes) -> None:
+        self._socket.sendall(data)
+
+    def _exit_code(self) -> int | None:
+        if not self._ended:
+            self._ended = True
+            try:
+                self._code = self._template.status(self.pid)
+            except StoreError:
+                self._code = None
+        return self._code
+
+    def kill(self) -> None:
+        if not self._ended:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except ProcessLookupError:  # pragma: no cover - reaped already means _ended
+                pass
+            self._exit_code()  # reaps it
+        self._socket.close()
+
+
 class WorkerPool:
     """`size` worker processes; a query borrows one, and a worker that overruns is killed and replaced."""
 
@@ -355,6 +472,9 @@ class WorkerPool:
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
+        #: the one process holding the release, which the query workers are forked from (None: checkers)
+        self._template: _Template | None = None
+        self._template_lock = threading.Lock()
         self._started = False
         self._starting = False
         self._closed = False
@@ -371,7 +491,7 @@ class WorkerPool:
             started: list[_Worker] = []
             try:
                 for _ in range(self.size):
-                    worker = _Worker(self.source, self.memory_mb)
+                    worker = self._new_worker()
                     started.append(worker)
                     worker.wait_ready(time.monotonic() + WORKER_START_TIMEOUT)
                     self._workers.add(worker)
@@ -418,9 +538,24 @@ class WorkerPool:
                 return
         threading.Thread(target=self._replace, name="haven-worker-replace", daemon=True).start()
 
+    def _new_worker(self) -> _Worker:
+        """A syntax checker of its own, or a query worker forked from the template (started, or started
+        again if it died, here)."""
+        if self.source is None:
+            return _Worker(None, self.memory_mb)
+        with self._template_lock:
+            if self._template is None or not self._template.alive():
+                if self._template is not None:
+                    log.warning("the query worker template exited (%s): starting another", self._template.proc.poll())
+                    self._template.close()
+                self._template = _Template(self.source, self.memory_mb)
+                self._template.wait_ready(time.monotonic() + WORKER_START_TIMEOUT)
+            template = self._template
+        return _ForkedWorker(template, self.memory_mb)
+
     def _replace(self) -> None:
         try:
-            worker = _Worker(self.source, self.memory_mb)
+            worker = self._new_worker()
             worker.wait_ready(time.monotonic() + WORKER_START_TIMEOUT)
         except Exception:  # pragma: no cover - logged; the pool runs one worker short
             log.exception("could not start a replacement query worker")
@@ -440,3 +575,7 @@ class WorkerPool:
             worker.kill()
         while not self._idle.empty():
             self._idle.get_nowait()
+        with self._template_lock:
+            template, self._template = self._template, None
+        if template is not None:
+            template.close()

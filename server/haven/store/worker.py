@@ -1,16 +1,19 @@
-"""A query worker: a child process holding its own copy of a release, answering one client query at a time.
+"""A query worker: a process holding a release, answering one client query at a time.
 
 pyoxigraph 0.5 has no way to cancel a running query (no timeout argument, no interrupt), and a query blocked
 inside the Rust engine cannot be stopped from Python. So untrusted queries run here, in a process the server
 can kill when the deadline passes. Run as ``python -m haven.store.worker <haven.nq | store folder>``: a
 folder is the release's on-disk store, opened read-only in a fraction of a second; a file is loaded into
 memory. ``python -m haven.store.worker --prepare <haven.nq> <folder>`` builds that folder (once per release).
+``python -m haven.store.worker --template <haven.nq>`` loads the release once and forks the workers, which
+share its copy (`template`: what the embedded store runs).
 ``python -m haven.store.worker --check`` holds no data: it parses client queries for the remote store. It
 imports nothing heavier than pyoxigraph (no rdflib, no Flask: see `haven.terms`) so that a replacement starts
 quickly.
 
-Wire protocol on stdin/stdout: the parent writes one JSON object per line; the worker answers with one JSON
-header line, then ``length`` bytes of body. The first line the worker writes is ``{"ready": true}``.
+Wire protocol on stdin/stdout (a forked worker: on its socket): the server writes one JSON object per line;
+the worker answers with one JSON header line, then ``length`` bytes of body. The first line the worker
+writes is ``{"ready": true}``.
 
 Limits (``--memory-mb N``, the request's ``max_bytes``): once the release is loaded, the worker's data segment
 (heap and private mappings, RLIMIT_DATA) may grow by N MiB for a query. Past it, an allocation fails: in
@@ -24,6 +27,7 @@ import json
 import os
 import resource
 import shutil
+import socket
 import sys
 import tempfile
 import threading
@@ -37,6 +41,8 @@ from haven.store.answers import serialize_boolean, serialize_solutions, serializ
 STORE_MARKER = "haven-loaded"
 #: the argument that starts a syntax checker (an empty store) instead of a query worker
 CHECK = "--check"
+#: the argument that starts a template: the release loaded once, query workers forked from it (`template`)
+TEMPLATE = "--template"
 #: stack of the thread that answers client queries. Oxigraph recurses once per level of nesting and per link
 #: of some chains (`!!!…x`, `1+1+…`, BIND after BIND, MINUS after MINUS); with a main thread's 8 MiB, texts of
 #: 6-50 KB overflow it (measured with pyoxigraph 0.5) and the worker dies, which costs a reload of the
@@ -153,9 +159,9 @@ def check(store: ox.Store, request: dict) -> tuple[dict, bytes]:
     return {"form": form}, b""
 
 
-def serve(store: ox.Store, respond, out, budget_mb: int | None = None) -> None:
+def serve(store: ox.Store, respond, out, budget_mb: int | None = None, requests=None) -> None:
     write(out, {"ready": True})
-    for line in sys.stdin.buffer:
+    for line in requests if requests is not None else sys.stdin.buffer:
         request = json.loads(line)
         try:
             header, body = respond(store, request)
@@ -173,6 +179,62 @@ def serve(store: ox.Store, respond, out, budget_mb: int | None = None) -> None:
             return
         except Exception as error:  # the parent maps this to 500; the worker stays usable
             write(out, {"ok": False, "error": "failed", "message": f"{type(error).__name__}: {error}"})
+
+
+def answer_queries(store: ox.Store, budget_mb: int | None, out, requests=None) -> None:
+    """Serve client queries from a thread whose stack holds deep queries (QUERY_STACK_BYTES), under the
+    memory budget."""
+    threading.stack_size(QUERY_STACK_BYTES)
+    if budget_mb is not None:
+        # the query thread's stack is a private mapping reserved whole when the thread starts (so a query may
+        # also use for data what its stack leaves untouched: the bound is budget + QUERY_STACK_BYTES)
+        limit_memory(budget_mb + QUERY_STACK_BYTES // (1 << 20))
+    serving = threading.Thread(target=serve, args=(store, answer, out, budget_mb, requests), name="haven-queries")
+    serving.start()
+    serving.join()
+
+
+def template(source: str, budget_mb: int | None, control: socket.socket) -> None:
+    """Hold one copy of the release and fork query workers from it on request (``--template``).
+
+    Each worker is a fork of this process: it shares the release's pages with the template and with every
+    other worker (copy-on-write, and answering a query reads them, never writes them), so N workers cost one
+    copy of the release plus what each query allocates, not N copies; and a replacement for a worker killed
+    at its deadline is ready in milliseconds instead of reloading the release. The template itself runs no
+    query: its copy stays as loaded.
+
+    Control protocol on `control` (a SOCK_SEQPACKET Unix socket, the process's stdin), one JSON message each
+    way: ``{"op": "fork"}`` → ``{"pid": N}`` with the server's end of the new worker's socket passed along
+    (SCM_RIGHTS); the worker then speaks the usual protocol on it. ``{"op": "status", "pid": N}`` waits for
+    that worker to end and answers ``{"code": C}`` (negative: the signal that ended it; null: already
+    reaped), reaping it. The template ends when the server closes its end."""
+    store = open_release(source)
+    control.send(b'{"ready": true}')
+    while True:
+        message = control.recv(4096)
+        if not message:
+            return
+        request = json.loads(message)
+        if request.get("op") == "fork":
+            ours, theirs = socket.socketpair()
+            pid = os.fork()
+            if pid == 0:  # the worker
+                try:
+                    control.close()
+                    ours.close()
+                    answer_queries(store, budget_mb, theirs.makefile("wb"), theirs.makefile("rb"))
+                finally:
+                    os._exit(0)
+            theirs.close()
+            socket.send_fds(control, [json.dumps({"pid": pid}).encode()], [ours.fileno()])
+            ours.close()
+        elif request.get("op") == "status":
+            try:
+                _, status = os.waitpid(int(request["pid"]), 0)
+                code = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+            except ChildProcessError:
+                code = None
+            control.send(json.dumps({"code": code}).encode())
 
 
 def main(argv: list[str]) -> int:
@@ -196,15 +258,10 @@ def main(argv: list[str]) -> int:
             limit_memory(budget_mb)
         serve(ox.Store(), check, out, budget_mb)
         return 0
-    store = open_release(argv[1])
-    threading.stack_size(QUERY_STACK_BYTES)
-    if budget_mb is not None:
-        # the query thread's stack is a private mapping reserved whole when the thread starts (so a query may
-        # also use for data what its stack leaves untouched: the bound is budget + QUERY_STACK_BYTES)
-        limit_memory(budget_mb + QUERY_STACK_BYTES // (1 << 20))
-    serving = threading.Thread(target=serve, args=(store, answer, out, budget_mb), name="haven-queries")
-    serving.start()
-    serving.join()
+    if argv[1:2] == [TEMPLATE]:
+        template(argv[2], budget_mb, socket.socket(fileno=sys.stdin.fileno()))
+        return 0
+    answer_queries(open_release(argv[1]), budget_mb, out)
     return 0
 
 
