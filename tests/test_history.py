@@ -143,3 +143,154 @@ def test_rebuilding_the_same_sources_keeps_the_release_and_its_history(history_b
     assert result.exit_code == 0, result.output
     assert (history_builds.build_dir / "current").readlink().name == history_builds.ids[2]
     assert {name: (current / name).read_bytes() for name in before} == before
+
+
+# -- what the server answers ----------------------------------------------------------------------------------
+
+import hashlib  # noqa: E402
+
+from rdflib import Graph, Literal, Namespace, URIRef  # noqa: E402
+from rdflib.namespace import DCAT, OWL, PROV  # noqa: E402
+
+from haven.config import Settings  # noqa: E402
+from haven.web.app import create_app  # noqa: E402
+
+BASE = "https://w3id.org/haven/"
+SPDX = Namespace("http://spdx.org/rdf/terms#")
+
+
+@pytest.fixture(scope="module")
+def history_client(history_builds):
+    app = create_app(Settings(build_dir=history_builds.build_dir))
+    app.config["TESTING"] = True
+    yield app.test_client()
+    app.extensions["haven"].close()
+
+
+def _manifest(history_builds, release_id: str) -> dict:
+    return json.loads((history_builds.folder(release_id) / buildfolder.MANIFEST).read_text())
+
+
+def test_get_releases_json_lists_every_release_with_its_facts(history_builds, history_client):
+    response = history_client.get("/releases", headers={"Accept": "application/json"})
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    releases = response.json["releases"]
+    assert [r["id"] for r in releases] == history_builds.ids[::-1]
+    assert [r["previous"] for r in releases] == [*history_builds.ids[::-1][1:], None]
+    assert [r["served"] for r in releases] == [True, False, False]
+    for release in releases:
+        manifest = _manifest(history_builds, release["id"])
+        assert {key: release[key] for key in ("created", "triples", "graphs", "sha256")} == \
+               {key: manifest[key] for key in ("created", "triples", "graphs", "sha256")}
+
+
+def test_every_dump_listed_resolves_to_the_bytes_its_hash_names(history_builds, history_client):
+    for release in history_client.get("/releases", headers={"Accept": "application/json"}).json["releases"]:
+        assert len(release["dumps"]) == 4
+        for dump in release["dumps"]:
+            response = history_client.get(dump["url"])
+            assert response.status_code == 200 and response.mimetype == dump["media_type"], dump
+            name = dump["url"].rsplit("/", 1)[1]
+            assert hashlib.sha256(response.data).hexdigest() == release["sha256"][name]
+        packed = history_client.get(release["dumps"][0]["url"] + ".gz")
+        assert packed.status_code == 200 and packed.mimetype == "application/gzip"
+
+
+def test_get_releases_turtle_describes_each_version_in_dcat_and_prov(history_builds, history_client):
+    response = history_client.get("/releases", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200 and response.mimetype == "text/turtle"
+    graph = Graph().parse(data=response.data, format="turtle")
+    dataset = URIRef(BASE + "dataset")
+    one, two, three = (URIRef(f"{BASE}releases/{i}") for i in history_builds.ids)
+    assert set(graph.objects(dataset, DCAT.hasVersion)) == {one, two, three}
+    assert graph.value(dataset, DCAT.hasCurrentVersion) == three
+    assert graph.value(three, PROV.wasRevisionOf) == two and graph.value(two, DCAT.previousVersion) == one
+    assert graph.value(one, PROV.wasRevisionOf) is None
+    manifest = _manifest(history_builds, history_builds.ids[1])
+    nq = URIRef(f"{two}/haven.nq")
+    assert (two, DCAT.distribution, nq) in graph and graph.value(nq, DCAT.downloadURL) == nq
+    checksum = graph.value(nq, SPDX.checksum)
+    assert str(graph.value(checksum, SPDX.checksumValue)) == manifest["sha256"]["haven.nq"]
+    assert graph.value(two, URIRef("http://rdfs.org/ns/void#triples")) == Literal(manifest["triples"])
+
+
+def test_get_releases_html_has_an_anchor_per_release(history_builds, history_client):
+    page = history_client.get("/releases", headers={"Accept": "text/html"}).get_data(as_text=True)
+    for release_id in history_builds.ids:
+        assert f'id="{release_id}"' in page
+    assert f'href="http://localhost/releases/{history_builds.ids[2]}/changes.rdfp"' in page
+    redirect = history_client.get(f"/releases/{history_builds.ids[0]}", headers={"Accept": "text/html"})
+    assert redirect.status_code == 303 and redirect.location.endswith(f"/releases#{history_builds.ids[0]}")
+
+
+def test_get_changes_and_patch_of_a_release(history_builds, history_client):
+    two = history_builds.ids[1]
+    changes = history_client.get(f"/releases/{two}/changes", headers={"Accept": "application/json"})
+    assert changes.status_code == 200 and changes.json["previous"] == history_builds.ids[0]
+    assert {item["slug"] for item in changes.json["entities"]["added"]} == {"jason-burke", "tony-blair"}
+    page = history_client.get(f"/releases/{two}/changes").get_data(as_text=True)
+    assert '<a href="http://localhost/page/jason-burke">Jason Burke</a>' in page
+    assert "Changed (3)" in page and "Bin Laden was said to lead the Taliban" in page
+    patch = history_client.get(f"/releases/{two}/changes.rdfp")
+    assert patch.status_code == 200 and patch.mimetype == "application/rdf-patch"
+    assert patch.data == (history_builds.folder(two) / buildfolder.PATCH).read_bytes()
+    # the first release has no previous one: no changes to show
+    assert history_client.get(f"/releases/{history_builds.ids[0]}/changes").status_code == 404
+    assert history_client.get(f"/releases/{history_builds.ids[0]}/changes.rdfp").status_code == 404
+    assert history_client.get("/releases/no-such-release/changes").status_code == 404
+    assert history_client.get("/releases/..%2f..%2fetc/haven.nq").status_code == 404
+
+
+def test_entity_pages_say_when_the_entity_appeared_and_last_changed(history_builds, history_client):
+    one, two, three = history_builds.ids
+    page = history_client.get("/page/jason-burke").get_data(as_text=True)
+    assert f'First published in release <a href="http://localhost/releases/{two}"><code>{two}</code></a>' in page
+    assert "unchanged since." in page
+    page = history_client.get("/page/taliban").get_data(as_text=True)
+    assert f'<a href="http://localhost/releases/{one}"><code>{one}</code></a>' in page
+    assert f'last changed in release <a href="http://localhost/releases/{three}/changes"><code>{three}</code></a>' in page
+
+
+def test_moved_iri_answers_301_to_its_new_slug(history_client):
+    for path, target in (("/id/al-qaeda", "/id/al-qaida"), ("/page/al-qaeda", "/page/al-qaida"),
+                         ("/data/al-qaeda.ttl", "/data/al-qaida.ttl"), ("/data/al-qaeda", "/data/al-qaida"),
+                         ("/id/statement/alliance-al-qaeda-taliban", "/id/statement/alliance-al-qaida-taliban")):
+        response = history_client.get(path, headers={"Accept": "text/turtle"})
+        assert response.status_code == 301 and response.location == "http://localhost" + target, path
+        assert history_client.get(response.location, headers={"Accept": "text/turtle"}).status_code in (200, 303)
+
+
+def test_withdrawn_iri_answers_410_with_its_description(history_client):
+    page = history_client.get("/page/tony-blair")
+    assert page.status_code == 410 and page.mimetype == "text/html"
+    assert "This identifier has been withdrawn" in page.get_data(as_text=True)
+    for path, accept in (("/id/tony-blair", "text/turtle"), ("/data/tony-blair.ttl", None)):
+        response = history_client.get(path, headers={"Accept": accept} if accept else {})
+        assert response.status_code == 410 and response.mimetype == "text/turtle", path
+        graph = Graph().parse(data=response.data, format="turtle")
+        assert (URIRef(BASE + "id/tony-blair"), OWL.deprecated, Literal(True)) in graph
+    statement = history_client.get("/id/statement/leadership-osama-bin-laden-taliban", headers={"Accept": "text/html"})
+    assert statement.status_code == 410
+    assert history_client.get("/id/tony-blair", headers={"Accept": "image/png"}).status_code == 406
+    assert history_client.get("/page/jason-burke").status_code == 200
+
+
+def test_replaced_iri_answers_410_pointing_to_its_successor(tmp_path):
+    from plugins.builds import CORPUS, build, make_tree, overlay
+    root, build_dir = make_tree(tmp_path / "src"), tmp_path / "build"
+    assert build(root, build_dir, "--skip-reasoner").exit_code == 0
+    overlay(root, CORPUS / "_accepted" / "slug-changed-deprecated")
+    assert build(root, build_dir, "--skip-reasoner").exit_code == 0
+    app = create_app(Settings(build_dir=build_dir))
+    try:
+        client = app.test_client()
+        page = client.get("/page/al-qaeda")
+        assert page.status_code == 410
+        assert page.headers["Link"] == '<http://localhost/page/al-qaida>; rel="successor-version"'
+        assert 'href="http://localhost/page/al-qaida" rel="successor-version"' in page.get_data(as_text=True)
+        data = client.get("/data/al-qaeda.ttl")
+        assert data.status_code == 410
+        assert data.headers["Link"] == f'<{BASE}id/al-qaida>; rel="successor-version"'
+        assert client.get("/page/al-qaida").status_code == 200
+    finally:
+        app.extensions["haven"].close()

@@ -24,6 +24,8 @@ SH = "http://www.w3.org/ns/shacl#"
 SD = "http://www.w3.org/ns/sparql-service-description#"
 #: Hydra (Triple Pattern Fragments' controls); not among the prefixes every document declares
 HYDRA = "http://www.w3.org/ns/hydra/core#"
+#: SPDX (checksums of a release's files, as DCAT 3 describes them); not among the prefixes every document declares
+SPDX = "http://spdx.org/rdf/terms#"
 WIKIDATA = "http://www.wikidata.org/entity/"
 DBPEDIA = "http://dbpedia.org/resource/"
 

@@ -108,6 +108,12 @@ class Store(ABC):
         """A prior version of the ontology as the store holds it; None when it holds no such version."""
         return None
 
+    def history_file(self, name: str, release_id: str, timeout: float | None = None) -> bytes | None:
+        """A file of release `release_id`'s history (`haven.history`: history.json, changes.json,
+        changes.rdfp) as the store holds it beside the release; None when it holds none (the web layer reads
+        them from the release folders when it has them)."""
+        return None
+
     @abstractmethod
     def dump_quads(self, timeout: float | None = None) -> Iterator:
         """Every quad of the release, with its canonical graph names (what haven.nq holds), as pyoxigraph

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, VOID, XSD
+from rdflib.namespace import DCTERMS, FOAF, OWL, RDF, RDFS, SKOS, VOID, XSD
 
 from haven.iris import UrlMap, iris_for, is_embeddable, sparql_iri
 from haven.store.base import Store
@@ -53,6 +53,22 @@ class EntityDocument:
 def exists(store: Store, iri: URIRef) -> bool:
     """An IRI is one of ours to serve when it is the subject of at least one triple."""
     return store.ask(f"ASK {{ {sparql_iri(iri)} ?p ?o }}")
+
+
+def continuity_record(store: Store, iri: URIRef, base: str) -> dict:
+    """What the data says about where a published IRI went (`haven.pipeline.continuity`): ``sameAs`` (the
+    slug it moved to), ``replacedBy`` (its successor's slug) and ``deprecated``; {} for an IRI in use."""
+    hid = str(iris_for(base).hid)
+    record: dict = {}
+    for row in store.rows(f"""
+SELECT ?p ?o WHERE {{ {sparql_iri(iri)} ?p ?o .
+  FILTER(?p IN (<{OWL.sameAs}>, <{DCTERMS.isReplacedBy}>, <{OWL.deprecated}>)) }}"""):
+        prop, value = str(row["p"]), row["o"]
+        if prop == str(OWL.deprecated):
+            record["deprecated"] = record.get("deprecated") or str(value).lower() in ("true", "1")
+        elif isinstance(value, URIRef) and str(value).startswith(hid) and value != iri:
+            record["sameAs" if prop == str(OWL.sameAs) else "replacedBy"] = str(value)[len(hid):]
+    return {key: value for key, value in record.items() if value}
 
 
 def _own_triples(store: Store, subject: str) -> Graph:

@@ -10,11 +10,12 @@ import json
 
 from flask import Blueprint, abort, redirect, render_template
 
-from haven.web.entities.document import entity_document, exists
+from haven.web.entities.document import continuity_record, entity_document, exists
 from haven.formats import GRAPH_FORMATS, HTML, Format, by_extension
-from haven.web.current import current_store, negotiate, not_acceptable, release_modified, url_map
+from haven.web.current import current_store, settings, negotiate, not_acceptable, release_modified, url_map
 from haven.web.rdf_output import serialize
-from haven.web.release_cache import cached_body, cached_gzipped, known_entity
+from haven.web.release_cache import cached_body, cached_gzipped, known_entity, per_release
+from haven.web.releases.view import entity_history
 from haven.web.entities.page import entity_view, search_summary, vocabulary
 from haven.web.caching import document_response
 from haven.web.hardening import json_for_script
@@ -37,10 +38,48 @@ def _known_entity(slug: str):
     return iri
 
 
+def _continuity(slug: str, iri, moved_to, fmt: Format | None = None):
+    """The answer for a published IRI that moved or was withdrawn, as the data's continuity records say
+    (`haven.pipeline.continuity`), or None for one in use. ``old owl:sameAs new`` (the same thing under a new
+    slug): 301 Moved Permanently to the same kind of URL for the new slug, `moved_to(new)`. ``owl:deprecated
+    true`` or ``dcterms:isReplacedBy``: 410 Gone, whose body (the page, or the RDF of what the data still
+    says about it, `fmt` or negotiated) and ``Link: rel="successor-version"`` point to the successor."""
+    records = per_release("continuity", dict)
+    if slug not in records:
+        records[slug] = continuity_record(current_store(), iri, settings().base)
+    record = records[slug]
+    if "sameAs" in record:
+        return redirect(moved_to(record["sameAs"]), code=301)
+    if not (record.get("deprecated") or "replacedBy" in record):
+        return None
+    negotiated = fmt is None
+    fmt = fmt or negotiate(ENTITY_OFFERS)
+    if fmt is None:
+        return not_acceptable(ENTITY_OFFERS)
+    store, urls = current_store(), url_map()
+    successor = record.get("replacedBy")
+    links = [(urls.page_url(successor) if fmt is HTML else str(urls.entity_iri(successor)), "successor-version",
+              None)] if successor else []
+
+    def render():
+        doc = entity_document(store, urls, iri, slug)
+        if fmt is not HTML:
+            return serialize(doc.graph, fmt, root=iri)
+        view = entity_view(doc.graph, iri, vocabulary(), urls, doc.statements)
+        return render_template("gone.html", entity=view, successor=successor,
+                               successor_url=urls.page_url(successor) if successor else None,
+                               history=entity_history(slug, urls), served_iri=urls.served(str(iri)))
+
+    return document_response(lambda: cached_body(("gone", slug, fmt.media_type, urls.host_root), render),
+                             fmt.media_type, release_id=store.release_id, modified=release_modified(),
+                             links=links, negotiated=negotiated, status=410)
+
+
 @bp.route(route(ENTITY_PATH) + "<path:slug>", methods=["GET", "HEAD"])
 def thing(slug: str):
-    _known_entity(slug)
-    return _see_description(slug)
+    iri = _known_entity(slug)
+    moved = _continuity(slug, iri, lambda new: str(url_map().url(ENTITY_PATH + new)))
+    return moved if moved is not None else _see_description(slug)
 
 
 def _see_description(slug: str):
@@ -61,12 +100,16 @@ def data(name: str):
     slug, dot, ext = name.rpartition(".")
     if not dot:
         # the generic document: the client's Accept picks one of the concrete ones, as for the thing itself
-        _known_entity(name)
-        return _see_description(name)
+        iri = _known_entity(name)
+        moved = _continuity(name, iri, lambda new: url_map().url(DOCUMENT_PATH + new))
+        return moved if moved is not None else _see_description(name)
     fmt = by_extension(ext, GRAPH_FORMATS)
     if fmt is None:
         abort(404)
     iri = _known_entity(slug)
+    moved = _continuity(slug, iri, lambda new: url_map().data_url(new, ext), fmt)
+    if moved is not None:
+        return moved
     store, urls = current_store(), url_map()
 
     key = ("data", slug, fmt.media_type, urls.host_root)
@@ -82,6 +125,9 @@ def data(name: str):
 @bp.route(route(PAGE_PATH) + "<path:slug>", methods=["GET", "HEAD"])
 def page(slug: str):
     iri = _known_entity(slug)
+    moved = _continuity(slug, iri, url_map().page_url, HTML)
+    if moved is not None:
+        return moved
     store, urls = current_store(), url_map()
 
     key = ("page", slug, urls.host_root)
@@ -93,7 +139,8 @@ def page(slug: str):
         summary = json_for_script(json.dumps(search_summary(view, doc.graph, iri, vocab, urls), ensure_ascii=False))
         formats = [(f.extension, urls.data_url(slug, f.extension), f.media_type) for f in GRAPH_FORMATS]
         return render_template("entity.html", entity=view, summary=summary, formats=formats,
-                               capped=doc.capped, served_iri=urls.served(str(iri)))
+                               capped=doc.capped, served_iri=urls.served(str(iri)),
+                               history=entity_history(slug, urls))
 
     return document_response(lambda: cached_body(key, render), HTML.media_type, release_id=store.release_id,
                              modified=release_modified(), links=_alternates(slug, exclude=HTML),
