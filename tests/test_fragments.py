@@ -313,3 +313,20 @@ def test_get_fragments_pages_of_blank_nodes_are_the_same_after_another_load(tmp_
             app.extensions["haven"].close()
     assert pages[0] == pages[1]
     assert sum(len(page) for page in pages[0]) == len(set().union(*pages[0])) >= 2 * PAGE_SIZE + 30
+
+
+@pytest.mark.parametrize("query, literal", [
+    ('object="al-Qaeda"@en', '"al-Qaeda"@en'),  # as curl sends it: raw quotes
+    ('object="al Qaeda"@en&extra=<>{}|^`', '"al Qaeda"@en'),
+    ("object=%22Mazar%C4%81%22@en", '"Mazar\u0101"@en'),
+])
+def test_get_fragments_raw_characters_in_the_query_still_make_a_document(client, query, literal):
+    """The page's IRI is the requested URL; what an IRI cannot hold is percent-encoded, never written raw."""
+    matches = distinct_count(client, f"?s ?p {literal}")
+    response = client.get("/fragments?" + query, headers=TRIG)
+    assert response.status_code == 200
+    dataset = Dataset()
+    dataset.parse(data=response.get_data(as_text=True), format="trig")
+    totals = [o.toPython() for _, _, o, _ in dataset.quads((None, HYDRA.totalItems, None, None))]
+    assert totals and set(totals) == {matches}
+    assert len(dataset.default_graph) == matches

@@ -10,6 +10,8 @@ A parameter that is not a term in its position is 400, with the reason.
 from __future__ import annotations
 
 import pyoxigraph as ox
+from urllib.parse import quote_from_bytes
+
 from flask import Blueprint, render_template, request
 from rdflib import URIRef
 
@@ -25,6 +27,9 @@ from haven.web.rdf_output import serialize
 from haven.web.release_cache import cached_body, per_release
 
 bp = Blueprint("fragments", __name__)
+
+#: the characters left as they are in a page's IRI: RFC 3986's unreserved and reserved ones, and existing escapes
+URL_QUERY_SAFE = "-._~:/?#[]@!$&'()*+,;=%"
 
 #: a browser gets the form; of the RDF formats, those with named graphs keep the controls apart from the data
 FRAGMENT_OFFERS = (HTML, TRIG, N_QUADS, TURTLE, N_TRIPLES, JSON_LD)
@@ -45,7 +50,9 @@ def fragments():
     store, urls = current_store(), url_map()
     ns = iris_for(settings().base)
     endpoint = urls.url(FRAGMENTS_PATH)
-    query = request.query_string.decode("latin-1")
+    # the page's own IRI is the URL as the client sent it (a TPF client looks its controls up under that URL),
+    # with what is not allowed in an IRI (a raw quote or space from curl, raw UTF-8) percent-encoded
+    query = quote_from_bytes(request.query_string, safe=URL_QUERY_SAFE)
     fragment_urls = FragmentUrls(endpoint=endpoint, requested=endpoint + ("?" + query if query else ""))
 
     def render():
