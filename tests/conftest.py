@@ -19,8 +19,11 @@ that takes longer in-process `slow`. `make test` runs everything.
 * plugins/figures.py: `report_line`, the figures printed at the end of the run;
 * plugins/search.py: `real_index`, `real_client` (search and reconciliation on the real data), `validate`
   (an answer against the Reconciliation API's JSON Schemas), the rows of tests/resources/search/;
+* plugins/pictures.py: `pictures_build`, `pictures_app`, `pictures_client` (the fixture release with hedged,
+  dated and variously precise statements, for the pictures), `pictures_json`;
 * helpers without fixtures: plugins/rawhttp.py (raw sockets), plugins/pending.py (waiting for a 503 to end),
   plugins/procmem.py (peak memory of a server and its workers, sampled from /proc).
 """
 pytest_plugins = ["plugins.tiers", "plugins.figures", "plugins.release", "plugins.servers", "plugins.history",
-                  "plugins.stores", "plugins.replicas", "plugins.shacl", "plugins.search", "plugins.clients"]
+                  "plugins.stores", "plugins.replicas", "plugins.shacl", "plugins.search", "plugins.clients",
+                  "plugins.pictures"]

@@ -49,6 +49,8 @@ RECONCILE_FLYOUT_PATH = "reconcile/flyout/"  # + entity
 RECONCILE_PROPOSE_PATH = "reconcile/propose_properties"
 #: Triple Pattern Fragments (haven.web.fragments)
 FRAGMENTS_PATH = "fragments"
+#: the dataset's allegiance and sanctuary network as a picture (haven.web.pictures)
+NETWORK_PATH = "network"
 #: skolem IRIs that stand for the release's blank nodes in fragments (RDF 1.1 Concepts §3.5)
 GENID_PATH = ".well-known/genid/"
 #: the release list; `releases/{id}` a release, `releases/{id}/changes` what it changed (haven.history)

@@ -25,6 +25,7 @@ from haven.web.entities import routes as entity_routes
 from haven.web.search import reconcile as reconcile_routes, routes as search_routes
 from haven.web.fragments import routes as fragment_routes
 from haven.web.releases import routes as release_routes
+from haven.web.pictures import routes as picture_routes
 from haven.web.sparql import routes as sparql_routes
 
 CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
@@ -60,7 +61,7 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     app.extensions[sparql_routes.ADMISSION_KEY] = sparql_routes.new_admission(settings)
 
     for blueprint in (sparql_routes.bp, entity_routes.bp, dataset_routes.bp, search_routes.bp, reconcile_routes.bp,
-                      fragment_routes.bp, release_routes.bp):
+                      fragment_routes.bp, release_routes.bp, picture_routes.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.add_url_rule("/healthz", "healthz", _healthz)

@@ -255,22 +255,36 @@ def _relations(graph: Graph, iri, statements, namer: Namer, vocab: Vocabulary, h
                 key=lambda p: (p["role"], p["party"]["text"]))
             groups[kind].append(entry)
             continue
-        if relation is None or subj is None or obj is None:
+        read = reading(graph, st, iri, namer, vocab, haven)
+        if read is None:
             continue
-        if subj == iri:
-            kind, other = namer.prop_label(relation), obj
-        else:
-            rel = str(relation)
-            if rel in vocab.symmetric:
-                kind = namer.prop_label(relation)
-            elif rel in vocab.inverse:
-                kind = namer.prop_label(URIRef(vocab.inverse[rel]))
-            else:
-                kind = f"is the object of “{namer.prop_label(relation)}”"
-            other = subj
+        kind, other = read
         groups[kind].append(_statement_entry(graph, st, other, namer, haven))
     return [{"kind": kind, "entries": sorted(entries, key=lambda e: (e["other"]["text"], e["start"] or ""))}
             for kind, entries in sorted(groups.items())]
+
+
+def reading(graph: Graph, st, iri, namer: Namer, vocab: Vocabulary, haven) -> tuple[str, object] | None:
+    """A binary statement as read from `iri`, one of its two parties: (the relation's label in that direction,
+    the other party); None for a statement that is not binary."""
+    relation = graph.value(st, haven.relation)
+    subj, obj = graph.value(st, haven.subject), graph.value(st, haven.object)
+    if relation is None or subj is None or obj is None:
+        return None
+    if subj == iri:
+        return namer.prop_label(relation), obj
+    rel = str(relation)
+    if rel in vocab.symmetric:
+        return namer.prop_label(relation), subj
+    if rel in vocab.inverse:
+        return namer.prop_label(URIRef(vocab.inverse[rel])), subj
+    return f"is the object of “{namer.prop_label(relation)}”", subj
+
+
+def is_hedged(certainties, haven) -> bool:
+    """A statement whose direct triples are in hg:hedged, outside the default graph, unless a firm (stated or
+    reported) statement backs them too: one that no firm certainty qualifies."""
+    return not any(str(c) == str(haven[level]) for c in certainties for level in FIRM_CERTAINTIES)
 
 
 def _statement_entry(graph: Graph, st, other, namer: Namer, haven) -> dict:
@@ -292,9 +306,7 @@ def _statement_entry(graph: Graph, st, other, namer: Namer, haven) -> dict:
         "end": date("end"),
         "places": refs(haven.place),
         "certainty": refs(haven.certainty),
-        # its direct triples are in hg:hedged, outside the default graph, unless a firm statement backs them too
-        "hedged": not any(str(c) == str(haven[level]) for c in graph.objects(st, haven.certainty)
-                          for level in FIRM_CERTAINTIES),
+        "hedged": is_hedged(graph.objects(st, haven.certainty), haven),
         "attributed_to": refs(haven.attributedTo),
         "on_behalf_of": refs(haven.onBehalfOf),
         "role": _english(graph.objects(st, haven.roleTitle)),

@@ -17,6 +17,7 @@ from haven.web.rdf_output import serialize
 from haven.web.release_cache import cached_body, cached_gzipped, known_entity, per_release
 from haven.web.releases.view import entity_history
 from haven.web.entities.page import entity_view, search_summary, vocabulary
+from haven.web.pictures.data import entity_pictures, statement_kinds
 from haven.web.caching import document_response
 from haven.web.hardening import json_for_script
 from haven.iris import DOCUMENT_PATH, ENTITY_PATH, PAGE_PATH, is_valid_slug, route
@@ -138,9 +139,10 @@ def page(slug: str):
         view = entity_view(doc.graph, iri, vocab, urls, doc.statements)
         summary = json_for_script(json.dumps(search_summary(view, doc.graph, iri, vocab, urls), ensure_ascii=False))
         formats = [(f.extension, urls.data_url(slug, f.extension), f.media_type) for f in GRAPH_FORMATS]
+        pictures = entity_pictures(doc.graph, iri, doc.statements, vocab, statement_kinds(), urls)
         return render_template("entity.html", entity=view, summary=summary, formats=formats,
                                capped=doc.capped, served_iri=urls.served(str(iri)),
-                               history=entity_history(slug, urls))
+                               history=entity_history(slug, urls), pictures=pictures)
 
     return document_response(lambda: cached_body(key, render), HTML.media_type, release_id=store.release_id,
                              modified=release_modified(), links=_alternates(slug, exclude=HTML),
