@@ -568,6 +568,12 @@ def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Prog
             with progress.stage(f"load ontology {version}") as notes:
                 _load_graph(client, graph, path, chunk_triples)
                 notes.append(f"{n} triples into <{graph}>")
+        history_files = {name: (release_dir / name).read_text(encoding="utf-8") for name in HISTORY_FILES
+                         if (release_dir / name).is_file()}
+        with progress.stage("load history") as notes:
+            client.update(releases.history_files_update(base, release_id, history_files),
+                          f"the history files of release {release_id}")
+            notes.append(", ".join(sorted(history_files)) + f" into <{releases.history_graph(base, release_id)}>")
     shapes_expected = shapes[1] if shapes else None
     prior_expected = {version: n for version, (_, n) in prior.items()}
     with progress.stage("verify") as notes:
@@ -587,6 +593,11 @@ def _load(client: StoreClient, release_dir: Path, manifest: dict, progress: Prog
                 f"{iri} {n} (build {built.get(iri, 0)})" for iri, n in wrong.items()))
         notes.append(f"{sum(counts.values())} triples in {len(counts)} graphs, as built")
     return counts, shapes_expected, prior_expected
+
+
+#: the files of a release folder a server without it needs for the release history (web.releases): the
+#: manifest too, whose sha256 of each file the store's record of the release does not keep
+HISTORY_FILES = (buildfolder.MANIFEST, buildfolder.HISTORY, buildfolder.CHANGES, buildfolder.PATCH)
 
 
 def _load_graph(client: StoreClient, graph: str, path: Path, chunk_triples: int) -> None:

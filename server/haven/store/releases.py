@@ -13,6 +13,9 @@ switch from the old one to the new one in a single step. So:
   ontology the release keeps in ``{base}graph/release/{R}/ontology/{version}``: not part of the dataset
   clients query (the embedded store does not hold them either), but a server answers /shapes and a prior
   version IRI without the build folder;
+* the release's history files (`haven.history`: history.json, changes.json, changes.rdfp) and its
+  manifest.json live as text in ``{base}graph/release/{R}/history``, one ``rdf:value`` literal per file, so a
+  server without the build folder serves the release list, changelog, patch and entity histories;
 * the control graph ``{base}graph/control`` holds the pointer
   ``<{base}dataset> dcterms:hasVersion "R"`` (exactly one) and, for every *fully loaded* release, a record:
   ``<{base}graph/release/{R}> prov:generatedAtTime ..., void:triples ..., void:subset <.../data> ...`` with
@@ -34,7 +37,7 @@ from datetime import datetime, timezone
 
 from haven.buildfolder import VERSION_PATTERN
 from haven.iris import DEFAULT_GRAPHS, GRAPHS, iris_for
-from haven.terms import DCTERMS, OWL, PROV, VOID, XSD
+from haven.terms import DCTERMS, OWL, PROV, RDF, VOID, XSD
 
 #: the graphs of a build, in the order the build writes them
 PARTS = GRAPHS
@@ -109,6 +112,29 @@ def prior_ontology_graph(base: str, release_id: str, version: str) -> str:
     if not re.fullmatch(VERSION_PATTERN, version):
         raise ReleaseLayoutError(f"not a version: {version!r}")
     return f"{release_node(base, release_id)}/ontology/{version}"
+
+
+def history_graph(base: str, release_id: str) -> str:
+    """Where the release's history files are stored, as text (`history_files_update`)."""
+    return f"{release_node(base, release_id)}/history"
+
+
+def _history_file_node(base: str, release_id: str, name: str) -> str:
+    if not re.fullmatch(r"[a-z]+\.[a-z]+", name):
+        raise ReleaseLayoutError(f"not a history file name: {name!r}")
+    return f"{history_graph(base, release_id)}/{name}"
+
+
+def history_files_update(base: str, release_id: str, files: Mapping[str, str]) -> str:
+    """INSERT DATA of the release's history files, each the text of one literal."""
+    body = "\n    ".join(f"<{_history_file_node(base, release_id, name)}> <{RDF}value> {_literal(text)} ."
+                          for name, text in sorted(files.items()))
+    return f"INSERT DATA {{ GRAPH <{history_graph(base, release_id)}> {{\n    {body}\n}} }}"
+
+
+def history_file_query(base: str, release_id: str, name: str) -> str:
+    return (f"SELECT ?text WHERE {{ GRAPH <{history_graph(base, release_id)}> "
+            f"{{ <{_history_file_node(base, release_id, name)}> <{RDF}value> ?text }} }}")
 
 
 def layout_node(base: str) -> str:
@@ -303,7 +329,7 @@ def drop_release_updates(base: str, release_id: str, prior_versions: Iterable[st
     The caller must not drop the release the pointer names."""
     node = release_node(base, release_id)
     graph = control_graph(base)
-    graphs = [*release_graphs(base, release_id).values(), shapes_graph(base, release_id),
+    graphs = [*release_graphs(base, release_id).values(), shapes_graph(base, release_id), history_graph(base, release_id),
               *(prior_ontology_graph(base, release_id, v) for v in sorted(set(prior_versions)))]
     # one DELETE WHERE per subject: DELETE WHERE allows no FILTER, and each is a plain pattern on every store
     forget = [f"DELETE WHERE {{ GRAPH <{graph}> {{ <{iri}> ?p ?o }} }}" for iri in [node, *graphs]]

@@ -204,6 +204,13 @@ class RemoteStore(Store):
             graph.add((to_rdflib(triple.subject), to_rdflib(triple.predicate), to_rdflib(triple.object)))
         return graph
 
+    def history_file(self, name, release_id, timeout=None) -> bytes | None:
+        """A history file of a release still in the store, as `haven publish` stored it; None otherwise."""
+        graph = releases.history_graph(self.base, releases.check_release_id(release_id))
+        rows = self._select_terms(releases.history_file_query(self.base, release_id, name), [graph], [graph],
+                                  DOCUMENT_TIMEOUT if timeout is None else timeout)
+        return rows[0]["text"].value.encode() if rows and "text" in rows[0] else None
+
     def dump_quads(self, timeout=None) -> Iterator[ox.Quad]:
         """Every quad of the release, with canonical graph names inside and as graph names (what haven.nq
         holds); raises StoreError rather than give a dump the store cut short."""

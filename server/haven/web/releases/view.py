@@ -5,6 +5,7 @@ Files are read once per served release (`release_cache.per_release`): serving a 
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
@@ -58,9 +59,27 @@ def changes(release_id: str) -> dict | None:
     return history.from_bytes(history_file(buildfolder.CHANGES, release_id))
 
 
+def served_manifest() -> dict:
+    """The served release's manifest: the store's facts, with the sha256 of its files from its manifest.json
+    (a remote store's record of the release does not keep those; `haven publish` stores the file beside it)."""
+    store = current_store()
+    manifest = store.manifest or {"id": store.release_id}
+    if "sha256" not in manifest:
+        def read():
+            try:
+                found = json.loads(history_file(buildfolder.MANIFEST, store.release_id) or b"null")
+            except ValueError:
+                return None
+            return found if isinstance(found, dict) and str(found.get("id")) == store.release_id else None
+        stored = per_release("served-manifest", read)
+        if stored is not None:
+            manifest = {**stored, **manifest, "sha256": stored.get("sha256")}
+    return manifest
+
+
 def known_releases() -> list[dict]:
     """Every release the served one knows of, newest first (`haven.history.releases`)."""
-    return history.releases(current_store().manifest or {"id": current_store().release_id}, served_history())
+    return history.releases(served_manifest(), served_history())
 
 
 def release_entries(urls: UrlMap) -> list[dict]:
@@ -72,7 +91,8 @@ def release_entries(urls: UrlMap) -> list[dict]:
         here = release_id == served or release_folder(release_id) is not None
         page = urls.url(f"{RELEASES_PATH}/{release_id}")
         entry = {**release, "url": page, "served": release_id == served, "kept": here}
-        if release.get("previous") and here:
+        # a remote store keeps the previous release's history files too, without a folder here
+        if release.get("previous") and history_file(buildfolder.CHANGES, release_id) is not None:
             entry["changes"] = f"{page}/changes"
             entry["patch"] = f"{page}/{buildfolder.PATCH}"
         if here:
