@@ -492,6 +492,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="the started server's query slots (default: the server's own)")
     parser.add_argument("--one-address", action="store_true",
                         help="every client from one address (a single harvester), not one loopback address each")
+    parser.add_argument("--exclude", default="",
+                        help="competency questions to leave out, by file name prefix (comma-separated, e.g. 17)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
@@ -511,7 +513,9 @@ def main(argv: list[str] | None = None) -> int:
         url = server.url
     url = url if url.endswith("/") else url + "/"
     try:
-        targets = discover(url)
+        excluded = tuple(p for p in args.exclude.split(",") if p)
+        targets = discover(url, {name: text for name, text in competency_questions().items()
+                                 if not name.startswith(excluded)})
         print(f"load: {url} — {len(targets.slugs)} entities, {len(targets.queries)} competency questions; "
               f"{args.concurrency} clients ({'one address' if args.one_address else 'one address each'}) for "
               f"{args.duration:.0f} s, mix {mix}", file=sys.stderr)

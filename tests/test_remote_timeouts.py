@@ -2,8 +2,9 @@
 and Haven says at start when the store itself will not stop a query it gave up on (docs/stores.md)."""
 from __future__ import annotations
 
+import os
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -44,7 +45,9 @@ def over_oxigraph(build_dir, release_dir, tmp_path_factory):
 def test_a_runaway_query_over_a_remote_store_is_503_within_the_limit_plus_a_second(over_oxigraph, pytestconfig):
     live, _ = over_oxigraph
     # the syntax checkers are started (a first query waits for them; that wait is not the store's)
-    assert timed_exchange(live, "GET", "/sparql?" + urlencode({"query": "ASK {}"}), timeout=30)[0].status == 200
+    warm = [timed_exchange(live, "GET", "/sparql?" + urlencode({"query": "ASK {}"}), timeout=30)[0].status
+            for _ in range(3)]
+    assert 200 in warm
     response, body, elapsed = timed_exchange(live, "GET", "/sparql?" + urlencode({"query": RUNAWAY}),
                                              headers={"Accept": "application/sparql-results+json"},
                                              timeout=TIMEOUT + 30)
@@ -59,3 +62,60 @@ def test_serving_from_oxigraph_warns_that_it_does_not_stop_queries(over_oxigraph
     lines = [line for line in log.read_text("utf-8", "replace").splitlines() if "time limit" in line]
     assert any(line.startswith("WARNING") and "Oxigraph" in line and "does not stop a query" in line
                for line in lines), lines
+
+
+# -- a store that stops what Haven gave up on ------------------------------------------------------------------
+
+VIRTUOSO_URL = os.environ.get("HAVEN_TEST_VIRTUOSO_URL")
+#: expensive enough to run past the limit on any release, cheap enough in Virtuoso's own estimate that it runs
+#: (Virtuoso refuses the 5-way cross product at once: its estimate is over MaxQueryCostEstimationTime)
+PAIRS_SCAN = ('SELECT (COUNT(*) AS ?n) WHERE { ?s1 ?p1 ?o1 . ?s2 ?p2 ?o2 '
+              'FILTER(CONTAINS(CONCAT(STR(?o1), STR(?s2)), "no such text")) }')
+
+
+def listening_pid(port: int) -> int:
+    """The process listening on a loopback TCP port, from /proc (the store's, to read its CPU time)."""
+    inodes = set()
+    with open("/proc/net/tcp") as table:
+        for line in list(table)[1:]:
+            fields = line.split()
+            if int(fields[1].split(":")[1], 16) == port and fields[3] == "0A":  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if inodes & {os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")}:
+                return int(pid)
+        except OSError:
+            continue
+    raise LookupError(f"no process listens on port {port}")
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+if VIRTUOSO_URL:  # `make test-virtuoso`; Oxigraph 0.5.13 cannot pass this (docs/stores.md), hence the warning
+    @pytest.mark.live
+    @pytest.mark.slow
+    def test_after_a_runaway_query_virtuoso_is_idle_again_within_the_limit(build_dir, pytestconfig):
+        store_pid = listening_pid(urlsplit(VIRTUOSO_URL).port)
+        live = start_live_server(build_dir, store=VIRTUOSO_URL, query_timeout=TIMEOUT)
+        try:
+            sent = time.monotonic()
+            response, body, elapsed = timed_exchange(live, "GET", "/sparql?" + urlencode({"query": PAIRS_SCAN}),
+                                                     headers={"Accept": "application/sparql-results+json"},
+                                                     timeout=TIMEOUT + 30)
+            assert response.status == 503 and b"time limit" in body, (response.status, body[:300])
+            assert elapsed < TIMEOUT + 1.0
+            # the store's CPU over one second, from the limit plus a second's margin on
+            time.sleep(max(0.0, sent + TIMEOUT + 1.0 - time.monotonic()))
+            before = cpu_seconds(store_pid)
+            time.sleep(1.0)
+            busy = cpu_seconds(store_pid) - before
+        finally:
+            live.stop()
+        assert busy < 0.1, f"the store used {busy:.2f} s of CPU in the second after the limit"
+        report_line(pytestconfig, f"remote store (Virtuoso): runaway query 503 after {elapsed:.2f} s (limit "
+                                  f"{TIMEOUT:g} s); the store's CPU in the next second {busy:.2f} s")
