@@ -25,9 +25,10 @@ install: $(BIN)/haven $(VENDOR)
 # What the tests need beyond Python: Debian packages (a headless browser for the HTML tests, nginx for the replica
 # tests, Raptor's rapper for the client conformance tests) and the npm clients in tests/clients (Comunica).
 system-deps: tests/clients/node_modules/.installed
-	@{ command -v chromium && test -x /usr/sbin/nginx && command -v rapper && command -v wrk; } >/dev/null 2>&1 || { \
+	@{ command -v chromium && test -x /usr/sbin/nginx && command -v rapper && command -v wrk && command -v promtool; } >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx raptor2-utils wrk >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium nginx raptor2-utils wrk >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
 
 tests/clients/node_modules/.installed: tests/clients/package.json tests/clients/package-lock.json
 	npm ci --prefix tests/clients --no-audit --no-fund --ignore-scripts --loglevel=error

@@ -86,6 +86,9 @@ class Settings:
     #: reach the server; links and redirects are built from the request's host, so any other is refused
     #: with 400. Empty: the loopback names and the address the server is bound to.
     allowed_hosts: str = ""
+    #: addresses and networks (comma-separated; "none": nobody) that may read /metrics, directly and never
+    #: through a proxy (haven.web.metrics); a Prometheus on another host needs its address here
+    metrics_from: str = "127.0.0.0/8,::1"
     #: with a store URL naming an account (`http://user:secret@host/...`), send its basic-auth password over plain
     #: http to a host other than this machine (the default refuses: anyone on the path reads it)
     allow_plain_http_auth: bool = False

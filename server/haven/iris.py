@@ -51,6 +51,8 @@ RECONCILE_PROPOSE_PATH = "reconcile/propose_properties"
 FRAGMENTS_PATH = "fragments"
 #: the dataset's allegiance and sanctuary network as a picture (haven.web.pictures)
 NETWORK_PATH = "network"
+#: Prometheus metrics of one server process, for its operators (haven.web.metrics)
+METRICS_PATH = "metrics"
 #: skolem IRIs that stand for the release's blank nodes in fragments (RDF 1.1 Concepts §3.5)
 GENID_PATH = ".well-known/genid/"
 #: the release list; `releases/{id}` a release, `releases/{id}/changes` what it changed (haven.history)

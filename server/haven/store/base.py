@@ -70,6 +70,18 @@ class SerializedResult:
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class WorkerStats:
+    """The worker processes client text runs in (the embedded store's query workers, the remote store's
+    syntax checkers): how many the pool should have, how many are alive, and how many were killed and
+    replaced since the server started (past a time or memory limit, or died)."""
+
+    size: int
+    alive: int
+    replaced: int
+    replacements_failed: int
+
+
 class Store(ABC):
     #: identifies the immutable published release behind this store (used for ETags and caches)
     release_id: str = ""
@@ -160,6 +172,10 @@ class Store(ABC):
         store's own memory stays bounded. Raises QuerySyntaxError, QueryTooComplex, QueryTimeout, StoreBusy or
         StoreError.
         """
+
+    def worker_stats(self) -> WorkerStats | None:
+        """The store's worker processes (a metrics endpoint reads it); None for a store without any."""
+        return None
 
     def close(self) -> None:  # pragma: no cover - backends override when they hold resources
         pass

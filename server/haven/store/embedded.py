@@ -54,7 +54,7 @@ from haven.iris import iris_for
 from haven.sparqltext import keywords, query_words, unescape
 from haven.store.answers import to_rdflib
 from haven.store.base import (AnswerTooLarge, QueryOutOfMemory, QuerySyntaxError, QueryTimeout, SerializedResult, Store,
-                              StoreBusy, StoreError)
+                              StoreBusy, StoreError, WorkerStats)
 from haven.store.worker import CHECK, TEMPLATE, is_complete, open_release
 
 log = logging.getLogger(__name__)
@@ -234,6 +234,9 @@ class EmbeddedStore(Store):
             except Exception:  # a client query retries the start and gets the error
                 log.exception("query workers did not start")
         threading.Thread(target=start, name="haven-workers-start", daemon=True).start()
+
+    def worker_stats(self) -> WorkerStats:
+        return self._pool.stats()
 
     def close(self) -> None:
         self._closing = True
@@ -478,6 +481,9 @@ class WorkerPool:
         self._started = False
         self._starting = False
         self._closed = False
+        #: workers killed and replaced (past a deadline, over the memory limit, died), and replacements that
+        #: failed to start (the pool then runs a worker short)
+        self._replaced = self._replacements_failed = 0
 
     def start(self) -> None:
         with self._lock:
@@ -536,6 +542,7 @@ class WorkerPool:
             self._workers.discard(worker)
             if self._closed:
                 return
+            self._replaced += 1
         threading.Thread(target=self._replace, name="haven-worker-replace", daemon=True).start()
 
     def _new_worker(self) -> _Worker:
@@ -559,6 +566,8 @@ class WorkerPool:
             worker.wait_ready(time.monotonic() + WORKER_START_TIMEOUT)
         except Exception:  # pragma: no cover - logged; the pool runs one worker short
             log.exception("could not start a replacement query worker")
+            with self._lock:
+                self._replacements_failed += 1
             return
         with self._lock:
             if self._closed:
@@ -566,6 +575,11 @@ class WorkerPool:
                 return
             self._workers.add(worker)
         self._idle.put(worker)
+
+    def stats(self) -> WorkerStats:
+        with self._lock:
+            return WorkerStats(size=self.size, alive=len(self._workers), replaced=self._replaced,
+                               replacements_failed=self._replacements_failed)
 
     def close(self) -> None:
         with self._lock:

@@ -49,7 +49,7 @@ from haven.store import releases
 from haven.store.answers import (oxigraph_format, serialize_boolean, serialize_solutions, serialize_triples,
                                  to_rdflib)
 from haven.store.base import (AnswerTooLarge, QuerySyntaxError, QueryTimeout, QueryTooComplex, SerializedResult, Store,
-                              StoreError, check_answer_size)
+                              StoreError, WorkerStats, check_answer_size)
 from haven.store.embedded import WorkerDied, WorkerPool
 from haven.store.rewrite import description_query, describe_targets, rewrite_graph_names
 
@@ -401,6 +401,9 @@ class RemoteStore(Store):
             self._checkers.start()
             return
         threading.Thread(target=self._checkers.start, name="haven-checkers-start", daemon=True).start()
+
+    def worker_stats(self) -> WorkerStats:
+        return self._checkers.stats()
 
     def close(self) -> None:
         self._checkers.close()

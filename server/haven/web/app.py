@@ -18,6 +18,7 @@ from haven.web.current import STORE_KEY
 from haven.web.errors import register_error_handlers
 from haven.web.caching import cache_see_other
 from haven.web.hardening import add_security_headers, script_json
+from haven.web import metrics
 from haven.store import open_store
 from haven.store.base import Store, WrongRelease
 from haven.web.dataset import routes as dataset_routes
@@ -39,6 +40,7 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     settings, flask_config = _settings_from(config)
     if settings.proxy_hops < 0:
         raise ValueError(f"proxy_hops must be 0 or more, not {settings.proxy_hops}")
+    metrics_from = metrics.parse_networks(settings.metrics_from)  # a bad value stops start-up here
     # no Flask-level /static route: it would shadow the dataset blueprint's static_file, which sends a lifetime (max_age)
     app = Flask(__name__, static_folder=None)
     # Links, Link headers and 303 targets name the host the request arrived at (or, with proxy_hops, the one
@@ -58,7 +60,8 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
             store.close()
         raise
     app.extensions[STORE_KEY] = store
-    app.extensions[sparql_routes.ADMISSION_KEY] = sparql_routes.new_admission(settings)
+    admission = app.extensions[sparql_routes.ADMISSION_KEY] = sparql_routes.new_admission(settings)
+    metrics.install(app, metrics.Sources(store=store, admission_stats=admission.stats), metrics_from)
 
     for blueprint in (sparql_routes.bp, entity_routes.bp, dataset_routes.bp, search_routes.bp, reconcile_routes.bp,
                       fragment_routes.bp, release_routes.bp, picture_routes.bp):

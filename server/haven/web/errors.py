@@ -9,6 +9,7 @@ from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
 
 from haven.store.base import AnswerTooLarge, QueryOutOfMemory, QueryTimeout, StoreBusy, StoreError
+from haven.web.metrics import count_store_failure
 
 #: seconds a client should wait before retrying when no query slot was free (or it has its share of them)
 RETRY_AFTER_SECONDS = 1
@@ -58,6 +59,7 @@ def out_of_memory(memory_mb: int) -> Response:
 def store_failure(error: StoreError) -> Response:
     """The answer to a store failure, wherever it is caught (the app's handlers, the query page)."""
     settings = current_app.config["HAVEN_SETTINGS"]
+    count_store_failure(error)
     if isinstance(error, StoreBusy):
         return busy()
     if isinstance(error, QueryTimeout):

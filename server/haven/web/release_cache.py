@@ -11,12 +11,17 @@ from flask import current_app
 
 from haven.web.caching import gzipped
 from haven.web.current import current_store, settings
+from haven.web.metrics import count_cache
 
 _cache_lock = threading.Lock()
 
 
 def per_release(key: str, compute):
     """`compute()` once per (release, base, key); a new release drops everything computed for the old one."""
+    return _per_release(key, compute, count_as="release")
+
+
+def _per_release(key: str, compute, count_as: str | None = None):
     store = current_store()
     cache = current_app.extensions.setdefault("haven.per_release", {})
     release = (store.release_id, settings().base)
@@ -24,8 +29,12 @@ def per_release(key: str, compute):
         if cache.get("release") != release:
             cache.clear()
             cache["release"] = release
-        if key in cache:
-            return cache[key]
+        found = key in cache
+        value = cache.get(key)
+    if count_as is not None:
+        count_cache(count_as, found)
+    if found:
+        return value
     value = compute()  # outside the lock: slow computations (the ontology page) must not block other keys
     with _cache_lock:
         if cache.get("release") == release:
@@ -39,11 +48,15 @@ MAX_CACHED_BODIES = 512
 
 def cached_body(key: tuple, build):
     """`build()` once per release for `key` (path and format), least recently used evicted past the bound."""
-    bodies = per_release("bodies", OrderedDict)
+    bodies = _per_release("bodies", OrderedDict)
     with _cache_lock:
-        if key in bodies:
+        found = key in bodies
+        if found:
             bodies.move_to_end(key)
-            return bodies[key]
+            body = bodies[key]
+    count_cache("documents", found)
+    if found:
+        return body
     body = build()
     with _cache_lock:
         bodies[key] = body
@@ -66,8 +79,10 @@ def known_entity(slug: str, check) -> bool:
     """Whether the entity `slug` exists in the served release: `check()` (a store query) the first time, then
     from memory. Only a yes is remembered: a release never loses an entity, and remembering every unknown slug
     a client tries would let it fill the memory."""
-    known = per_release("entities", set)
-    if slug in known:
+    known = _per_release("entities", set)
+    found = slug in known
+    count_cache("entities", found)
+    if found:
         return True
     if not check():
         return False

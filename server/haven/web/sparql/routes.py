@@ -30,6 +30,7 @@ from haven.web.dataset.catalogue import competency_questions, example_queries
 from haven.web.errors import busy, plain, store_failure, too_many
 from haven.web.sparql.admission import Admission, ClientOverLimit, QueueTimeout
 from haven.web.hardening import content_security_policy
+from haven.web.metrics import count_query_client_error, timed_query
 from haven.store.base import QueryRefused, QuerySyntaxError, QueryTooComplex, SerializedResult, StoreError
 
 bp = Blueprint("sparql", __name__)
@@ -183,18 +184,19 @@ def run_client_query(query: str, info: safety.QueryInfo, media_type: str, datase
     started = time.perf_counter()
     try:
         store = current_store()
-        result = store.execute(
-            query,
-            media_type,
-            default_graph_uris=dataset["default-graph-uri"] or None,
-            named_graph_uris=dataset["named-graph-uri"] or None,
-            timeout=settings.query_timeout,
-            result_limit=settings.result_limit,
-            base_iri=endpoint,
-            cap_link=str(service_description.result_limit_iri(endpoint)),
-            max_bytes=settings.max_answer_bytes,
-            scanned=info.scanned,
-        )
+        with timed_query():
+            result = store.execute(
+                query,
+                media_type,
+                default_graph_uris=dataset["default-graph-uri"] or None,
+                named_graph_uris=dataset["named-graph-uri"] or None,
+                timeout=settings.query_timeout,
+                result_limit=settings.result_limit,
+                base_iri=endpoint,
+                cap_link=str(service_description.result_limit_iri(endpoint)),
+                max_bytes=settings.max_answer_bytes,
+                scanned=info.scanned,
+            )
     except QuerySyntaxError as error:
         raise ProtocolError(plain(400, f"The query is not valid SPARQL 1.1:\n{error}")) from None
     except QueryTooComplex as limit:
@@ -296,6 +298,14 @@ def render_query_page(query: str = "", *, answer: page.AnswerView | None = None,
                            limit=settings().result_limit)
     response = current_app.make_response(body)
     response.headers["Content-Security-Policy"] = content_security_policy(page.YASGUI_INLINE_STYLES)
+    return response
+
+
+@bp.after_request
+def _count_refusal(response: Response) -> Response:
+    # the endpoint's own 400/403/413; its 503s and 429s are counted where they are decided (store failures,
+    # the admission queue)
+    count_query_client_error(response.status_code)
     return response
 
 
