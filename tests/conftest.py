@@ -22,6 +22,7 @@ that takes longer in-process `slow`. `make test` runs everything.
 * plugins/pictures.py: `pictures_build`, `pictures_app`, `pictures_client` (the fixture release with hedged,
   dated and variously precise statements, for the pictures), `pictures_json`;
 * helpers without fixtures: plugins/rawhttp.py (raw sockets), plugins/pending.py (waiting for a 503 to end),
+  plugins/crawl.py (a crawl of the whole site through a test client: broken addresses and anchors),
   plugins/procmem.py (peak memory of a server and its workers, sampled from /proc).
 """
 pytest_plugins = ["plugins.tiers", "plugins.figures", "plugins.release", "plugins.servers", "plugins.history",

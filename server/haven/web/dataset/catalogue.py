@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS, SKOS, VOID, XSD
+from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
 from haven import buildfolder, dumps
 from haven.config import DEFAULT_BASE, Settings
 from haven.formats import DUMP_FORMATS, N_QUADS, Format
-from haven.iris import SOURCE_SLUG, UrlMap, iris_for
+from haven.iris import SD, SOURCE_SLUG, UrlMap, iris_for
 from haven.store.answers import oxigraph_format
 from haven.store.base import Store
 from haven.web.fragments.fragment import add_search_form
@@ -253,6 +253,23 @@ def with_byte_sizes(graph: Graph, sizes: dict[URIRef, int]) -> Graph:
     return sized
 
 
+def shapes_view(graph: Graph, base: str) -> list[dict]:
+    """Every shape and named node of the shapes graph (`hsh:…`), for the page to give each an anchor: the IRI
+    `…/shapes#MilitantOrganizationShape`, dereferenced, lands on its entry."""
+    shapes_iri = str(iris_for(base).shapes_iri)
+    sh = "http://www.w3.org/ns/shacl#"
+    out = []
+    # the shapes (…/shapes#X) and the documents they come in (…/shapes/recommended, 303 here by its last segment)
+    for node in sorted({s for s in graph.subjects() if str(s).startswith((shapes_iri + "#", shapes_iri + "/"))},
+                       key=str):
+        out.append({"id": str(node)[len(shapes_iri) + 1:], "iri": str(node),
+                    "name": graph.value(node, URIRef(sh + "name")),
+                    "description": graph.value(node, URIRef(sh + "description")) or graph.value(node, DCTERMS.title),
+                    "document": str(node).startswith(shapes_iri + "/"),
+                    "severity": graph.value(node, URIRef(sh + "severity"))})
+    return out
+
+
 def void_view(graph: Graph, urls: UrlMap) -> dict:
     dataset = urls.dataset_iri
 
@@ -260,14 +277,36 @@ def void_view(graph: Graph, urls: UrlMap) -> dict:
         value = graph.value(dataset, prop)
         return str(value) if value is not None else None
 
+    def fragment(node) -> str | None:
+        # the description's nodes are fragments of the dataset IRI (…/dataset#build): the page gives each an
+        # element of that id, so that the IRI, dereferenced (303 to this page), lands on it
+        prefix = f"{dataset}#"
+        return str(node)[len(prefix):] if str(node).startswith(prefix) else None
+
     def partitions(link, key, count):
         out = []
         for part in graph.objects(dataset, link):
             term = graph.value(part, key)
             n = graph.value(part, count)
             if term is not None:
-                out.append({"iri": str(term), "href": urls.served(str(term)), "n": int(n) if n is not None else None})
-        return sorted(out, key=lambda p: -(p["n"] or 0))
+                out.append({"iri": str(term), "href": urls.served(str(term)), "n": int(n) if n is not None else None,
+                            "id": fragment(part)})
+        return sorted(out, key=lambda p: (-(p["n"] or 0), p["iri"]))
+
+    graphs = sorted(({"id": fragment(subset), "name": str(graph.value(subset, SD.name)),
+                      "href": urls.served(str(graph.value(subset, SD.name))),
+                      "n": graph.value(subset, VOID.triples), "description": graph.value(subset, DCTERMS.description)}
+                     for subset in graph.objects(dataset, VOID.subset) if graph.value(subset, SD.name) is not None),
+                    key=lambda g: g["name"])
+    provenance = [{"id": fragment(node), "label": graph.value(node, RDFS.label),
+                   "ended": graph.value(node, PROV.endedAtTime)}
+                  for node in sorted(set(graph.objects(dataset, PROV.wasGeneratedBy))
+                                     | set(graph.objects(None, PROV.wasAssociatedWith)))]
+    sizes = {str(d): int(n) for d, n in graph.subject_objects(DCAT.byteSize)}
+    shown = {p["id"] for p in partitions(VOID.classPartition, VOID["class"], VOID.entities)} \
+        | {p["id"] for p in partitions(VOID.propertyPartition, VOID.property, VOID.triples)} \
+        | {g["id"] for g in graphs} | {p["id"] for p in provenance}
+    others = sorted({f for f in map(fragment, set(graph.subjects())) if f and f not in shown})
 
     return {
         "iri": str(dataset),
@@ -281,7 +320,11 @@ def void_view(graph: Graph, urls: UrlMap) -> dict:
         "endpoint": urls.served(one(VOID.sparqlEndpoint) or ""),
         "uri_space": one(VOID.uriSpace),
         # a link that is not http(s) is left out rather than shown (UrlMap.served gives None)
-        "dumps": sorted(filter(None, (urls.served(str(d)) for d in graph.objects(dataset, VOID.dataDump)))),
+        "dumps": sorted((served, sizes.get(str(d))) for d in graph.objects(dataset, VOID.dataDump)
+                        if (served := urls.served(str(d)))),
+        "graphs": graphs,
+        "provenance": provenance,
+        "others": others,
         "vocabularies": sorted(str(v) for v in graph.objects(dataset, VOID.vocabulary)),
         "examples": sorted(filter(None, (urls.link(str(v)) for v in graph.objects(dataset, VOID.exampleResource)))),
         "classes": partitions(VOID.classPartition, VOID["class"], VOID.entities),

@@ -15,13 +15,13 @@ from rdflib.namespace import OWL
 
 from haven.web.dataset.catalogue import (
     DumpPending, ReleasedOntology, dump_file, dump_sizes, example_queries, landing_facts, prior_ontology,
-    prior_ontology_versions, released_ontology, void_graph, void_view, with_byte_sizes,
+    prior_ontology_versions, released_ontology, shapes_view, void_graph, void_view, with_byte_sizes,
 )
 from haven.web.dataset.ontology_page import ontology_view
 from haven.formats import DUMP_FORMATS, GZIP, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_extension
 from haven import buildfolder
-from haven.iris import (CONTEXT_PATH, DATASET_PATH, DUMP_PATH, ONTOLOGY_PATH, SHAPES_PATH, STATIC_PATH, VOID_PATH,
-                        UrlMap, iris_for, route)
+from haven.iris import (CONTEXT_PATH, DATASET_PATH, DUMP_PATH, GRAPH_PATH, GRAPHS, ONTOLOGY_PATH, SHAPES_PATH,
+                        QUERY_PAGE_PATH, SPARQL_PATH, STATIC_PATH, VOID_PATH, UrlMap, iris_for, route)
 from haven.web.current import (
     current_store, local_release, negotiate, not_acceptable, release_modified, settings, url_map,
 )
@@ -160,7 +160,8 @@ def shapes():
             return per_release("shapes", lambda: Graph().parse(path, format=TURTLE.rdflib))
 
         def html():
-            return render_template("shapes.html", turtle=path.read_text(encoding="utf-8"))
+            return render_template("shapes.html", turtle=path.read_text(encoding="utf-8"),
+                                   shapes=shapes_view(graph(), settings().base))
     else:
         # no build folder for this release here: the shapes the publisher put beside the release's graphs
         store = current_store()
@@ -174,9 +175,26 @@ def shapes():
             return stored
 
         def html():
-            return render_template("shapes.html", turtle=serialize(stored, TURTLE))
+            return render_template("shapes.html", turtle=serialize(stored, TURTLE),
+                                   shapes=shapes_view(stored, settings().base))
 
     return _rdf_or_html(graph, html, fmt)
+
+
+@bp.route(route(SHAPES_PATH) + "/<part>", methods=["GET", "HEAD"])
+def shapes_part(part: str):
+    """A document of the shapes (`…/shapes/recommended`, the header of haven-recommended.ttl): 303 to its entry
+    on the shapes page, whose RDF holds it; 404 for a name the shapes do not use."""
+    iri = f"{iris_for(settings().base).shapes_iri}/{part}"
+    local = local_release()
+    path = local / buildfolder.SHAPES if local is not None else None
+    graph = (per_release("shapes", lambda: Graph().parse(path, format=TURTLE.rdflib)) if path is not None and path.is_file()
+             else per_release("shapes", current_store().shapes))
+    if graph is None or not any(str(s) == iri for s in graph.subjects()):
+        abort(404)
+    response = redirect(f"{request.url_root}{SHAPES_PATH}#{part}", code=303)
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 @bp.route(route(CONTEXT_PATH), methods=["GET", "HEAD"])
@@ -210,6 +228,37 @@ def dataset():
     """The dataset is a thing; its description lives at /.well-known/void."""
     response = redirect(request.url_root + VOID_PATH, code=303)
     return response
+
+
+@bp.route(route(GRAPH_PATH) + "<name>", methods=["GET", "HEAD"])
+def named_graph(name: str):
+    """A named graph of the release (`hg:data`...) is a thing too: 303 to the dataset description, where the
+    VoID subset with that `sd:name` gives its size and what it holds (and the service description lists it).
+    The graph's content is a query away: ``CONSTRUCT WHERE { GRAPH hg:data { ?s ?p ?o } }``."""
+    if name not in GRAPHS:
+        abort(404)
+    response = redirect(f"{request.url_root}{VOID_PATH}#graph-{name}", code=303)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.route("/favicon.ico", methods=["GET", "HEAD"])
+def favicon():
+    return send_from_directory(STATIC_DIR, "favicon.ico", mimetype="image/vnd.microsoft.icon", max_age=86400)
+
+
+#: crawlers may read every page and document, but not run queries: a query link (an example on the landing
+#: page, `/sparql?query=…`) costs the server an evaluation each time, and the answers are not documents
+ROBOTS = f"""User-agent: *
+Disallow: /{SPARQL_PATH}?
+Disallow: /{QUERY_PAGE_PATH}?
+"""
+
+
+@bp.route("/robots.txt", methods=["GET", "HEAD"])
+def robots():
+    store = current_store()
+    return document_response(lambda: ROBOTS, "text/plain", release_id=store.release_id, modified=release_modified())
 
 
 @bp.route(route(DUMP_PATH) + "<ext>", methods=["GET", "HEAD"])
