@@ -446,3 +446,110 @@ def test_search_box_works_without_javascript(browser, live_app):
         page.wait_for_url(live_app + "/page/al-qaeda")
     finally:
         context.close()
+
+
+# -- pictures: an entity's network and timeline, the dataset network (issue 13, item 4) -------------------------
+
+@pytest.fixture(scope="module")
+def pictures_live(pictures_app):
+    """The pictures release (tests/plugins/pictures.py: hedged, dated, open-ended statements), served."""
+    url, stop = serve_in_thread(pictures_app)
+    yield url
+    stop()
+
+
+def drawn_network(page) -> dict:
+    """What Cytoscape holds, read through the page, beside the JSON the server put in it."""
+    page.locator("#network[data-edges]").wait_for()
+    return page.evaluate("""() => {
+        const cy = window.havenPictures.network, data = JSON.parse(document.getElementById('pictures-data').textContent);
+        return {data, nodes: cy.nodes().map(n => n.id()).sort(), edges: cy.edges().map(e => e.id()).sort(),
+                dashed: cy.edges().filter(e => e.style('line-style') === 'dashed').map(e => e.id()).sort(),
+                colours: Object.fromEntries(cy.edges().map(e => [e.id(), e.style('line-color')])),
+                counted: [document.getElementById('network').dataset.nodes, document.getElementById('network').dataset.edges],
+                canvases: document.querySelectorAll('#network canvas').length,
+                legend: [...document.querySelectorAll('.legend-kinds li')].map(li => li.textContent.trim())};
+    }""")
+
+
+def check_network(drawn: dict) -> None:
+    data = drawn["data"]
+    assert drawn["canvases"] >= 1
+    assert drawn["nodes"] == sorted(n["id"] for n in data["nodes"])
+    assert drawn["edges"] == sorted(e["id"] for e in data["edges"])
+    assert drawn["counted"] == [str(len(data["nodes"])), str(len(data["edges"]))]
+    assert drawn["dashed"] == sorted(e["id"] for e in data["edges"] if e["hedged"])
+    # one colour per kind, different kinds different colours, and the legend names each kind once
+    by_kind = {}
+    for edge in data["edges"]:
+        by_kind.setdefault(edge["kind"], set()).add(drawn["colours"][edge["id"]])
+    assert all(len(colours) == 1 for colours in by_kind.values())
+    assert len({c for colours in by_kind.values() for c in colours}) == len(by_kind)
+    assert [line.split(" (")[0] for line in drawn["legend"]] == [k["label"] for k in data["kinds"]]
+
+
+def screenshot(page, locator: str, name: str, tmp_path) -> None:
+    shots = Path(os.environ.get("HAVEN_SCREENSHOT_DIR") or tmp_path)
+    page.locator(locator).screenshot(path=str(shots / f"{name}.png"))
+
+
+@pytest.mark.parametrize("width,height,name", [(1280, 900, "desktop"), (390, 844, "phone")])
+def test_entity_page_draws_its_network_and_timeline(watched, pictures_live, tmp_path, width, height, name):
+    watched.set_viewport_size({"width": width, "height": height})
+    watched.goto(pictures_live + "/page/taliban")
+    drawn = drawn_network(watched)
+    check_network(drawn)
+    assert len(drawn["data"]["edges"]) == 4 and len(drawn["dashed"]) == 2
+    items = drawn["data"]["timeline"]
+    watched.locator(".vis-item.vis-range").first.wait_for()
+    assert watched.locator(".vis-item.vis-range").count() == len(items) == 3
+    assert watched.locator("#timeline").get_attribute("data-items") == "3"
+    # precision and certainty as classes the legend explains: the month-precise pledge runs on (believed), the
+    # funding's start is unknown and its end precise to the day (alleged), the sanctuary is years (reported)
+    classes = {i: watched.locator(".vis-item.vis-range", has_text=text).get_attribute("class")
+               for i, text in (("pledge", "received allegiance from"), ("funding", "provided funding to"),
+                               ("sanctuary", "provided sanctuary to"))}
+    assert {"certainty-believed", "hedged", "start-month", "open-end"} <= set(classes["pledge"].split())
+    assert {"certainty-alleged", "hedged", "open-start", "end-day"} <= set(classes["funding"].split())
+    assert {"certainty-reported", "start-year", "end-year"} <= set(classes["sanctuary"].split())
+    assert "1998-05 –" in watched.locator(".vis-item", has_text="received allegiance from").inner_text()
+    # the list of relations is still there, below the pictures
+    assert watched.locator("li.relation").count() == 4
+    assert watched.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(watched, "section.pictures", f"entity-pictures-{name}", tmp_path)
+
+
+def test_clicking_a_node_goes_to_its_page(watched, pictures_live):
+    watched.goto(pictures_live + "/page/taliban")
+    drawn_network(watched)
+    box = watched.locator("#network").bounding_box()
+    at = watched.evaluate("() => window.havenPictures.network.getElementById('https://w3id.org/haven/id/al-qaeda')"
+                          ".renderedPosition()")
+    watched.mouse.click(box["x"] + at["x"], box["y"] + at["y"])
+    watched.wait_for_url(pictures_live + "/page/al-qaeda")
+    check_network(drawn_network(watched))
+
+
+@pytest.mark.parametrize("width,height,name", [(1280, 900, "desktop"), (390, 844, "phone")])
+def test_dataset_network_draws_allegiance_and_sanctuary(watched, pictures_live, tmp_path, width, height, name):
+    watched.set_viewport_size({"width": width, "height": height})
+    watched.goto(pictures_live + "/")
+    watched.locator("header.site nav a", has_text="Network").click()
+    watched.wait_for_url(pictures_live + "/network")
+    drawn = drawn_network(watched)
+    check_network(drawn)
+    assert {e["kind"] for e in drawn["data"]["edges"]} == {"AllegiancePledge", "SanctuaryProvision"}
+    assert watched.locator(".network-table tbody tr").count() == len(drawn["data"]["edges"])
+    assert watched.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(watched, "section.pictures", f"network-{name}", tmp_path)
+
+
+def test_pictures_stay_out_of_the_way_without_javascript(browser, pictures_live):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(pictures_live + "/page/taliban")
+    assert not page.locator("section.pictures").is_visible()
+    assert page.locator("li.relation").count() == 4 and page.locator("li.relation.hedged").count() == 2
+    page.goto(pictures_live + "/network")
+    assert page.locator(".network-table tbody tr").count() == 3
+    context.close()

@@ -82,7 +82,7 @@
         { selector: "edge[?hedged]", style: { "line-style": "dashed", "line-dash-pattern": [6, 4] } },
         { selector: named ? "edge" : "edge.hover", style: {
           "label": "data(label)", "font-size": 8, "text-rotation": "autorotate", "color": "#374151",
-          "text-background-color": "#ffffff", "text-background-opacity": 0.8, "text-background-padding": 1 } }
+          "text-outline-color": "#ffffff", "text-outline-width": 1.5, "text-margin-y": -7 } }
       ],
       // rings: the entity alone in the middle and its parties around it; on the dataset network, the most
       // connected parties inwards (deterministic, unlike a force layout, so a picture is the same every time)
@@ -90,7 +90,7 @@
         ? { name: "concentric", animate: false, padding: 24, minNodeSpacing: 44,
             concentric: function (node) { return node.degree(); },
             levelWidth: function (nodes) { return Math.max(1, nodes.maxDegree() / 4); } }
-        : { name: "concentric", animate: false, padding: 24, minNodeSpacing: 36,
+        : { name: "concentric", animate: false, padding: 24, minNodeSpacing: 90,
             concentric: function (node) { return node.data("focus") ? 2 : 1; },
             levelWidth: function () { return 1; } }
     });
