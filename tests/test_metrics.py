@@ -11,8 +11,10 @@ runs the alert rules' unit tests.
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -249,8 +251,31 @@ def test_metrics_from_names_the_scraper(make_app):
 
 
 def test_a_bad_metrics_from_stops_start_up(make_app):
-    with pytest.raises(ValueError):
-        make_app(metrics_from="10.0.0.300")
+    with pytest.raises(ValueError, match="'10.0.0.300' is neither an address nor a network"):
+        make_app(metrics_from="127.0.0.1, 10.0.0.300")
+
+
+def test_haven_serve_takes_metrics_from(build_dir, fake_serve):
+    from click.testing import CliRunner
+
+    from haven.cli import main
+
+    result = CliRunner().invoke(main, ["serve", "--build-dir", str(build_dir), "--metrics-from", "10.0.0.5"])
+    assert result.exit_code == 0, result.output
+    (settings,) = fake_serve
+    assert [str(network) for network in settings.metrics_networks] == ["10.0.0.5/32"]
+
+
+@pytest.mark.slow  # a Python process importing the web stack
+def test_the_server_process_refuses_a_bad_metrics_from_in_one_line(build_dir):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAVEN_")}
+    env.update(HAVEN_BUILD_DIR=str(build_dir), HAVEN_PORT="0", HAVEN_METRICS_FROM="10.0.0.300")
+    done = subprocess.run([sys.executable, "-m", "haven.web.serve"], env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode != 0 and done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "haven serve: metrics_from (HAVEN_METRICS_FROM, --metrics-from): '10.0.0.300' is neither an address nor "
+        "a network; give e.g. 127.0.0.1,10.0.0.0/24, or none"]
 
 
 # -- deploy/prometheus ----------------------------------------------------------------------------------------

@@ -131,6 +131,8 @@ def query(query: str, fmt: str, root: Path, build_dir: Path, base: str):
 @setting("--allowed-hosts", setting="allowed_hosts",
          help="Host names clients use to reach the server, comma-separated (links and redirects name them); "
               "empty: loopback and the --host address.")
+@setting("--metrics-from", setting="metrics_from",
+         help="Addresses or networks that may read /metrics, comma-separated (loopback by default; none: nobody).")
 @setting("--allow-plain-http-auth/--no-allow-plain-http-auth", setting="allow_plain_http_auth",
          help="With --store http://user:secret@host/..., send that password over plain http to another host.")
 @skip_reasoner_option

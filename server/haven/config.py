@@ -5,6 +5,7 @@ CLI options. The defaults are the safe ones: loopback only, short timeouts, boun
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -123,6 +124,20 @@ class Settings:
         if self.host not in _WILDCARD_ADDRESSES and self.host not in hosts:
             hosts.append(self.host)  # e.g. 10.0.0.11: reachable, and named, by that address
         return hosts
+
+    @property
+    def metrics_networks(self) -> list:
+        """`metrics_from` as ip_network objects ("none": an empty list), or ValueError naming the bad part."""
+        if self.metrics_from.strip().lower() == "none":
+            return []
+        networks = []
+        for part in filter(None, (p.strip() for p in self.metrics_from.split(","))):
+            try:
+                networks.append(ipaddress.ip_network(part, strict=False))
+            except ValueError:
+                raise ValueError(f"metrics_from (HAVEN_METRICS_FROM, --metrics-from): {part!r} is neither an "
+                                 "address nor a network; give e.g. 127.0.0.1,10.0.0.0/24, or none") from None
+        return networks
 
     @property
     def current_release(self) -> Path:

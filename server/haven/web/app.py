@@ -40,7 +40,7 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     settings, flask_config = _settings_from(config)
     if settings.proxy_hops < 0:
         raise ValueError(f"proxy_hops must be 0 or more, not {settings.proxy_hops}")
-    metrics_from = metrics.parse_networks(settings.metrics_from)  # a bad value stops start-up here
+    metrics_from = settings.metrics_networks  # a bad value stops start-up here, before a store is opened
     # no Flask-level /static route: it would shadow the dataset blueprint's static_file, which sends a lifetime (max_age)
     app = Flask(__name__, static_folder=None)
     # Links, Link headers and 303 targets name the host the request arrived at (or, with proxy_hops, the one

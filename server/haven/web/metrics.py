@@ -118,13 +118,6 @@ class Metrics:
         return any(address in network for network in self.allowed)
 
 
-def parse_networks(text: str) -> list:
-    """`Settings.metrics_from` as networks ("127.0.0.0/8,::1,10.0.0.5"; "none": nobody), or ValueError."""
-    if text.strip().lower() == "none":
-        return []
-    return [ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()]
-
-
 class _Collector:
     """The series read when scraped: release, store, admission queue, workers, refusals."""
 
@@ -203,7 +196,7 @@ class _Collector:
 # -- the app's side ------------------------------------------------------------------------------------------
 
 def install(app: Flask, sources: Sources, allowed: list) -> Metrics:
-    """Count every request of `app` and serve /metrics to peers in `allowed` (`parse_networks`)."""
+    """Count every request of `app` and serve /metrics to peers in `allowed` (`Settings.metrics_networks`)."""
     metrics = Metrics(sources, allowed)
     app.extensions[METRICS_KEY] = metrics
     app.before_request(_started)

@@ -28,6 +28,8 @@ def run(settings: Settings) -> None:
     except StoreError as error:
         # a store that cannot be reached or holds no release: say so and exit non-zero, no traceback
         raise SystemExit(redact(f"haven serve: cannot open the store {settings.store}: {error}")) from None
+    except ValueError as error:  # a setting no server can run with (create_app says which)
+        raise SystemExit(f"haven serve: {error}") from None
     store = app.extensions["haven"]
     # start the query workers now, not during the first client's request; in the background, so that the
     # server answers (pages, documents, /healthz) while they load their copies of a large release
