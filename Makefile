@@ -16,7 +16,7 @@ $(BIN)/haven: pyproject.toml
 # Browser libraries Haven serves itself (assets/package.json pins them; scripts/vendor_assets.py copies the files served).
 VENDOR = server/haven/web/static/vendor/.installed
 $(VENDOR): assets/package.json assets/package-lock.json scripts/vendor_assets.py
-	npm ci --prefix assets --no-audit --no-fund --ignore-scripts --loglevel=error
+	npm ci --prefix assets --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null  # errors still show
 	$(PYTHON) scripts/vendor_assets.py
 	@touch $@
 

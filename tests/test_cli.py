@@ -281,6 +281,15 @@ def test_serve_builds_first_when_there_is_no_release(tree, build_dir, fake_serve
     assert (settings.port, settings.query_timeout, settings.cors, settings.build_dir) == (9123, 2.5, False, build_dir)
 
 
+def test_serve_first_build_summarises_the_warnings(tree, build_dir, fake_serve):
+    """Issue 10.10: a first `make serve` printed every data warning; it says how many and where to read them."""
+    add(tree, "warning.ttl")
+    result = run("serve", "--root", str(tree), "--build-dir", str(build_dir), "--skip-reasoner")
+    assert result.exit_code == 0, result.output
+    assert "SHACL: 1 warning(s) on 1 node(s) (haven validate lists them)" in result.output
+    assert "hid:undefined-group" not in result.output and len(fake_serve) == 1
+
+
 def test_serve_uses_an_existing_release_as_is(tree, build_dir, fake_serve):
     build(tree, build_dir)
     before = snapshot(build_dir)

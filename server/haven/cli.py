@@ -142,7 +142,7 @@ def serve(skip_reasoner: bool, **options):
     # a remote store serves what was published into it; only the embedded store reads a local build
     if settings.store == "embedded" and _needs_build(settings):
         click.echo(f"no release for base {settings.base} in {settings.build_dir}; building first", err=True)
-        _run(lambda progress: _build(settings, progress, skip_reasoner))
+        _run(lambda progress: _build(settings, progress, skip_reasoner), details=False)
     try:
         from haven.web.serve import run  # written separately, and pulls in the whole web stack
     except ModuleNotFoundError as exc:
@@ -197,8 +197,8 @@ def _build(settings: Settings, progress: Progress, skip_reasoner: bool, validato
     return run_build(settings, progress, skip_reasoner, validator=validator)
 
 
-def _run(step):
-    progress = Progress(lambda line: click.echo(line, err=True))
+def _run(step, details: bool = True):
+    progress = Progress(lambda line: click.echo(line, err=True), details)
     try:
         return step(progress)
     except BuildError as exc:

@@ -17,14 +17,20 @@ class BuildError(Exception):
 
 
 class Progress:
-    """Prints one line per stage (name, what it counted, seconds) and keeps the timings."""
+    """Prints one line per stage (name, what it counted, seconds) and keeps the timings. With `details` off (the
+    build `haven serve` runs before its first start), a report prints its first line only."""
 
-    def __init__(self, echo: Callable[[str], None] | None = None):
+    def __init__(self, echo: Callable[[str], None] | None = None, details: bool = True):
         self._echo = echo or (lambda line: print(line, file=sys.stderr, flush=True))
+        self.details = details
         self.timings: dict[str, float] = {}
 
     def say(self, line: str) -> None:
         self._echo(line)
+
+    def report(self, text: str, hint: str) -> None:
+        """A multi-line report (SHACL warnings): whole, or its first line and `hint` saying where the rest is."""
+        self._echo(text if self.details else f"{text.splitlines()[0]} ({hint})")
 
     @contextmanager
     def stage(self, name: str) -> Iterator[list[str]]:

@@ -93,7 +93,7 @@ def check(settings: Settings, progress: Progress, skip_reasoner: bool = False,
                 report = validate(sources.ontology, sources.data, derivation.graph, sources.shapes, settings.base)
             notes += ["0 violations", f"{len(report.warnings)} warnings", f"by {chosen}"]
         if report.text:
-            progress.say(report.text)
+            progress.report(report.text, "haven validate lists them")
         if skip_reasoner:
             progress.say("[consistency] skipped (--skip-reasoner)")
         else:
