@@ -14,11 +14,6 @@ from plugins.crawl import BROWSER, KNOWN, crawl, unexpected
 
 BASE = "https://w3id.org/haven/"
 FIXTURE_ONTOLOGY = Path(__file__).parent / "resources" / "release" / "ontology.ttl"
-#: found on the fixture release only: /network's default link names a statement class the fixture has none of
-FIXTURE_KNOWN = {
-    r"^400 /network\?kind=Alliance&kind=Hostility ": "the /network page (issue 13): its default link asks for "
-                                                     "a kind the release has no statement of, which is a 400",
-}
 SD_NAME = URIRef("http://www.w3.org/ns/sparql-service-description#name")
 
 
@@ -81,7 +76,7 @@ def test_crawl_of_the_whole_site_finds_no_broken_address_or_anchor(client):
                 if str(t).startswith(f"{BASE}ontology#")}
     problems = [p for p in result.problems
                 if not (p.startswith("no element #") and " in /ontology " in p and p.split()[2][1:] not in declared)]
-    left, stale = unexpected(problems, {**KNOWN, **FIXTURE_KNOWN})
+    left, stale = unexpected(problems, KNOWN)
     assert left == [], "\n".join(left[:60])
     assert stale == [], f"fixed meanwhile, remove from KNOWN: {stale}"
     # it did cover the site: pages, RDF documents and the fragments they point at

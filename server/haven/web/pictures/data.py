@@ -130,9 +130,13 @@ def statement_kinds() -> StatementKinds:
     return per_release("statement-kinds", lambda: load_kinds(current_store(), settings().base))
 
 
+def in_legend_order(kinds) -> list[Kind]:
+    """Kinds families together, each family's own class first (the legend's order, which colours follow)."""
+    return sorted(set(kinds), key=lambda k: (k.family_label.lower(), k.depth, k.label.lower()))
+
+
 def _ordered(kinds) -> list[dict]:
-    """The kinds a picture uses, families together (their legend order, and the order colours are given in)."""
-    return [asdict(k) for k in sorted(set(kinds), key=lambda k: (k.family_label.lower(), k.depth, k.label.lower()))]
+    return [asdict(k) for k in in_legend_order(kinds)]
 
 
 def dates(graph: Graph, node, haven, lasting: bool = True) -> dict | None:

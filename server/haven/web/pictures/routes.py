@@ -13,7 +13,7 @@ from haven.web.caching import document_response
 from haven.web.current import current_store, release_modified, url_map
 from haven.web.entities.page import vocabulary
 from haven.web.errors import plain
-from haven.web.pictures.data import NETWORK_KINDS, dataset_network, statement_kinds
+from haven.web.pictures.data import NETWORK_KINDS, dataset_network, in_legend_order, statement_kinds
 from haven.web.release_cache import cached_body, cached_gzipped
 
 bp = Blueprint("pictures", __name__)
@@ -33,7 +33,9 @@ def network():
         picture = dataset_network(store, urls, vocabulary(), kinds, asked)
         names = {k["id"]: k["label"] for k in picture["kinds"]}
         nodes = {n["id"]: n for n in picture["nodes"]}
-        return render_template("network.html", picture=picture, kind_names=names, nodes=nodes,
+        # every statement class of the served ontology, families together, each a link to its own network
+        choices = in_legend_order(kinds.by_class.values())
+        return render_template("network.html", picture=picture, kind_names=names, nodes=nodes, choices=choices,
                                default=asked == NETWORK_KINDS)
 
     return document_response(lambda: cached_body(key, render), HTML.media_type, release_id=store.release_id,

@@ -7,7 +7,7 @@
   "use strict";
 
   // distinct colours, dark enough for a line on white (Okabe-Ito, Tableau 10, then Kelly's and Trubetskoy's); a picture gives
-  // them to its kinds in the legend's order (families together), repeating past the end
+  // them to its kinds in the legend's order (families together)
   var PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#8c564b", "#7f7f7f",
                  "#bcbd22", "#9467bd", "#17becf", "#000000", "#e6194b", "#3cb44b", "#911eb4", "#808000",
                  "#000075", "#f58231", "#469990", "#9a6324"];
@@ -31,7 +31,10 @@
 
   function coloursOf(kinds) {
     var colours = {};
-    kinds.forEach(function (kind, i) { colours[kind.id] = PALETTE[i % PALETTE.length]; });
+    kinds.forEach(function (kind, i) {
+      // past the palette, hues a golden angle apart: never the same colour twice in one picture
+      colours[kind.id] = i < PALETTE.length ? PALETTE[i] : "hsl(" + Math.round((i * 137.508) % 360) + ", 65%, 38%)";
+    });
     return colours;
   }
 
