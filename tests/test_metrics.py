@@ -26,7 +26,7 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from haven.store.base import AnswerTooLarge, QueryOutOfMemory, QueryTimeout, StoreBusy, StoreError
-from haven.store.embedded import WorkerPool
+from haven.store.embedded import WorkerDied, WorkerPool
 from haven.web.caching import parse_release_date
 from haven.web.sparql.routes import query_admission
 
@@ -100,6 +100,7 @@ def test_random_paths_and_methods_add_no_series(client):
     (QueryOutOfMemory("over the limit"), "memory"),
     (AnswerTooLarge("over the cap"), "answer_bytes"),
     (StoreBusy("every worker busy"), "workers_busy"),
+    (WorkerDied("query worker exited unexpectedly"), "worker_died"),
     (StoreError("connection refused"), "store_unavailable"),
 ])
 def test_a_store_failure_is_counted_by_reason(app, client, shared_store, monkeypatch, failure, reason):

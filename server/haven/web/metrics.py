@@ -32,6 +32,7 @@ from prometheus_client.exposition import choose_encoder
 from haven.iris import METRICS_PATH, route
 from haven.store.base import (AnswerTooLarge, QueryOutOfMemory, QuerySyntaxError, QueryTimeout, QueryTooComplex,
                               Store, StoreBusy, StoreError)
+from haven.store.embedded import WorkerDied
 from haven.web.caching import parse_release_date
 
 # the `_created` twin of every counter doubles a scrape, and Prometheus reads a counter's restart without it
@@ -49,7 +50,7 @@ QUERY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30
 #: why a request was refused (`haven_refusals_total{reason}`): a store failure by its class, the query
 #: endpoints' own 4xx by status; the admission queue's two reasons are read from its stats
 STORE_FAILURES = ((QueryTimeout, "time_limit"), (QueryOutOfMemory, "memory"), (AnswerTooLarge, "answer_bytes"),
-                  (StoreBusy, "workers_busy"), (StoreError, "store_unavailable"))
+                  (StoreBusy, "workers_busy"), (WorkerDied, "worker_died"), (StoreError, "store_unavailable"))
 QUERY_CLIENT_ERRORS = {400: "invalid", 403: "forbidden", 413: "too_large"}
 #: what a client query that ran came to (`haven_query_duration_seconds{outcome}`)
 QUERY_OUTCOMES = ((QuerySyntaxError, "invalid"), (QueryTooComplex, "invalid")) + STORE_FAILURES
