@@ -143,6 +143,19 @@ def test_void_gives_each_dump_file_its_byte_size(client):
         assert void.value(URIRef(f"{BASE}dumps/{name}"), DCAT.byteSize).toPython() == size, name
 
 
+def test_void_validator_changes_when_a_dump_appears(client, tmp_path, monkeypatch):
+    """A client that cached the description before the dumps were written must not keep it (no byte sizes)."""
+    from haven.web.dataset import routes
+
+    monkeypatch.setattr(routes, "dump_sizes", lambda *args: {})
+    before = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    monkeypatch.setattr(routes, "dump_sizes", lambda *args: {URIRef(f"{BASE}dumps/haven.nt"): 12})
+    after = client.get("/.well-known/void", headers={"Accept": "text/turtle", "If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != before.headers["ETag"]
+    sized = Graph().parse(data=after.data, format="turtle")
+    assert sized.value(URIRef(f"{BASE}dumps/haven.nt"), DCAT.byteSize).toPython() == 12
+
+
 def test_context_document(client):
     response = client.get("/context.jsonld")
     assert response.mimetype == "application/ld+json"

@@ -70,12 +70,14 @@ def document_response(
     status: int = 200,
     varies_by_query: bool = False,
     build_gzipped=None,
+    variant: str = "",
 ) -> Response:
     """A cacheable document: 304 when the client is current, else the body (built only then), gzipped when
     the client allows it. `build_body` is a callable returning bytes or str; `build_gzipped`, when given,
     returns `gzipped(build_body())` (kept by the caller, so that a cached document is compressed once).
-    `varies_by_query`: the body depends on the query string (/search?q=…), so the validator does too."""
-    etag = etag_for(release_id, request.full_path if varies_by_query else request.path, media_type)
+    `varies_by_query`: the body depends on the query string (/search?q=…), so the validator does too;
+    `variant`: what else within the release the body depends on (the VoID on the dump files present)."""
+    etag = etag_for(release_id, (request.full_path if varies_by_query else request.path) + variant, media_type)
     compress = accepts_gzip()
     vary = ["Accept-Encoding"] + (["Accept"] if negotiated else [])
     if _client_has(etag, modified):

@@ -46,14 +46,14 @@ def _negotiated(offers):
     return chosen, None
 
 
-def _rdf_or_html(graph_fn, html_fn, fmt, links=(), negotiated=True):
+def _rdf_or_html(graph_fn, html_fn, fmt, links=(), negotiated=True, variant=""):
     store = current_store()
 
     def body():
         return html_fn() if fmt is HTML else serialize(graph_fn(), fmt)
 
     return document_response(body, fmt.media_type, release_id=store.release_id, modified=release_modified(),
-                             links=links, negotiated=negotiated)
+                             links=links, negotiated=negotiated, variant=variant)
 
 
 # -- landing and query pages -----------------------------------------------------------------------------
@@ -220,7 +220,8 @@ def void():
     def html():
         return render_template("void.html", void=void_view(graph(), url_map()))
 
-    return _rdf_or_html(graph, html, fmt)
+    # a dump written after a client cached this description (a remote store's, in the background) changes it
+    return _rdf_or_html(graph, html, fmt, variant=" ".join(f"{size}" for _, size in sorted(sizes.items())))
 
 
 @bp.route(route(DATASET_PATH), methods=["GET", "HEAD"])
