@@ -167,13 +167,17 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
                     "id": release_id, "base": settings.base, "created": metadata_time(metadata),
                     "version": __version__, "triples": sum(counts.values()), "graphs": counts,
                 }
-                changes = release_history(settings.current_release, settings.base, release_id, nquads)
-                notes.append(changes.note)
-                files = {**changes.files, buildfolder.NQUADS: nquads, buildfolder.ONTOLOGY: turtle(sources, "ontology"),
+                files = {buildfolder.NQUADS: nquads, buildfolder.ONTOLOGY: turtle(sources, "ontology"),
                          buildfolder.SHAPES: turtle(sources, "shapes"),
                          buildfolder.SEARCH_INDEX: search_index_bytes(index),
                          **{buildfolder.prior_ontology(version): text
                             for version, text in prior_ontologies(settings.root).items()}}
+                # the history holds the lines of two releases: the build's store (the largest object of a
+                # build) is let go first, so that the two never share the memory
+                checked = sources = store = exact = index = None
+                changes = release_history(settings.current_release, settings.base, release_id, nquads)
+                notes.append(changes.note)
+                files.update(changes.files)
                 prefixes = ns.prefixes()
                 path = write_release(settings.build_dir, release_id, files, manifest,
                                      derive=lambda folder: write_dumps(folder / buildfolder.NQUADS, folder, prefixes))
