@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
 import pytest
@@ -20,7 +21,7 @@ from haven.iris import iris_for
 from haven.store.embedded import EmbeddedStore
 from haven.store.remote import RemoteStore
 from haven.web.app import create_app
-from haven.web.fragments.fragment import PAGE_SIZE, BlankNodes
+from haven.web.fragments.fragment import PAGE_SIZE, BlankNodes, BlankNodeTable
 from plugins.answers import sparql
 from plugins.release import settings_for, write_release
 
@@ -330,3 +331,21 @@ def test_get_fragments_raw_characters_in_the_query_still_make_a_document(client,
     totals = [o.toPython() for _, _, o, _ in dataset.quads((None, HYDRA.totalItems, None, None))]
     assert totals and set(totals) == {matches}
     assert len(dataset.default_graph) == matches
+
+
+def test_blank_node_table_is_read_once_by_concurrent_first_requests(shared_store):
+    """A TPF client opens with several requests at once; they wait for one read of the table, not one each."""
+    reads = []
+
+    class Counting:
+        query_timeout = shared_store.query_timeout
+
+        def rows(self, query, timeout=None):
+            reads.append(query)
+            return shared_store.rows(query, timeout)
+
+    table = BlankNodeTable()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        tables = list(pool.map(lambda _: table.get(Counting(), NS), range(8)))
+    assert len(reads) == 1
+    assert all(t is tables[0] for t in tables) and tables[0].triples

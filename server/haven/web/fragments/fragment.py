@@ -15,6 +15,7 @@ that table, read once per release, never from a store query whose order would fo
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -32,6 +33,9 @@ HYDRA = Namespace(terms.HYDRA)
 PAGE_SIZE = 100
 #: rounds of refinement after which blank nodes that still look alike are taken to be interchangeable
 _MAX_ROUNDS = 64
+#: seconds the blank-node table may take to read (once per release; 4 s at 128k triples on a loaded machine,
+#: past the query timeout Haven's own queries get from a million triples on)
+TABLE_TIMEOUT_S = 300.0
 _VARIABLES = ("s", "p", "o")
 
 
@@ -67,14 +71,19 @@ class BlankNodes:
     QUERY = "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o FILTER (isBlank(?s) || isBlank(?o)) }"
 
     def __init__(self, triples: list[tuple], ns: Iris):
-        self.id_of = _colours(triples)
+        written_as: dict = {}  # each term's N-Triples form, computed once (rdflib's n3() is slow)
 
-        def skolem(term):
-            return ns.skolem_iri(self.id_of[term]) if isinstance(term, BNode) else term
+        def text(term) -> str:
+            found = written_as.get(term)
+            if found is None:
+                found = written_as[term] = term.n3()
+            return found
 
-        written = {tuple(skolem(term) for term in triple) for triple in triples}
+        self.id_of = _colours(triples, text)
+        skolem = {node: ns.skolem_iri(blank_id) for node, blank_id in self.id_of.items()}
+        written = {tuple(skolem.get(term, term) for term in triple) for triple in triples}
         #: the triples with skolem IRIs, in the fragments' order, and indexed by the positions a pattern binds
-        self.triples = sorted(written, key=lambda triple: tuple(term.n3() for term in triple))
+        self.triples = sorted(written, key=lambda triple: (text(triple[0]), text(triple[1]), text(triple[2])))
         self._index: dict[tuple[int, object], list[tuple]] = defaultdict(list)
         for triple in self.triples:
             for position in (0, 1, 2):
@@ -82,7 +91,8 @@ class BlankNodes:
 
     @classmethod
     def read(cls, store: Store, ns: Iris) -> "BlankNodes":
-        return cls([(row["s"], row["p"], row["o"]) for row in store.rows(cls.QUERY)], ns)
+        rows = store.rows(cls.QUERY, timeout=max(store.query_timeout, TABLE_TIMEOUT_S))
+        return cls([(row["s"], row["p"], row["o"]) for row in rows], ns)
 
     def matching(self, wanted: list) -> list[tuple]:
         """The table's triples that match a pattern (rdflib terms, None for any), in order."""
@@ -93,27 +103,50 @@ class BlankNodes:
         return [t for t in candidates if all(t[position] == term for position, term in bound)]
 
 
-def _colours(triples: list[tuple]) -> dict[BNode, str]:
-    edges: dict[BNode, list[tuple[str, str, object]]] = defaultdict(list)
+class BlankNodeTable:
+    """The release's `BlankNodes`, read once: the first requests of a release (a TPF client sends several at
+    once) wait for one read rather than each making its own."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._table: BlankNodes | None = None
+
+    def get(self, store: Store, ns: Iris) -> BlankNodes:
+        with self._lock:
+            if self._table is None:
+                self._table = BlankNodes.read(store, ns)
+            return self._table
+
+
+def _colours(triples: list[tuple], text) -> dict[BNode, str]:
+    # blank nodes as numbers, and what does not change between rounds (direction, predicate, a named
+    # neighbour) written once: a round is then string work only
+    number: dict[BNode, int] = {}
+    for s, _, o in triples:
+        for term in (s, o):
+            if isinstance(term, BNode) and term not in number:
+                number[term] = len(number)
+    edges: list[list[tuple[str, int]]] = [[] for _ in number]
     for s, p, o in triples:
         if isinstance(s, BNode):
-            edges[s].append(("out", p.n3(), o))
+            edges[number[s]].append((f"out {text(p)} ", number[o]) if isinstance(o, BNode)
+                                    else (f"out {text(p)} {text(o)}", -1))
         if isinstance(o, BNode):
-            edges[o].append(("in", p.n3(), s))
-    colour = dict.fromkeys(edges, "")
+            edges[number[o]].append((f"in {text(p)} ", number[s]) if isinstance(s, BNode)
+                                    else (f"in {text(p)} {text(s)}", -1))
+    colour = [""] * len(number)
     classes = 1
     for _ in range(_MAX_ROUNDS):
-        refined = {}
-        for node, around in edges.items():
-            lines = sorted(f"{direction} {predicate} {colour[other] if isinstance(other, BNode) else other.n3()}"
-                           for direction, predicate, other in around)
-            refined[node] = hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32]
+        refined = []
+        for around in edges:
+            lines = sorted(fixed + colour[other] if other >= 0 else fixed for fixed, other in around)
+            refined.append(hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:32])
         colour = refined
-        split = len(set(colour.values()))
+        split = len(set(colour))
         if split == classes:
             break
         classes = split
-    return colour
+    return {node: colour[i] for node, i in number.items()}
 
 
 def read_fragment(store: Store, ns: Iris, pattern: Pattern, page: int, blanks: BlankNodes) -> Fragment:

@@ -20,7 +20,7 @@ from haven.iris import FRAGMENTS_PATH, UrlMap, compact, iris_for, route
 from haven.web.caching import document_response
 from haven.web.current import current_store, negotiate, not_acceptable, release_modified, settings, url_map
 from haven.web.errors import plain
-from haven.web.fragments.fragment import (PAGE_SIZE, BlankNodes, FragmentUrls, fragment_dataset, read_fragment,
+from haven.web.fragments.fragment import (PAGE_SIZE, BlankNodeTable, FragmentUrls, fragment_dataset, read_fragment,
                                           title, union)
 from haven.web.fragments.pattern import PARAMETERS, Pattern, PatternError, explicit, parse_page, parse_pattern
 from haven.web.rdf_output import serialize
@@ -56,7 +56,7 @@ def fragments():
     fragment_urls = FragmentUrls(endpoint=endpoint, requested=endpoint + ("?" + query if query else ""))
 
     def render():
-        blanks = per_release("fragments.blank-nodes", lambda: BlankNodes.read(store, ns))
+        blanks = per_release("fragments.blank-nodes", BlankNodeTable).get(store, ns)
         fragment = read_fragment(store, ns, pattern, page, blanks)
         if chosen is HTML:
             return render_template("fragments.html", fragment=fragment, title=title(pattern), endpoint=endpoint,
