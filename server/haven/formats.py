@@ -80,6 +80,11 @@ JSON = Format("json", "application/json", "api", "json", "JSON")
 
 #: the difference between two releases (https://afs.github.io/rdf-patch/, the media type Apache Jena registers)
 RDF_PATCH = Format("rdfpatch", "application/rdf-patch", "patch", "rdfp", "RDF Patch", charset=True)
+#: the server's own messages: error answers (`haven.web.errors.plain`), never data
+PLAIN_TEXT = Format("text", "text/plain", "message", "txt", "plain text", charset=True)
+#: the HTTP API's description (`/openapi.json`, `/openapi.yaml`), the media types the OpenAPI Initiative registered
+OPENAPI_JSON = Format("openapi", "application/vnd.oai.openapi+json", "api", "json", "OpenAPI (JSON)")
+OPENAPI_YAML = Format("openapi-yaml", "application/vnd.oai.openapi", "api", "yaml", "OpenAPI (YAML)")
 
 #: a compressed dump (`/dumps/haven.nt.gz`): the file is a gzip file (RFC 6713), not N-Triples sent gzipped
 GZIP = Format("gzip", "application/gzip", "compression", "gz", "gzip")

@@ -53,6 +53,8 @@ FRAGMENTS_PATH = "fragments"
 NETWORK_PATH = "network"
 #: Prometheus metrics of one server process, for its operators (haven.web.metrics)
 METRICS_PATH = "metrics"
+#: the HTTP API description, `/openapi.json` and `/openapi.yaml` (haven.web.openapi)
+OPENAPI_PATH = "openapi"
 #: skolem IRIs that stand for the release's blank nodes in fragments (RDF 1.1 Concepts §3.5)
 GENID_PATH = ".well-known/genid/"
 #: the release list; `releases/{id}` a release, `releases/{id}/changes` what it changed (haven.history)

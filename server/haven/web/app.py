@@ -27,6 +27,7 @@ from haven.web.search import reconcile as reconcile_routes, routes as search_rou
 from haven.web.fragments import routes as fragment_routes
 from haven.web.releases import routes as release_routes
 from haven.web.pictures import routes as picture_routes
+from haven.web.openapi import routes as openapi_routes
 from haven.web.sparql import routes as sparql_routes
 
 CORS_ALLOW_METHODS = "GET, POST, OPTIONS"
@@ -64,7 +65,8 @@ def create_app(config: Settings | dict | None = None, *, store: Store | None = N
     metrics.install(app, metrics.Sources(store=store, admission_stats=admission.stats), metrics_from)
 
     for blueprint in (sparql_routes.bp, entity_routes.bp, dataset_routes.bp, search_routes.bp, reconcile_routes.bp,
-                      fragment_routes.bp, release_routes.bp, picture_routes.bp):
+                      fragment_routes.bp, release_routes.bp, picture_routes.bp,
+                      openapi_routes.bp):
         app.register_blueprint(blueprint)
     register_error_handlers(app)
     app.add_url_rule("/healthz", "healthz", _healthz)

@@ -11,7 +11,7 @@ from flask import Response, current_app, g, request
 
 from haven import buildfolder
 from haven.config import Settings
-from haven.formats import Format
+from haven.formats import PLAIN_TEXT, Format
 from haven.iris import UrlMap
 from haven.store.base import Store
 from haven.web import negotiation
@@ -71,6 +71,6 @@ def negotiate(offers: Sequence[Format]) -> Format | None:
 
 
 def not_acceptable(offers: Sequence[Format]) -> Response:
-    response = Response(negotiation.offers_message(offers) + "\n", status=406, mimetype="text/plain")
+    response = Response(negotiation.offers_message(offers) + "\n", status=406, mimetype=PLAIN_TEXT.media_type)
     response.headers["Vary"] = "Accept"
     return response

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask, Response, current_app
 from werkzeug.exceptions import HTTPException
 
+from haven.formats import PLAIN_TEXT
 from haven.store.base import AnswerTooLarge, QueryOutOfMemory, QueryTimeout, StoreBusy, StoreError
 from haven.web.metrics import count_store_failure
 
@@ -16,7 +17,7 @@ RETRY_AFTER_SECONDS = 1
 
 
 def plain(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
-    response = Response(message.rstrip("\n") + "\n", status=status, content_type="text/plain; charset=utf-8")
+    response = Response(message.rstrip("\n") + "\n", status=status, content_type=PLAIN_TEXT.content_type)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response

@@ -18,10 +18,10 @@ from haven.web.dataset.catalogue import (
     prior_ontology_versions, released_ontology, shapes_view, void_graph, void_view, with_byte_sizes,
 )
 from haven.web.dataset.ontology_page import ontology_view
-from haven.formats import DUMP_FORMATS, GZIP, HTML, JSON_LD, N_TRIPLES, RDF_XML, TURTLE, by_extension
+from haven.formats import DUMP_FORMATS, GZIP, HTML, JSON_LD, N_TRIPLES, OPENAPI_JSON, RDF_XML, TURTLE, by_extension
 from haven import buildfolder
-from haven.iris import (CONTEXT_PATH, DATASET_PATH, DUMP_PATH, GRAPH_PATH, GRAPHS, ONTOLOGY_PATH, SHAPES_PATH,
-                        QUERY_PAGE_PATH, SPARQL_PATH, STATIC_PATH, VOID_PATH, UrlMap, iris_for, route)
+from haven.iris import (CONTEXT_PATH, DATASET_PATH, DUMP_PATH, GRAPH_PATH, GRAPHS, ONTOLOGY_PATH, OPENAPI_PATH,
+                        SHAPES_PATH, QUERY_PAGE_PATH, SPARQL_PATH, STATIC_PATH, VOID_PATH, UrlMap, iris_for, route)
 from haven.web.current import (
     current_store, local_release, negotiate, not_acceptable, release_modified, settings, url_map,
 )
@@ -66,9 +66,13 @@ def landing():
         facts = per_release("landing", lambda: landing_facts(store, settings().base))
         examples = [dict(q, href=url_for_query(q["query"])) for q in example_queries(settings().base)]
         return render_template("landing.html", facts=facts, examples=examples, urls=urls,
-                               dumps=[(f.extension, f.media_type) for f in DUMP_FORMATS])
+                               dumps=[(f.extension, f.media_type) for f in DUMP_FORMATS],
+                               openapi_type=OPENAPI_JSON.media_type)
 
-    return document_response(body, HTML.media_type, release_id=store.release_id, modified=release_modified())
+    # RFC 8631: where a program finds the description of this service's HTTP API
+    service_desc = (urls.url(f"{OPENAPI_PATH}.{OPENAPI_JSON.extension}"), "service-desc", OPENAPI_JSON.media_type)
+    return document_response(body, HTML.media_type, release_id=store.release_id, modified=release_modified(),
+                             links=[service_desc])
 
 
 # -- ontology, shapes, context -------------------------------------------------------------------------------
