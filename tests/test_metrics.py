@@ -248,6 +248,7 @@ def test_metrics_from_names_the_scraper(make_app):
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.0.0.5"}).status_code == 200
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "192.0.2.77"}).status_code == 200
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 403
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "::ffff:10.0.0.5"}).status_code == 200
     assert make_app(metrics_from="none").test_client().get("/metrics").status_code == 403
 
 

@@ -116,6 +116,8 @@ class Metrics:
             address = ipaddress.ip_address(peer or "")
         except ValueError:
             return False
+        # a dual-stack socket reports an IPv4 client as ::ffff:a.b.c.d
+        address = getattr(address, "ipv4_mapped", None) or address
         return any(address in network for network in self.allowed)
 
 
