@@ -87,7 +87,7 @@ def described_paths(release, base: str) -> list[str]:
     """The documents Haven serves about the dataset rather than one entity, each in every RDF format."""
     versions = [path.name[len("ontology-"):-len(".ttl")] for path in sorted(release.glob(prior_ontology("*")))]
     construct = "/sparql?" + urllib.parse.urlencode({"query": CONSTRUCT.format(haven=base + "ontology#")})
-    return ["/ontology", *(f"/ontology/{v}" for v in versions), "/shapes", "/.well-known/void", "/sparql",
+    return ["/ontology", *(f"/ontology/{v}" for v in versions), "/shapes", "/.well-known/void", "/sparql", "/releases",
             construct]
 
 

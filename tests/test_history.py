@@ -248,7 +248,8 @@ def test_entity_pages_say_when_the_entity_appeared_and_last_changed(history_buil
     assert "unchanged since." in page
     page = history_client.get("/page/taliban").get_data(as_text=True)
     assert f'<a href="http://localhost/releases/{one}"><code>{one}</code></a>' in page
-    assert f'last changed in release <a href="http://localhost/releases/{three}/changes"><code>{three}</code></a>' in page
+    changes = f"http://localhost/releases/{three}/changes"
+    assert f'last changed in release <a href="{changes}"><code>{three}</code></a>' in page
 
 
 def test_moved_iri_answers_301_to_its_new_slug(history_client):

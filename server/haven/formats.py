@@ -103,6 +103,11 @@ DUMP_FORMATS: tuple[Format, ...] = (TURTLE, N_TRIPLES, N_QUADS, JSON_LD)
 ALL: tuple[Format, ...] = (*RESULT_FORMATS, *GRAPH_FORMATS, N_QUADS, TRIG, HTML)
 
 
+def media_type_iri(media_type: str) -> str:
+    """The IANA registry's IRI of a media type, as DCAT's mediaType and compressFormat take it."""
+    return f"https://www.iana.org/assignments/media-types/{media_type}"
+
+
 def by_name(name: str | None, offers: Sequence[Format]) -> Format | None:
     """The offer a ``format=`` value names (short name, alias, or a media type it answers); None if none does."""
     if not name:

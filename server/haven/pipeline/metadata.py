@@ -19,7 +19,7 @@ import pyoxigraph as ox
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, RDF, RDFS, SKOS, VOID, XSD
 
-from haven.formats import DUMP_FORMATS, GZIP
+from haven.formats import DUMP_FORMATS, GZIP, media_type_iri as iana_iri
 from haven.iris import SOURCE_SLUG, EXTERNAL, SD, compact, iris_for
 from haven.pipeline.release import ntriples
 
@@ -178,7 +178,7 @@ def _count_default_graph(g: Graph, dataset: URIRef, store: ox.Store, content: li
 
 def media_type_iri(media_type: str) -> URIRef:
     """The IANA registry's IRI of a media type, as DCAT's mediaType and compressFormat take it."""
-    return URIRef(f"https://www.iana.org/assignments/media-types/{media_type}")
+    return URIRef(iana_iri(media_type))
 
 
 def _partitions(g: Graph, dataset: URIRef, link: URIRef, member: URIRef, size: URIRef, counts: Counter,

@@ -13,7 +13,7 @@ from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, VOID, XSD
 
 from haven import buildfolder, history
 from haven.dumps import file_name
-from haven.formats import DUMP_FORMATS, RDF_PATCH
+from haven.formats import DUMP_FORMATS, RDF_PATCH, media_type_iri
 from haven.iris import RELEASES_PATH, UrlMap
 from haven.store.releases import check_release_id
 from haven.terms import SPDX as SPDX_IRI
@@ -143,7 +143,7 @@ def releases_graph(urls: UrlMap) -> Graph:
             dump = URIRef(f"{release_iri}/{name}")
             graph.add((node, DCAT.distribution, dump))
             graph.add((dump, RDF.type, DCAT.Distribution))
-            graph.add((dump, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{fmt.media_type}")))
+            graph.add((dump, DCAT.mediaType, URIRef(media_type_iri(fmt.media_type))))
             graph.add((dump, DCTERMS["format"], Literal(fmt.label)))
             if entry.get("dumps"):
                 graph.add((dump, DCAT.downloadURL, dump))
@@ -152,7 +152,7 @@ def releases_graph(urls: UrlMap) -> Graph:
             patch = URIRef(f"{release_iri}/{buildfolder.PATCH}")
             graph.add((node, DCAT.distribution, patch))
             graph.add((patch, RDF.type, DCAT.Distribution))
-            graph.add((patch, DCAT.mediaType, URIRef(f"https://www.iana.org/assignments/media-types/{RDF_PATCH.media_type}")))
+            graph.add((patch, DCAT.mediaType, URIRef(media_type_iri(RDF_PATCH.media_type))))
             graph.add((patch, DCTERMS.description, Literal(
                 f"RDF Patch from release {entry['previous']} to release {entry['id']}", lang="en")))
             if entry.get("patch"):
