@@ -6,11 +6,13 @@ store failures forced by a store that raises, the admission queue's read from it
 400/403/413); the caches count hits and misses; the release and its age are there; only loopback (or the
 configured networks), never through a proxy, may read it. The live tests scrape a real server process after
 traffic (embedded store, then a remote Oxigraph store that is lost) and two replicas behind nginx, each at
-its own address. promtool (Debian's `prometheus` package, `make system-deps`) checks the configuration and
-runs the alert rules' unit tests.
+its own address, then by a real Prometheus server (Debian's) run with the shipped configuration. promtool
+(Debian's `prometheus` package, `make system-deps`) checks the configuration and runs the alert rules' unit
+tests.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -32,7 +34,7 @@ from haven.web.sparql.routes import query_admission
 
 from plugins.release import RELEASE_ID
 from plugins.servers import start_live_server
-from plugins.stores import load_release, start_oxigraph_server
+from plugins.stores import free_port, load_release, start_oxigraph_server
 
 PROMETHEUS_DIR = Path(__file__).resolve().parents[1] / "deploy" / "prometheus"
 JSON_RESULTS = "application/sparql-results+json"
@@ -399,3 +401,50 @@ def test_each_replica_is_scraped_at_its_own_address_and_nginx_hides_metrics(repl
     counted = [value(s, "haven_http_requests_total", route="/sparql", method="POST", status="200") or 0
                for s in scraped]
     assert sum(counted) == posts, counted
+
+
+def _prometheus_query(url: str, expr: str) -> list[dict]:
+    status, text = _get(url + "api/v1/query?" + urllib.parse.urlencode({"query": expr}))
+    assert status == 200, text
+    return json.loads(text)["data"]["result"]
+
+
+@pytest.mark.live
+@pytest.mark.slow
+def test_a_real_prometheus_scrapes_each_replica_with_the_shipped_configuration(replicas, tmp_path):
+    """deploy/prometheus/prometheus.yml with the replicas' addresses as its targets (and a 1 s interval), run
+    by Debian's Prometheus server: both replicas are up, one release, and the alert rules load."""
+    config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
+    config["global"].update(scrape_interval="1s", evaluation_interval="1s")
+    (job,) = config["scrape_configs"]
+    job["scrape_timeout"] = "1s"
+    job["static_configs"] = [{"targets": [url.removeprefix("http://").rstrip("/") for url in replicas.replica_urls]}]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    (tmp_path / "alerts.yml").write_text((PROMETHEUS_DIR / "alerts.yml").read_text())
+    port = free_port()
+    process = subprocess.Popen(["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
+                                f"--storage.tsdb.path={tmp_path / 'data'}", f"--web.listen-address=127.0.0.1:{port}"],
+                               stdout=subprocess.DEVNULL, stderr=(tmp_path / "prometheus.log").open("w"))
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        up = []
+        while time.monotonic() < deadline:
+            try:
+                up = _prometheus_query(url, 'up{job="haven"} == 1')
+            except OSError:
+                up = []
+            if len(up) == 2:
+                break
+            time.sleep(0.5)
+        assert len(up) == 2, (tmp_path / "prometheus.log").read_text()[-2000:]
+        releases = _prometheus_query(url, 'haven_release_info{job="haven"}')
+        assert sorted(r["metric"]["release"] for r in releases) == [RELEASE_ID, RELEASE_ID]
+        assert _prometheus_query(url, 'count(count by (release) (haven_release_info{job="haven"}))')[0]["value"][1] == "1"
+        status, text = _get(url + "api/v1/rules")
+        rules = [rule for group in json.loads(text)["data"]["groups"] for rule in group["rules"]]
+        assert len(rules) == len(yaml.safe_load((PROMETHEUS_DIR / "alerts.yml").read_text())["groups"][0]["rules"])
+        assert all(rule["health"] != "err" for rule in rules), [r for r in rules if r["health"] == "err"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
