@@ -165,7 +165,8 @@
       max: right.clone().add(margin * 4, "days").toDate(), stack: true, selectable: false, zoomKey: "ctrlKey",
       maxHeight: 480, verticalScroll: true,
       moment: function (date) { return moment(date).utc(); }, margin: { item: { horizontal: 0, vertical: 6 } },
-      orientation: { axis: "top" }, showCurrentTime: false
+      // the earliest periods at the top, where the timeline opens (items stack from the bottom by default)
+      orientation: { axis: "top", item: "top" }, showCurrentTime: false
     });
     timeline.on("click", function (props) {
       var row = rows.filter(function (r) { return r.id === props.item; })[0];
