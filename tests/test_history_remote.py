@@ -1,10 +1,12 @@
 """Release history over a remote store: releases 2 and 3 of the history fixtures (tests/plugins/history.py)
 published with `haven publish` into a real Oxigraph server, served by an app whose build folder is empty, so
 everything comes from the store: the release list with hashes, the changelog and patch, entity histories and
-the 301/410 answers."""
+the 301/410 answers; and the same over HTTP from `haven serve` processes, embedded and over the store."""
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 
 import pytest
 from click.testing import CliRunner
@@ -15,13 +17,15 @@ from haven.config import Settings
 from haven.store.remote import RemoteStore
 from haven.web.app import create_app
 
+from plugins.servers import start_live_server
 from plugins.stores import start_oxigraph_server
 
 pytestmark = pytest.mark.live
 
 
 @pytest.fixture(scope="module")
-def remote_history(history_builds, tmp_path_factory):
+def oxigraph_with_history(history_builds, tmp_path_factory):
+    """An Oxigraph server into which releases 2 and 3 were published with `haven publish`."""
     server = start_oxigraph_server(tmp_path_factory.mktemp("history-oxigraph"))
     try:
         for release_id in history_builds.ids[1:]:
@@ -29,15 +33,21 @@ def remote_history(history_builds, tmp_path_factory):
                                                str(history_builds.folder(release_id))], catch_exceptions=False)
             assert result.exit_code == 0, result.output
             assert "[load history] changes.json, changes.rdfp, history.json, manifest.json" in result.output
-        empty = tmp_path_factory.mktemp("no-local-release")
-        store = RemoteStore(server.query_url, Settings(build_dir=empty))
-        app = create_app(Settings(build_dir=empty, store=server.query_url), store=store)
-        app.config["TESTING"] = True
-        assert store.release_dir is None and store.release_id == history_builds.ids[2]
-        yield app.test_client()
-        store.close()
+        yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def remote_history(history_builds, oxigraph_with_history, tmp_path_factory):
+    empty = tmp_path_factory.mktemp("no-local-release")
+    url = oxigraph_with_history.query_url
+    store = RemoteStore(url, Settings(build_dir=empty))
+    app = create_app(Settings(build_dir=empty, store=url), store=store)
+    app.config["TESTING"] = True
+    assert store.release_dir is None and store.release_id == history_builds.ids[2]
+    yield app.test_client()
+    store.close()
 
 
 def test_releases_over_the_remote_store_list_every_release_with_its_hashes(history_builds, remote_history):
@@ -72,3 +82,35 @@ def test_entity_history_and_continuity_over_the_remote_store(history_builds, rem
     assert moved.status_code == 301 and moved.location == "http://localhost/id/al-qaida"
     gone = remote_history.get("/data/tony-blair.ttl")
     assert gone.status_code == 410 and b"owl:deprecated true" in gone.data
+
+
+def _status(server, path: str, accept: str) -> tuple[int, str, bytes]:
+    request = urllib.request.Request(server.url + path.lstrip("/"), headers={"Accept": accept})
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(request, timeout=30) as response:
+            return response.status, response.headers.get("Location", ""), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Location", ""), error.read()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+@pytest.mark.parametrize("backend", ["embedded", "remote"])
+def test_haven_serve_answers_the_history_over_http(history_builds, oxigraph_with_history, tmp_path, backend):
+    options = {"store": oxigraph_with_history.query_url} if backend == "remote" else {}
+    server = start_live_server(history_builds.build_dir if backend == "embedded" else tmp_path, **options)
+    try:
+        status, _, body = _status(server, "/releases", "application/json")
+        assert status == 200 and [r["id"] for r in json.loads(body)["releases"]] == history_builds.ids[::-1]
+        status, _, body = _status(server, f"/releases/{history_builds.ids[2]}/changes.rdfp", "*/*")
+        assert status == 200 and body == (history_builds.folder(history_builds.ids[2]) / buildfolder.PATCH).read_bytes()
+        status, location, _ = _status(server, "/id/al-qaeda", "text/turtle")
+        assert status == 301 and location.endswith("/id/al-qaida")
+        status, _, body = _status(server, "/page/tony-blair", "text/html")
+        assert status == 410 and b"This identifier has been withdrawn" in body
+    finally:
+        server.stop()
