@@ -296,10 +296,3 @@ def test_replaced_iri_answers_410_pointing_to_its_successor(tmp_path):
     finally:
         app.extensions["haven"].close()
 
-
-def test_difference_of_unsorted_documents_is_the_set_difference():
-    from haven.history import difference
-    old = b"<a> <p> <c> <g> .\n<a> <p> <b> <g> .\n<a> <p> <b> <g> .\n"
-    new = b"<a> <p> <d> <g> .\n<a> <p> <b> <g> .\n"
-    assert difference(old, new) == ([b"<a> <p> <c> <g> ."], [b"<a> <p> <d> <g> ."])
-    assert difference(new, new) == ([], [])
