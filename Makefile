@@ -87,7 +87,8 @@ publish: install
 	$(BIN)/haven publish --to "$(TO)" $(if $(RELEASE),--release "$(RELEASE)") $(ARGS)
 
 # The load test (bench/load.py): the realistic mix at concurrency 64 for 60 s against `haven serve` started on
-# a free loopback port over build/current; figures by request kind. make load [ARGS="--duration 10 --url ..."]
+# a free loopback port over build/current with its default settings, each client from its own loopback
+# address; figures and refusals by request kind. make load [ARGS="--duration 10 --url ..."]
 .PHONY: load
 load: install
 	@test -e build/current || $(BIN)/haven build

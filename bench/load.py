@@ -242,6 +242,8 @@ class KindStats:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     error_samples: list[str] = field(default_factory=list)
+    #: why queries were refused: "busy" (no slot within the queue's wait), "client limit" (429), "time limit"
+    refusals: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     rdf_parsed: int = 0
     bytes: int = 0
 
@@ -296,6 +298,15 @@ class LoadReport:
                          f"{row['p50_ms']:.1f} | {row['p99_ms']:.1f} | {row['max_ms']:.0f} | {statuses} | "
                          f"{row['rdf_parsed']} |")
         return "\n".join(lines)
+
+
+def refusal_reason(status: int, body: bytes) -> str | None:
+    """Why the server refused a request, from its status and plain-text message (haven.web.errors)."""
+    if status == 429:
+        return "client limit"
+    if status == 503:
+        return "time limit" if b"time limit" in body else "busy" if b"queries as it allows" in body else "other 503"
+    return None
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -371,6 +382,9 @@ def run_load(url: str, targets: Targets, *, concurrency: int, duration: float, m
                 stats = kinds[planned.kind]
                 stats.latencies.append(elapsed)
                 stats.statuses[status] += 1
+                reason = refusal_reason(status, body)
+                if reason:
+                    stats.refusals[reason] += 1
                 stats.bytes += len(body)
                 if failure is not None:
                     stats.errors += 1
@@ -537,6 +551,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{report.errors} errors, p50 {total['p50_ms']:.1f} ms, p99 {total['p99_ms']:.1f} ms; "
           f"{report.rdf_parsed} RDF bodies parsed whole; {cpu}")
     print(f"load average after: {machine.load_average()}")
+    for name, stats in sorted(report.kinds.items()):
+        if stats.refusals:
+            print(f"  refused ({name}): " + ", ".join(f"{reason} ×{n}" for reason, n in sorted(stats.refusals.items())))
     for name, stats in report.kinds.items():
         for sample in stats.error_samples:
             print(f"  error ({name}): {sample}")

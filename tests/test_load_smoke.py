@@ -149,3 +149,11 @@ def test_each_client_connects_from_its_own_loopback_address():
     assert ("127.0.0.1", 0) not in addresses
     assert load.client_address(url, 5, one_address=True) is None
     assert load.client_address("http://localhost:8080/", 5, one_address=False) is None
+
+
+def test_refusals_are_told_apart_by_their_message():
+    load = bench_module("load")
+    assert load.refusal_reason(503, b"The server is answering as many queries as it allows at once; retry shortly.\n") == "busy"
+    assert load.refusal_reason(503, b"The query ran past the 10 s time limit and was stopped.") == "time limit"
+    assert load.refusal_reason(429, b"This client already has ...") == "client limit"
+    assert load.refusal_reason(200, b"") is None
