@@ -61,8 +61,11 @@ class Settings:
     #: memory one client query may take in an embedded query worker, in MiB, beyond the release the worker
     #: holds; a query that needs more is stopped (503 with a message) and the worker replaced
     query_memory_mb: int = 1024
-    #: most queries evaluated at once (the embedded store's query workers); more wait for a slot
-    max_concurrent_queries: int = 4
+    #: most queries evaluated at once (the embedded store's query workers); more wait for a slot. As many as the
+    #: WSGI threads: the workers are forks sharing one copy of the release, so a slot costs little memory (1M
+    #: triples: server and 4 workers 639 MiB PSS, with 8 workers 650 MiB), and with fewer slots than threads
+    #: one expensive query per slot made cheap ones wait past the queue's limit (docs/reliability.md)
+    max_concurrent_queries: int = 8
     #: seconds a query may wait for a slot, in its client's queue (haven.web.sparql.admission); past it, 503
     #: with Retry-After
     query_queue_timeout: float = 5.0
