@@ -526,6 +526,34 @@ def test_entity_page_draws_its_network_and_timeline(watched, pictures_live, pict
     screenshot(watched, "section.pictures", f"entity-pictures-{name}", tmp_path)
 
 
+@pytest.mark.live  # an Oxigraph server
+def test_pictures_drawn_over_a_remote_store(watched, browser, remote_pictures_app, pictures_live):
+    """Haven serving from an Oxigraph server draws what it draws from the embedded store (the watched page stays
+    on the remote-backed server's origin; the embedded drawing is read in a context of its own)."""
+    def drawing(page, base):
+        page.goto(base + "/page/taliban")
+        drawn = drawn_network(page)
+        check_network(drawn)
+        page.locator(".vis-item.vis-range").first.wait_for()
+        drawn["items"] = page.locator(".vis-item.vis-range").count()
+        del drawn["data"]  # its links name the host
+        return drawn
+
+    context = browser.new_context()
+    try:
+        embedded = drawing(context.new_page(), pictures_live)
+    finally:
+        context.close()
+    url, stop = serve_in_thread(remote_pictures_app)
+    try:
+        remote = drawing(watched, url)
+        assert remote == embedded and remote["items"] == 3
+        watched.goto(url + "/network")
+        check_network(drawn_network(watched))
+    finally:
+        stop()
+
+
 def test_clicking_a_node_goes_to_its_page(watched, pictures_live):
     watched.goto(pictures_live + "/page/taliban")
     drawn_network(watched)

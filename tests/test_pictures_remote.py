@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from haven.config import Settings
-from haven.store.remote import RemoteStore
-from haven.web.app import create_app
-
 from plugins.pictures import pictures_json
-from plugins.stores import load_release, start_oxigraph_server
 
 pytestmark = pytest.mark.live
 
@@ -17,17 +12,9 @@ PAGES = ["/page/al-qaeda", "/page/taliban", "/page/osama-bin-laden", "/page/tali
          "/network", "/network?kind=Alliance&kind=FinancialSupport"]
 
 
-@pytest.fixture(scope="module")
-def remote_pictures_client(pictures_build, tmp_path_factory):
-    server = start_oxigraph_server(tmp_path_factory.mktemp("pictures-oxigraph"))
-    load_release(pictures_build / "current", server)
-    build = tmp_path_factory.mktemp("no-local-release")
-    store = RemoteStore(server.query_url, Settings(build_dir=build))
-    app = create_app(Settings(build_dir=build, store=server.query_url), store=store)
-    app.config["TESTING"] = True
-    yield app.test_client()
-    store.close()
-    server.stop()
+@pytest.fixture
+def remote_pictures_client(remote_pictures_app):
+    return remote_pictures_app.test_client()
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -7,7 +7,9 @@ triples in hg:hedged), open-ended (a start only), of unknown start (an end only)
 own, and a party whose name tries to end the page's script element.
 
 * `pictures_build`: a build folder holding that release (its `current` link), once per session;
-* `pictures_client`: a Flask test client over it, on the embedded store;
+* `pictures_app`, `pictures_client`: a Flask app and test client over it, on the embedded store;
+* `remote_pictures_app`: an app over a real Oxigraph server holding that release (published by Haven's
+  publisher) and no local release folder (needs the `live` marker);
 * `pictures_json(response)`: the JSON a page gives its pictures (`<script id="pictures-data">`), or None.
 """
 from __future__ import annotations
@@ -17,8 +19,11 @@ import re
 
 import pytest
 
+from haven.config import Settings
+from haven.store.remote import RemoteStore
 from haven.web.app import create_app
 from plugins.release import settings_for, write_release
+from plugins.stores import load_release, start_oxigraph_server
 
 PICTURES_TRIG = """
 hg:ontology {
@@ -109,3 +114,16 @@ def pictures_app(pictures_build):
 @pytest.fixture
 def pictures_client(pictures_app):
     return pictures_app.test_client()
+
+
+@pytest.fixture(scope="module")
+def remote_pictures_app(pictures_build, tmp_path_factory):
+    server = start_oxigraph_server(tmp_path_factory.mktemp("pictures-oxigraph"))
+    load_release(pictures_build / "current", server)
+    build = tmp_path_factory.mktemp("no-local-release")
+    store = RemoteStore(server.query_url, Settings(build_dir=build))
+    app = create_app(Settings(build_dir=build, store=server.query_url), store=store)
+    app.config["TESTING"] = True
+    yield app
+    store.close()
+    server.stop()
