@@ -11,7 +11,9 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 from haven.formats import GRAPH_FORMATS, HTML, OPENAPI_JSON, OPENAPI_YAML, PLAIN_TEXT, RESULT_FORMATS
+from haven.web.fragments.pattern import MAX_PAGE
 from haven.web.fragments.routes import FRAGMENT_OFFERS
+from haven.web.search.routes import DEFAULT_LIMIT, MAX_LIMIT
 from haven.web.openapi import description as openapi
 
 #: methods every route answers without being described: HEAD wherever GET (Werkzeug), OPTIONS (CORS preflight)
@@ -72,6 +74,14 @@ def test_media_types_come_from_the_formats_table():
     assert openapi.media_types("haven.formats:GRAPH_FORMATS") == [f.media_type for f in GRAPH_FORMATS]
     with pytest.raises(ValueError):
         openapi.media_types("haven.formats:by_name")
+
+
+def test_limits_come_from_the_code():
+    spec = openapi.description()
+    limit = next(p for p in spec["paths"]["/search"]["get"]["parameters"] if p.get("name") == "limit")
+    assert (limit["schema"]["maximum"], limit["schema"]["default"]) == (MAX_LIMIT, DEFAULT_LIMIT)
+    page = next(p for p in spec["paths"]["/fragments"]["get"]["parameters"] if p.get("name") == "page")
+    assert page["schema"]["oneOf"][0]["maximum"] == MAX_PAGE
 
 
 def _contents(node):

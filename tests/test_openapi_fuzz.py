@@ -27,24 +27,31 @@ pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 TESTS = Path(__file__).resolve().parent
 #: examples per operation and generation mode
-PROFILES = {"ci": 20, "long": 300}
+PROFILES = {"ci": 15, "long": 300}
 PROFILE = os.environ.get("HAVEN_OPENAPI_FUZZ", "ci")
 SEED = 1 if PROFILE == "ci" else random.randrange(1 << 31)
 #: a short time limit, so that a generated query that runs long ends in the deliberate 503 soon
 QUERY_TIMEOUT = 2.0
 
 
-@pytest.fixture(scope="module")
-def fuzzed_server(build_dir):
-    server = start_live_server(build_dir, query_timeout=QUERY_TIMEOUT)
-    yield server
+@pytest.fixture(params=["embedded", "oxigraph"])
+def fuzzed_server(request, build_dir, tmp_path):
+    """The fixture release served from the embedded store, and from an Oxigraph server (`haven serve
+    --store`, no build folder: everything comes through the remote store)."""
+    if request.param == "embedded":
+        server = start_live_server(build_dir, query_timeout=QUERY_TIMEOUT)
+    else:
+        store = request.getfixturevalue("oxigraph_server")
+        server = start_live_server(tmp_path / "empty-build", store=store.query_url, query_timeout=QUERY_TIMEOUT)
+    yield request.param, server
     server.stop()
 
 
 def test_the_server_keeps_to_its_description(fuzzed_server, tmp_path, pytestconfig):
+    backend, server = fuzzed_server
     report = tmp_path / "schemathesis.json"
     command = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(TESTS / "schemathesis.toml"), "run",
-               fuzzed_server.url + "openapi.json", "--max-examples", str(PROFILES[PROFILE]), "--seed", str(SEED),
+               server.url + "openapi.json", "--max-examples", str(PROFILES[PROFILE]), "--seed", str(SEED),
                "--workers", "1", "--continue-on-failure", "--request-timeout", str(QUERY_TIMEOUT + 10),
                "--report", "json", "--report-json-path", str(report), "--report-dir", str(tmp_path)]
     # from tests/, so that the config's hooks (plugins.schemathesis_hooks) import; its cache stays in tmp_path
@@ -52,7 +59,8 @@ def test_the_server_keeps_to_its_description(fuzzed_server, tmp_path, pytestconf
     run = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     summary = json.loads(report.read_text())
     cases = summary["test_cases"]
-    report_line(pytestconfig, f"Schemathesis ({PROFILE}, seed {SEED}): {cases['generated']} cases over "
+    report_line(pytestconfig, f"Schemathesis ({PROFILE}, seed {SEED}, {backend} store): "
+                              f"{cases['generated']} cases over "
                               f"{summary['operations']['tested']} operations, "
                               f"{cases['with_failures']} failing, {summary['running_time']:.0f} s")
     assert run.returncode == 0 and summary["complete"], run.stdout[-6000:] + run.stderr[-2000:]

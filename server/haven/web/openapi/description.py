@@ -5,7 +5,8 @@ validators, by Schemathesis), so it lives as a whole and reviews like documentat
 the routes is tests/test_openapi.py, which compares its paths and methods with the Flask app's URL map.
 What another module already knows is filled in here, never copied into the file: a key ``haven.module:NAME``
 of a ``content`` map stands for the media types of that `Format` or tuple of Formats (from haven.formats,
-or the offers tuple a route negotiates over), and the version comes from the package.
+or the offers tuple a route negotiates over), a value ``haven.module:NAME`` is that limit of the code (the
+largest page, the most search hits), and the version comes from the package.
 """
 from __future__ import annotations
 
@@ -48,8 +49,7 @@ def media_types(key: str) -> list[str]:
     match = FORMATS_KEY.fullmatch(key)
     if match is None:
         return [key]
-    module, name = match.groups()
-    found = getattr(importlib.import_module(module), name)
+    found = constant(key)
     formats = found if isinstance(found, tuple) else (found,)
     if not formats or not all(isinstance(fmt, Format) for fmt in formats):
         raise ValueError(f"{key} in {SOURCE.name} names no Format or tuple of Formats")
@@ -66,9 +66,21 @@ def operations(spec: dict) -> set[tuple[str, str]]:
     return {(path, method.upper()) for path, item in spec["paths"].items() for method in item if method in OPERATIONS}
 
 
+def constant(reference: str):
+    """The value a ``haven.module:NAME`` reference names (a Format, a tuple of them, a limit)."""
+    module, name = FORMATS_KEY.fullmatch(reference).groups()
+    return getattr(importlib.import_module(module), name)
+
+
 def _expand(node):
     if isinstance(node, list):
         return [_expand(item) for item in node]
+    if isinstance(node, str) and FORMATS_KEY.fullmatch(node):
+        # a limit the code holds (``maximum: haven.web.search.routes:MAX_LIMIT``), never a copy of it
+        value = constant(node)
+        if not isinstance(value, (int, str)) or isinstance(value, bool):
+            raise ValueError(f"{node} in {SOURCE.name} is no number or text")
+        return value
     if not isinstance(node, dict):
         return node
     expanded = {}
