@@ -112,6 +112,12 @@ def test_an_events_own_date_is_on_its_timeline_and_not_open_ended(pictures_clien
         ("Taliban capture of Kabul", "1996-09-27", "day", None, False)
 
 
+def test_a_statements_own_page_shows_its_period_running_on(pictures_client):
+    picture = pictures_json(pictures_client.get("/page/statement/osama-bin-laden-pledged-allegiance-to-taliban"))
+    [item] = picture["timeline"]
+    assert (item["start"], item["startPrecision"], item["end"], item["openEnded"]) == ("1998-05-01", "month", None, True)
+
+
 def test_network_page_draws_the_allegiance_and_sanctuary_statements(pictures_client):
     response = pictures_client.get("/network")
     assert response.status_code == 200 and response.mimetype == "text/html"

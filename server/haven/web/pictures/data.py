@@ -196,7 +196,8 @@ def entity_pictures(graph: Graph, iri: URIRef, statements: list[URIRef], vocab: 
     picture = _Picture(namer, urls, haven)
     picture.node(iri, focus=True)
     items = []
-    own = dates(graph, iri, haven, lasting=False)
+    # the page of a statement node shows its own period, which runs on like any statement's; an event's date does not
+    own = dates(graph, iri, haven, lasting=graph.value(iri, haven.certainty) is not None)
     if own:
         items.append({"id": str(iri), "text": namer.name(iri), "statement": None, "href": None, "kind": None,
                       "certainty": None, "hedged": False, **own})
