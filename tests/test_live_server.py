@@ -177,7 +177,7 @@ def test_live_from_remote_is_empty_and_never_fetched(live_server, listener):
 def strict_server(build_dir):
     # a 3 s limit leaves the concurrency test a wide window on a loaded 2-core machine
     server = start_live_server(build_dir, query_timeout=3, max_concurrent_queries=1, result_limit=5,
-                               max_query_bytes=300)
+                               max_query_bytes=300, query_queue_timeout=0.5)
     yield server
     server.stop()
 
@@ -192,7 +192,7 @@ def test_live_timeout_is_503_and_the_server_recovers(strict_server):
     assert response.status == 200 and json.loads(body)["boolean"] is True
 
 
-def test_live_concurrency_cap_503_with_retry_after(strict_server):
+def test_live_concurrency_cap_503_with_retry_after_once_the_queue_wait_is_over(strict_server):
     slow = {}
     thread = threading.Thread(target=lambda: slow.setdefault(
         "response", request(strict_server, "GET", "/sparql?" + urlencode({"query": ENDLESS}))))
@@ -202,8 +202,9 @@ def test_live_concurrency_cap_503_with_retry_after(strict_server):
     refused = None
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and refused is None:
-        response, _ = request(strict_server, "GET", "/sparql?" + urlencode({"query": "ASK {}"}))
+        response, body = request(strict_server, "GET", "/sparql?" + urlencode({"query": "ASK {}"}))
         if response.status == 503:
+            assert b"as many queries as it allows" in body  # waited 0.5 s for the one slot, not a time limit
             refused = response
         else:
             time.sleep(0.02)
