@@ -296,3 +296,19 @@ def test_replaced_iri_answers_410_pointing_to_its_successor(tmp_path):
     finally:
         app.extensions["haven"].close()
 
+
+
+def test_rebuilding_older_sources_says_the_history_lacks_the_served_release(tmp_path):
+    from plugins.builds import build, make_tree
+    root, build_dir = make_tree(tmp_path / "src"), tmp_path / "build"
+    entities = root / "data" / "entities.ttl"
+    original = entities.read_text()
+    assert build(root, build_dir, "--skip-reasoner").exit_code == 0
+    first = (build_dir / "current").readlink().name
+    entities.write_text(original.replace("Afghan militant movement", "Afghan Islamist movement"))
+    assert build(root, build_dir, "--skip-reasoner").exit_code == 0
+    second = (build_dir / "current").readlink().name
+    entities.write_text(original)  # the edit undone: the same content as the first release, so its folder
+    again = build(root, build_dir, "--skip-reasoner")
+    assert again.exit_code == 0 and (build_dir / "current").readlink().name == first != second
+    assert f"the release served until now ({second}) is not in it" in again.output

@@ -20,7 +20,7 @@ from haven.pipeline.consistency import check_consistency, check_consistency_at_s
 from haven.pipeline.continuity import check_continuity
 from haven.pipeline.derive import Derivation, derive, materialise_types
 from haven.pipeline.metadata import dataset_description
-from haven.pipeline.history import release_history
+from haven.pipeline.history import release_history, reused_note
 from haven.pipeline.search import search_index
 from haven.search.index import to_bytes as search_index_bytes
 from haven.pipeline.release import (Release, build_lock, canonical_nquads, canonical_nquads_of, clear_leftovers,
@@ -150,6 +150,9 @@ def build(settings: Settings, progress: Progress, skip_reasoner: bool = False,
         with progress.stage("release") as notes:
             if reuse:
                 path = reuse
+                stale = reused_note(settings.current_release, settings.base, release_id)
+                if stale:
+                    notes.append(stale)
                 if index is not None:  # built before releases held an index: beside its on-disk store instead
                     cache = buildfolder.release_cache(buildfolder.cache_root(settings.build_dir), release_id)
                     cache.mkdir(parents=True, exist_ok=True)

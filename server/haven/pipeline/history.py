@@ -44,6 +44,17 @@ def release_history(previous_release: Path, base: str, release_id: str, nquads: 
                           note)
 
 
+def reused_note(previous_release: Path, base: str, release_id: str) -> str | None:
+    """What to say when the build reuses release `release_id` while another one is served: the reused
+    folder keeps the history written with it, in which the served release does not appear (a rebuild of
+    older sources; docs/history.md)."""
+    previous = _previous(previous_release, base, release_id)
+    if previous is None:
+        return None
+    return (f"its history is the one written with it: the release served until now ({previous[0]['id']}) is not "
+            "in it; to keep it in the history, publish the revert as a new edit")
+
+
 def _previous(folder: Path, base: str, release_id: str) -> tuple[dict, Path] | None:
     try:
         manifest = buildfolder.read_manifest(folder)
