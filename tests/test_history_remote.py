@@ -4,6 +4,7 @@ everything comes from the store: the release list with hashes, the changelog and
 the 301/410 answers; and the same over HTTP from `haven serve` processes, embedded and over the store."""
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.error
 import urllib.request
@@ -62,6 +63,34 @@ def test_releases_over_the_remote_store_list_every_release_with_its_hashes(histo
     assert "changes" not in first and "dumps" in served and "dumps" not in previous
     dump = remote_history.get(served["dumps"][2]["url"])  # the N-Quads, made from the store in the background
     assert dump.status_code in (200, 503)
+
+
+def test_a_replica_serves_the_dumps_it_made_for_an_earlier_release(history_builds, oxigraph_with_history,
+                                                                     tmp_path):
+    """A replica over a remote store writes a served release's dumps into its cache folder; once the store
+    has moved on, the release list still offers them, and they are served under the release's URL."""
+    import shutil
+    two = history_builds.ids[1]
+    cache = tmp_path / "cache" / two
+    cache.mkdir(parents=True)
+    for name in ("haven.nq", "haven.nt", "haven.nt.gz"):  # what the replica wrote while release 2 was served
+        shutil.copy(history_builds.folder(two) / name, cache / name)
+    url = oxigraph_with_history.query_url
+    store = RemoteStore(url, Settings(build_dir=tmp_path))
+    app = create_app(Settings(build_dir=tmp_path, store=url), store=store)
+    try:
+        client = app.test_client()
+        releases = client.get("/releases", headers={"Accept": "application/json"}).json["releases"]
+        listed = {d["url"].rsplit("/", 1)[1] for d in releases[1]["dumps"]}
+        assert releases[1]["id"] == two and listed == {"haven.nq", "haven.nt"}
+        manifest = json.loads((history_builds.folder(two) / buildfolder.MANIFEST).read_text())
+        for name in ("haven.nt", "haven.nt.gz"):
+            response = client.get(f"/releases/{two}/{name}")
+            assert response.status_code == 200
+            assert hashlib.sha256(response.data).hexdigest() == manifest["sha256"][name]
+        assert client.get(f"/releases/{two}/haven.ttl").status_code == 404
+    finally:
+        store.close()
 
 
 def test_changes_and_patch_over_the_remote_store_are_the_builds(history_builds, remote_history):

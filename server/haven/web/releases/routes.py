@@ -20,7 +20,7 @@ from haven.web.caching import document_response, etag_for
 from haven.web.current import current_store, negotiate, not_acceptable, release_modified, url_map
 from haven.web.rdf_output import serialize
 from haven.web.release_cache import cached_body
-from haven.web.releases.view import changes, changes_view, history_file, release_entries, release_folder, \
+from haven.web.releases.view import changes, changes_view, history_file, release_dump, release_entries, \
     releases_graph
 
 bp = Blueprint("releases", __name__)
@@ -117,9 +117,8 @@ def _dump(entry: dict, release_id: str, name: str):
         # the served release's dumps are the dataset's (made in the background over a remote store)
         from haven.web.dataset.routes import dump
         return dump(fmt.extension + (f".{GZIP.extension}" if compressed else ""))
-    folder = release_folder(release_id)
-    path = folder / (file_name(fmt.extension, compressed) if compressed else plain_name) if folder else None
-    if path is None or not path.is_file():
+    path = release_dump(release_id, fmt, compressed)
+    if path is None:
         abort(404)
     media_type = GZIP.media_type if compressed else fmt.media_type
     response = send_file(path, mimetype=media_type, conditional=True, download_name=name,

@@ -18,6 +18,7 @@ from haven.iris import RELEASES_PATH, UrlMap
 from haven.store.releases import check_release_id
 from haven.terms import SPDX as SPDX_IRI
 from haven.web.current import current_store, local_release, settings
+from haven.web.dataset.catalogue import DumpPending, dump_file
 from haven.web.release_cache import per_release
 
 SPDX = Namespace(SPDX_IRI)
@@ -35,6 +36,20 @@ def release_folder(release_id: str) -> Path | None:
         return None
     folder = buildfolder.release_folder(settings().build_dir, release_id)
     return folder if buildfolder.is_release(folder) else None
+
+
+def release_dump(release_id: str, fmt, compressed: bool = False) -> Path | None:
+    """A dump of an earlier release on this host: in its folder, or written for it into the cache folder
+    while it was served here (a replica over a remote store keeps those); None otherwise. (The served
+    release's dumps are the dataset's, `/dumps/…`, made on demand.)"""
+    try:
+        check_release_id(release_id)
+    except ValueError:
+        return None
+    try:
+        return dump_file(release_folder(release_id), settings(), release_id, fmt, None, compressed=compressed)
+    except DumpPending:  # a folder from before releases held their dumps: being written from its haven.nq
+        return None
 
 
 def history_file(name: str, release_id: str) -> bytes | None:
@@ -95,9 +110,10 @@ def release_entries(urls: UrlMap) -> list[dict]:
         if release.get("previous") and history_file(buildfolder.CHANGES, release_id) is not None:
             entry["changes"] = f"{page}/changes"
             entry["patch"] = f"{page}/{buildfolder.PATCH}"
-        if here:
+        if release_id == served or any(release_dump(release_id, fmt) for fmt in DUMP_FORMATS):
             entry["dumps"] = [{"format": fmt.label, "media_type": fmt.media_type,
-                               "url": f"{page}/{file_name(fmt.extension)}"} for fmt in DUMP_FORMATS]
+                               "url": f"{page}/{file_name(fmt.extension)}"} for fmt in DUMP_FORMATS
+                              if release_id == served or release_dump(release_id, fmt)]
         entries.append(entry)
     return entries
 
