@@ -105,6 +105,10 @@ def test_property_constraints_confirm_or_refute_a_candidate(client):
     (json.dumps({"q": {"query": "x", "colour": "red"}}), "unknown query field"),
     (json.dumps({"q": {"query": "x", "type": 3}}), "type must be"),
     (json.dumps({"q": {"query": "x", "limit": -1}}), "limit"),
+    # each was a 500 (found describing the parameters for /openapi.json): int() of an infinite or NaN limit
+    ('{"q": {"query": "x", "limit": 1e400}}', "limit must be a positive number"),
+    ('{"q": {"query": "x", "limit": Infinity}}', "Infinity is not a JSON value"),
+    ('{"q": {"query": "x", "limit": NaN}}', "NaN is not a JSON value"),
     (json.dumps({"q": {"query": "x", "properties": [{"pid": "<bad> }", "v": "x"}]}}), "not a property id"),
     (json.dumps({"q": {"query": "x", "properties": [{"pid": "leaderOf"}]}}), "pid and v"),
     (json.dumps({f"q{i}": {"query": "x"} for i in range(MAX_QUERIES + 1)}), "at most"),
@@ -112,6 +116,13 @@ def test_property_constraints_confirm_or_refute_a_candidate(client):
 def test_malformed_batches_are_refused_with_the_reason(client, body, reason):
     response = client.post("/reconcile", data={"queries": body})
     assert response.status_code == 400 and reason in response.get_data(as_text=True)
+
+
+def test_an_infinite_limit_setting_of_a_data_extension_is_refused(client):
+    """It was a 500 (found describing the parameters for /openapi.json): 1e400 reads as an infinite float."""
+    request = '{"ids": ["al-qaeda"], "properties": [{"id": "leaderOf", "settings": {"limit": 1e400}}]}'
+    response = client.get("/reconcile", query_string={"extend": request})
+    assert response.status_code == 400 and "limit setting must be a number" in response.get_data(as_text=True)
 
 
 def test_preview_is_a_small_page_other_sites_may_frame(client):

@@ -11,6 +11,7 @@ client's identifiers turned into IRIs only after they are checked (`haven.iris.s
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -224,7 +225,8 @@ def _parse_query(query, ids: Ids):
     if type_strict not in TYPE_STRICT:
         raise RequestError(f"type_strict must be one of {', '.join(TYPE_STRICT)}")
     limit = query.get("limit", DEFAULT_LIMIT)
-    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit < 1:
+    # finite: a number too large for a float (1e400) is infinite, and int() of it raises
+    if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not math.isfinite(limit) or limit < 1:
         raise RequestError("limit must be a positive number")
     properties = query.get("properties", [])
     if not isinstance(properties, list) or len(properties) > MAX_PROPERTIES:
@@ -359,7 +361,7 @@ def extend(index: SearchIndex, request, ids: Ids, values: Values) -> dict:
 def _limit_setting(value) -> int:
     try:
         limit = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float (1e400)
         raise RequestError("the limit setting must be a number") from None
     return max(0, min(limit, MAX_VALUES_PER_PROPERTY))
 

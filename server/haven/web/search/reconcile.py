@@ -50,9 +50,14 @@ def _param(name: str) -> str | None:
 
 def _decoded(name: str, text: str):
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=_not_json)
     except ValueError as error:
         raise api.RequestError(f"{name} is not valid JSON: {error}") from None
+
+
+def _not_json(constant: str):
+    """NaN and Infinity, which Python's json module reads but RFC 8259 JSON has not."""
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 @bp.route(route(RECONCILE_PATH), methods=["GET", "POST"])
