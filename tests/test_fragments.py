@@ -349,3 +349,16 @@ def test_blank_node_table_is_read_once_by_concurrent_first_requests(shared_store
         tables = list(pool.map(lambda _: table.get(Counting(), NS), range(8)))
     assert len(reads) == 1
     assert all(t is tables[0] for t in tables) and tables[0].triples
+
+
+def test_get_skolem_iri_303_to_its_fragment_and_404_when_unknown(client):
+    (_, _, evidence), *_ = fetch(client, url(predicate=HAVEN.evidence))[0]
+    path = str(evidence).removeprefix(NS.base[:-1])
+    response = client.get(path)
+    assert response.status_code == 303
+    assert response.headers["Location"] == "http://localhost" + url(subject=evidence)
+    assert "max-age" in response.headers["Cache-Control"]
+    data, _, _ = fetch(client, response.headers["Location"].removeprefix("http://localhost"))
+    assert (evidence, RDF.type, OA.SpecificResource) in data
+    assert client.get("/.well-known/genid/" + "0" * 32).status_code == 404
+    assert client.get("/.well-known/genid/not-an-id").status_code == 404

@@ -12,11 +12,11 @@ from __future__ import annotations
 import pyoxigraph as ox
 from urllib.parse import quote_from_bytes
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, abort, redirect, render_template, request
 from rdflib import URIRef
 
 from haven.formats import HTML, JSON_LD, N_QUADS, N_TRIPLES, TRIG, TURTLE
-from haven.iris import FRAGMENTS_PATH, UrlMap, compact, iris_for, route
+from haven.iris import FRAGMENTS_PATH, GENID_PATH, UrlMap, compact, iris_for, route
 from haven.web.caching import document_response
 from haven.web.current import current_store, negotiate, not_acceptable, release_modified, settings, url_map
 from haven.web.errors import plain
@@ -72,6 +72,20 @@ def fragments():
 
     return document_response(body, chosen.media_type, release_id=store.release_id, modified=release_modified(),
                              negotiated=True, varies_by_query=True)
+
+
+@bp.route(route(GENID_PATH) + "<blank_id>", methods=["GET", "HEAD"])
+def skolem(blank_id: str):
+    """A skolem IRI dereferences to the fragment of its triples (303: the IRI names a node of the data, the
+    fragment describes it); an id that names no blank node of the release is 404."""
+    store, ns = current_store(), iris_for(settings().base)
+    iri = ns.skolem_iri(blank_id)
+    blanks = per_release("fragments.blank-nodes", BlankNodeTable).get(store, ns)
+    if not blanks.matching([iri, None, None]) and not blanks.matching([None, None, iri]):
+        abort(404)
+    endpoint = url_map().url(FRAGMENTS_PATH)
+    return redirect(FragmentUrls(endpoint=endpoint, requested=endpoint).page(Pattern(subject=ox.NamedNode(iri)), 1),
+                    code=303)
 
 
 def _row(triple, urls: UrlMap, fragment_urls: FragmentUrls, ns) -> list[dict]:
