@@ -235,7 +235,7 @@ def test_get_fragments_html_is_a_form_with_the_triples(client):
     response = client.get(url(predicate=SKOS_PREF), headers={"Accept": "text/html"})
     assert response.status_code == 200 and response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert '<form class="fragment-form" method="get"' in page and 'name="object"' in page
+    assert '<form id="triple-pattern" class="fragment-form" method="get"' in page and 'name="object"' in page
     assert f'value="{SKOS_PREF}"' in page
     assert "al-Qaeda" in page and 'href="http://localhost/page/al-qaeda"' in page
     assert f'id="fragment-total">{distinct_count(client, f"?s <{SKOS_PREF}> ?o")}<' in page
