@@ -18,8 +18,9 @@ Why a Python client rather than wrk: each answer is checked, not only timed. A r
 when its status is not the one its kind expects (any 4xx/5xx, a 503 included), when the connection fails
 or times out, when the body is shorter than its Content-Length, or when it fails its content check: every
 body is decoded (gzip), HTML must end with </html>, SPARQL JSON must parse, a 303 must point where its
-Accept says; a sample of RDF bodies (--verify) is parsed completely with rdflib. The client's own CPU is
-reported beside the server's, so that a saturated client would show.
+Accept says; a sample of RDF bodies (--verify) is parsed completely with rdflib (JSON-LD with the server's
+/context.jsonld, fetched once before the load, in place of the permanent IRI that names it: never a network
+fetch). The client's own CPU is reported beside the server's, so that a saturated client would show.
 
 Each client connects from its own loopback address (127.0.0.2, 127.0.0.3, ...), as separate users would, so
 the server's per-client query limits (haven.web.sparql.admission) see 64 clients, not one; --one-address
@@ -52,6 +53,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 CQ_DIR = REPO / "ontology" / "competency-questions"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+#: where a Haven server serves the JSON-LD context its documents name by their permanent IRI, …/context.jsonld
+#: under the base (haven.iris.CONTEXT_PATH; bench/ runs against any server, so it does not import haven)
+CONTEXT_PATH = "context.jsonld"
 
 DEFAULT_MIX = {"id": 3, "data": 4, "page": 2, "landing": 1, "sparql-get": 1, "sparql-post": 1}
 #: seconds one request may take before it counts as an error (the server's query timeout is 10 s)
@@ -79,6 +83,9 @@ _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:/[a-z0-9]+(?:-[a-z0-9]+)*)*")
 class Targets:
     slugs: list[str]
     queries: dict[str, str]  # competency question name → SPARQL text
+    #: the server's /context.jsonld, which its JSON-LD names by a permanent IRI that an offline client cannot
+    #: fetch (None: JSON-LD naming a context is refused, see check_rdf)
+    context: dict | None = None
 
 
 def parse_mix(text: str | None) -> dict[str, int]:
@@ -100,19 +107,24 @@ def competency_questions(folder: Path = CQ_DIR) -> dict[str, str]:
     return {path.stem: path.read_text("utf-8") for path in sorted(folder.glob("*.rq"))}
 
 
-def discover(url: str, queries: dict[str, str] | None = None) -> Targets:
-    """The entity slugs the server holds (by asking its /sparql), and the queries to send."""
+def _get(url: str, path: str, accept: str) -> tuple[int, bytes]:
     parts = urllib.parse.urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=REQUEST_TIMEOUT)
     try:
-        connection.request("GET", "/sparql?" + urllib.parse.urlencode({"query": SLUGS_QUERY}),
-                           headers={"Accept": "application/sparql-results+json"})
+        connection.request("GET", path, headers={"Accept": accept})
         response = connection.getresponse()
-        body = response.read()
+        return response.status, response.read()
     finally:
         connection.close()
-    if response.status != 200:
-        raise RuntimeError(f"{url}sparql answered {response.status} to the slug query: {body[:300]!r}")
+
+
+def discover(url: str, queries: dict[str, str] | None = None) -> Targets:
+    """The entity slugs the server holds (by asking its /sparql), the queries to send, and the server's
+    JSON-LD context (fetched once, as a client that caches it would)."""
+    status, body = _get(url, "/sparql?" + urllib.parse.urlencode({"query": SLUGS_QUERY}),
+                        "application/sparql-results+json")
+    if status != 200:
+        raise RuntimeError(f"{url}sparql answered {status} to the slug query: {body[:300]!r}")
     slugs = set()
     for row in json.loads(body)["results"]["bindings"]:
         slug = row["s"]["value"].split("/id/", 1)[1]
@@ -120,7 +132,10 @@ def discover(url: str, queries: dict[str, str] | None = None) -> Targets:
             slugs.add(slug)
     if not slugs:
         raise RuntimeError(f"{url} serves no entity under /id/")
-    return Targets(sorted(slugs), queries if queries is not None else competency_questions())
+    status, body = _get(url, "/" + CONTEXT_PATH, "application/ld+json")
+    if status != 200:
+        raise RuntimeError(f"{url}{CONTEXT_PATH} answered {status}: {body[:300]!r}")
+    return Targets(sorted(slugs), queries if queries is not None else competency_questions(), json.loads(body))
 
 
 @dataclass
@@ -182,8 +197,9 @@ class BadAnswer(Exception):
 
 
 def check_answer(planned: Planned, status: int, headers: http.client.HTTPMessage, body: bytes, *,
-                 parse_rdf: bool) -> None:
-    """Raises BadAnswer unless the response is what `planned` must get, whole."""
+                 parse_rdf: bool, context: dict | None = None) -> None:
+    """Raises BadAnswer unless the response is what `planned` must get, whole; `context` is the server's
+    JSON-LD context (Targets.context), for JSON-LD bodies that name it."""
     if status not in planned.expect:
         raise BadAnswer(f"HTTP {status} (expected {'/'.join(map(str, planned.expect))}): {body[:200]!r}")
     if status in {303, 304}:
@@ -203,7 +219,7 @@ def check_answer(planned: Planned, status: int, headers: http.client.HTTPMessage
     if kind == "sparql":
         check_sparql(detail, body)
     if kind == "rdf" and parse_rdf:
-        check_rdf(detail, body)
+        check_rdf(detail, body, context=context)
 
 
 def check_sparql(media_type: str, body: bytes) -> None:
@@ -220,18 +236,72 @@ def check_sparql(media_type: str, body: bytes) -> None:
         raise BadAnswer("CSV results do not end with a whole line")
 
 
-def check_rdf(rdflib_format: str, body: bytes) -> int:
-    """Parses the whole document; returns its triple count (a cut document fails to parse or is empty)."""
+def check_rdf(rdflib_format: str, body: bytes, *, context: dict | None = None) -> int:
+    """Parses the whole document; returns its triple count (a cut document fails to parse or is empty).
+    JSON-LD is read with `context` (the server's /context.jsonld) in place of the IRI that names it."""
+    graph = read_rdf(rdflib_format, body, context=context)
+    if len(graph) == 0:
+        raise BadAnswer(f"{rdflib_format} body holds no triple")
+    return len(graph)
+
+
+def read_rdf(rdflib_format: str, body: bytes, *, context: dict | None = None):
+    """The rdflib graph of a body (BadAnswer when it does not parse); JSON-LD as jsonld_graph reads it."""
+    if rdflib_format != "json-ld":
+        return _parse(rdflib_format, body)
+    try:
+        doc = json.loads(body)
+    except ValueError as error:
+        raise BadAnswer(f"json-ld body does not parse: {type(error).__name__}: {error}") from None
+    return jsonld_graph(doc, context)
+
+
+def jsonld_graph(doc, context: dict | None):
+    """rdflib's reading of a JSON-LD document as an offline client holding `context` (the server's
+    /context.jsonld document) reads it: every @context naming an IRI …/context.jsonld is replaced by that
+    context's content. rdflib would fetch any remote context it meets, so a document naming another one, or
+    naming the served one when no `context` is held, is a BadAnswer instead of a network request."""
+    return _parse("json-ld", json.dumps(_inline_context(doc, context)))
+
+
+def _inline_context(node, context: dict | None):
+    if isinstance(node, list):
+        return [_inline_context(item, context) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {key: _inline_context(value, context) for key, value in node.items() if key != "@context"}
+    if "@context" in node:
+        out = {"@context": _local_context(node["@context"], context), **out}
+    return out
+
+
+def _local_context(value, context: dict | None):
+    """`value` (an @context: an object, null, an IRI or a list of them) with nothing left to fetch."""
+    if isinstance(value, list):
+        return [_local_context(item, context) for item in value]
+    if isinstance(value, dict):
+        if "@import" in value:
+            raise BadAnswer(f"json-ld body imports the remote context {value['@import']!r}")
+        return _inline_context(value, context)  # a term's scoped @context may name one too
+    if not isinstance(value, str):
+        return value  # null: no context
+    if not value.endswith("/" + CONTEXT_PATH):
+        raise BadAnswer(f"json-ld body names the remote context {value!r}, not the server's {CONTEXT_PATH}")
+    if context is None:
+        raise BadAnswer(f"json-ld body names {value!r}, and this client holds no copy of the server's context "
+                        f"(Targets.context)")
+    return _inline_context(context["@context"], None)
+
+
+def _parse(rdflib_format: str, data):
     import rdflib
 
     graph = rdflib.Graph()
     try:
-        graph.parse(data=body, format=rdflib_format)
+        graph.parse(data=data, format=rdflib_format)
     except Exception as error:  # rdflib raises many kinds; any of them means the body is not whole RDF
         raise BadAnswer(f"{rdflib_format} body does not parse: {type(error).__name__}: {error}") from None
-    if len(graph) == 0:
-        raise BadAnswer(f"{rdflib_format} body holds no triple")
-    return len(graph)
+    return graph
 
 
 # -- the load ---------------------------------------------------------------------------------------------
@@ -371,7 +441,8 @@ def run_load(url: str, targets: Targets, *, concurrency: int, duration: float, m
                 connection = None
             if failure is None:
                 try:
-                    check_answer(planned, status, response.headers, body, parse_rdf=parse_rdf)
+                    check_answer(planned, status, response.headers, body, parse_rdf=parse_rdf,
+                                 context=targets.context)
                     etag = response.headers.get("ETag")
                     if etag and status == 200 and planned.kind in {"data", "page"}:
                         gzipped = response.headers.get("Content-Encoding") == "gzip"

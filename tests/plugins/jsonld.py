@@ -1,7 +1,8 @@
 """Reading Haven's JSON-LD as third-party clients do (no fixtures).
 
 * `jsonld_graph(doc, context)`: rdflib's reading of a document, with the @context it names supplied inline
-  (rdflib would otherwise fetch the permanent IRI from the network);
+  (rdflib would otherwise fetch the permanent IRI from the network): bench/load.py's, the one the load test
+  checks answers with (bench/ stands alone, so the tests borrow from it rather than the other way round);
 * `pyld_graph(doc, loader)`: PyLD's reading (expansion to RDF), fetching the context through `loader`;
 * `context_loader(documents)`: a PyLD document loader that answers from a dict of URL → JSON and refuses
   every other URL, so that no test reaches the network;
@@ -18,10 +19,11 @@ from pathlib import Path
 from pyld import jsonld
 from rdflib import Graph
 
+from plugins.bench import bench_module
+
 
 def jsonld_graph(doc: dict, context: dict) -> Graph:
-    inline = {**doc, "@context": context["@context"]}
-    return Graph().parse(data=json.dumps(inline), format="json-ld")
+    return bench_module("load").jsonld_graph(doc, context)
 
 
 def pyld_graph(doc: dict, loader) -> Graph:
