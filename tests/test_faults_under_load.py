@@ -11,6 +11,7 @@ test_remote_faults.py checks the same faults one request at a time; this file ch
 from __future__ import annotations
 
 import hashlib
+import html
 import http.client
 import json
 import os
@@ -18,6 +19,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import threading
 import time
 import urllib.parse
@@ -66,11 +68,13 @@ class Outcome:
 
 
 class Clients:
-    """CLIENTS threads, each on its own keep-alive connection, until stop(). `plan(rng)` gives a request,
-    `judge(planned, status, headers, body)` returns None or what is wrong with the answer."""
+    """CLIENTS threads, each on its own keep-alive connection from its own loopback address (separate users,
+    each within the server's per-client query limit, as bench/load.py's clients are), until stop().
+    `plan(rng)` gives a request, `judge(planned, status, headers, body)` returns None or what is wrong with
+    the answer."""
 
     def __init__(self, url: str, plan, judge, timeout: float = 20.0):
-        self.parts = urllib.parse.urlsplit(url)
+        self.url, self.parts = url, urllib.parse.urlsplit(url)
         self.plan, self.judge, self.timeout = plan, judge, timeout
         self.outcomes: list[Outcome] = []
         self._lock = threading.Lock()
@@ -94,7 +98,9 @@ class Clients:
         while not self._stop.is_set():
             planned = self.plan(rng)
             if connection is None:
-                connection = http.client.HTTPConnection(self.parts.hostname, self.parts.port, timeout=self.timeout)
+                source = bench_module("load").client_address(self.url, number, one_address=False)
+                connection = http.client.HTTPConnection(self.parts.hostname, self.parts.port, timeout=self.timeout,
+                                                        source_address=source)
             began = time.monotonic()
             try:
                 connection.request(planned.method, planned.path, body=planned.body, headers=planned.headers)
@@ -129,14 +135,15 @@ def mix_planner(load, targets):
     return lambda rng: load.plan(rng.choices(names, weights)[0], targets, rng, memory)
 
 
-def whole_or_503(load):
-    """A deliberate 503 with a message, or the answer the request expects, whole (every RDF body parsed)."""
+def whole_or_503(load, context: dict | None = None):
+    """A deliberate 503 with a message, or the answer the request expects, whole (every RDF body parsed, JSON-LD
+    with the server's `context`)."""
 
     def judge(planned, status, headers, body):
         if status == 503:
             return None if body.strip() else "a 503 without a word of explanation"
         try:
-            load.check_answer(planned, status, headers, body, parse_rdf=True)
+            load.check_answer(planned, status, headers, body, parse_rdf=True, context=context)
         except load.BadAnswer as error:
             return str(error)
         return None
@@ -177,7 +184,7 @@ def wait_until_recovered(clients: Clients, since: float) -> float:
 
 def test_store_killed_under_load_fast_503_whole_answers_and_recovery(remote_stack, request):
     store, haven, load, targets = remote_stack
-    with Clients(haven.url, mix_planner(load, targets), whole_or_503(load)) as clients:
+    with Clients(haven.url, mix_planner(load, targets), whole_or_503(load, targets.context)) as clients:
         time.sleep(1.5)
         killed = time.monotonic()
         store.kill()
@@ -209,7 +216,7 @@ def test_store_killed_under_load_fast_503_whole_answers_and_recovery(remote_stac
 def test_store_frozen_under_load_timeout_applies_then_recovery(remote_stack, request):
     store, haven, load, targets = remote_stack
     frozen_for = SLOW_503_S + 0.5  # long enough for the timeouts to fire
-    with Clients(haven.url, mix_planner(load, targets), whole_or_503(load)) as clients:
+    with Clients(haven.url, mix_planner(load, targets), whole_or_503(load, targets.context)) as clients:
         time.sleep(1.5)
         frozen = time.monotonic()
         os.kill(store.process.pid, signal.SIGSTOP)
@@ -272,11 +279,10 @@ def release_of_labels(labels: list[str]) -> str:
     return SECOND if marked.pop() else "test-fixture-0001"
 
 
-def rdf_labels(load, rdflib_format: str, body: bytes) -> list[str]:
+def rdf_labels(load, rdflib_format: str, body: bytes, context: dict | None) -> list[str]:
     import rdflib
 
-    load.check_rdf(rdflib_format, body)
-    graph = rdflib.Graph().parse(data=body, format=rdflib_format)
+    graph = load.read_rdf(rdflib_format, body, context=context)
     return [str(o) for slug in MARKED for p in LABELS for o in graph.objects(rdflib.URIRef(HID + slug),
                                                                              rdflib.URIRef(p))]
 
@@ -300,8 +306,22 @@ def publish_planner(load):
     return plan
 
 
-def one_release_judge(load, seen: dict):
-    """Every answer from exactly one release, and for documents the same release as their ETag."""
+def page_labels(path: str, text: str) -> list[str]:
+    """The marked entities' labels a page shows: its own in the schema.org summary it embeds (which must be
+    about it), the other's as the text of the links to its page."""
+    slug = path.removeprefix("/page/")
+    script = re.search(r'<script type="application/ld\+json">(.*?)</script>', text, re.S)
+    summary = json.loads(script.group(1))
+    if summary["@id"] != HID + slug:
+        raise ValueError(f"the summary is about {summary['@id']}, not {slug}")
+    links = [html.unescape(label) for other in MARKED if other != slug
+             for label in re.findall(rf'<a href="[^"]*/page/{other}">(.*?)</a>', text)]
+    return [summary["name"], *links]
+
+
+def one_release_judge(load, seen: dict, context: dict | None = None):
+    """Every answer from exactly one release, and for documents the same release as their ETag (JSON-LD read
+    with the server's `context`)."""
     lock = threading.Lock()
 
     def judge(planned, status, headers, body):
@@ -313,11 +333,10 @@ def one_release_judge(load, seen: dict):
                 release = release_of_labels([row["label"]["value"] for row in rows])
             elif planned.kind == "data":
                 ext = planned.path.rsplit(".", 1)[1]
-                release = release_of_labels(rdf_labels(load, load.DATA_FORMATS[ext][1], body))
+                release = release_of_labels(rdf_labels(load, load.DATA_FORMATS[ext][1], body, context))
             else:
                 text = body.decode("utf-8")
-                script = re.search(r'<script type="application/ld\+json">(.*?)</script>', text, re.S)
-                release = release_of_labels(rdf_labels(load, "json-ld", script.group(1).encode()))
+                release = release_of_labels(page_labels(planned.path, text))
                 title = re.search(r"<title>(.*?)</title>", text, re.S).group(1)
                 if (MARK in title) != (release == SECOND):
                     return f"title {title!r} is not from {release}, the page's data is"
@@ -336,11 +355,11 @@ def one_release_judge(load, seen: dict):
 
 
 def test_publish_under_load_each_answer_wholly_from_one_release(remote_stack, release_dir, tmp_path, request):
-    store, haven, load, _ = remote_stack
+    store, haven, load, targets = remote_stack
     second = second_release(release_dir, tmp_path / "second")
     seen: dict[str, int] = {}
     switches = []
-    with Clients(haven.url, publish_planner(load), one_release_judge(load, seen)) as clients:
+    with Clients(haven.url, publish_planner(load), one_release_judge(load, seen, targets.context)) as clients:
         time.sleep(1.0)
         # back and forth: the first publish loads the second release, the others only move the pointer
         for release in (second, release_dir) * 3:
@@ -401,9 +420,74 @@ def test_one_release_judge_refuses_mixtures_and_foreign_etags():
     assert "both releases" in judge(query, 200, message(), json.dumps({"results": {"bindings": rows}}).encode())
 
     page = load.Planned("page", "GET", "/page/taliban", {}, check="marker")
-    json_ld = json.dumps([{"@id": f"{HID}{slug}", LABELS[1]: [{"@value": label + MARK}]}
-                          for slug, label in (("taliban", "Taliban"), ("al-qaeda", "al-Qaeda"))])
-    html = f'<title>Taliban · Haven</title><script type="application/ld+json">{json_ld}</script>'.encode()
     page_etag = f'"{etag_for(SECOND, "/page/taliban", "text/html")}"'
-    assert "title" in judge(page, 200, message(ETag=page_etag), html)
-    assert judge(page, 200, message(ETag=page_etag), html.replace(b"Taliban \xc2\xb7", b"Taliban [r2] \xc2\xb7")) is None
+    assert judge(page, 200, message(ETag=page_etag), entity_page("Taliban" + MARK, "al-Qaeda" + MARK)) is None
+    assert "title" in judge(page, 200, message(ETag=page_etag),
+                            entity_page("Taliban" + MARK, "al-Qaeda" + MARK, title="Taliban"))
+    assert "both releases" in judge(page, 200, message(ETag=page_etag), entity_page("Taliban" + MARK, "al-Qaeda"))
+    assert "missing" in judge(page, 200, message(ETag=page_etag), entity_page("Taliban" + MARK, None))
+    assert "not taliban" in judge(page, 200, message(ETag=page_etag),
+                                  entity_page("Taliban" + MARK, "al-Qaeda" + MARK, about="al-qaeda"))
+
+
+def entity_page(name: str, other: str | None, *, title: str | None = None, about: str = "taliban") -> bytes:
+    """The parts of /page/taliban the judge reads: title, the schema.org summary, a link to al-Qaeda's page."""
+    summary = json.dumps({"@context": "https://schema.org", "@type": "Thing", "@id": HID + about, "name": name})
+    link = f'<a href="http://127.0.0.1:1/page/al-qaeda">{html.escape(other)}</a>' if other is not None else ""
+    return (f'<html><head><title>{html.escape(title or name)} · Haven</title>'
+            f'<script type="application/ld+json">{summary}</script></head><body><h1>{html.escape(name)}</h1>'
+            f'<p>allied with {link}</p></body></html>').encode()
+
+
+# -- JSON-LD as an offline client reads it ------------------------------------------------------------------
+
+CONTEXT = {"@context": {"hid": HID, "prefLabel": {"@id": LABELS[1], "@language": "en"},
+                        "allyOf": "https://w3id.org/haven/ontology#allyOf"}}
+
+
+def json_ld(marked: bool, context="https://w3id.org/haven/context.jsonld") -> bytes:
+    tag = MARK if marked else ""
+    return json.dumps({"@context": context, "@id": "hid:taliban", "prefLabel": "Taliban" + tag,
+                       "allyOf": {"@id": "hid:al-qaeda", "prefLabel": "al-Qaeda" + tag}}).encode()
+
+
+@pytest.fixture
+def no_network(monkeypatch) -> list:
+    """Every attempt to reach a host, recorded (and failed): a test asserts the list stays empty."""
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("this test has no network")
+
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    return attempts
+
+
+def test_json_ld_naming_the_served_context_is_read_with_it_and_a_foreign_context_is_refused(no_network):
+    load = bench_module("load")
+    document = load.Planned("data", "GET", "/data/taliban.jsonld", {}, check="rdf:json-ld")
+    judge = whole_or_503(load, CONTEXT)
+    assert judge(document, 200, message(), json_ld(False)) is None
+    assert load.check_rdf("json-ld", json_ld(False), context=CONTEXT) == 3  # two labels and the alliance
+    foreign = json_ld(False, context="https://example.org/context.jsonld.php")
+    assert "remote context 'https://example.org/context.jsonld.php'" in judge(document, 200, message(), foreign)
+    scoped = json.dumps({"@context": {"p": {"@id": "http://x/p", "@context": "https://example.org/c"}},
+                         "@id": "http://x/s", "p": {"@id": "http://x/o"}}).encode()
+    assert "remote context" in judge(document, 200, message(), scoped)
+    assert "holds no copy" in whole_or_503(load)(document, 200, message(), json_ld(False))
+    assert not no_network, "a JSON-LD check reached for the network"
+
+
+def test_one_release_judge_reads_json_ld_with_the_served_context(no_network):
+    load = bench_module("load")
+    judge = one_release_judge(load, {}, CONTEXT)
+    path = "/data/taliban.jsonld"
+    document = load.Planned("data", "GET", path, {}, check="marker")
+    etag = f'"{etag_for(SECOND, path, "application/ld+json")}"'
+    assert judge(document, 200, message(ETag=etag), json_ld(True)) is None
+    assert "ETag" in judge(document, 200, message(ETag=etag), json_ld(False))
+    assert "remote context" in judge(document, 200, message(ETag=etag),
+                                     json_ld(True, context="https://example.org/context.jsonld.php"))
+    assert not no_network, "a JSON-LD check reached for the network"
