@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/wsgi_servers.py [--build-dir build] [--duration 10] [--only waitress,granian-2]
 
-Needs `pip install gunicorn granian` (measuring tools, not dependencies: Haven serves with waitress, whose
+Needs the `bench` extra (`pip install -e '.[bench]'`: gunicorn, granian; measuring tools, not dependencies: Haven serves with waitress, whose
 slow-client rules live in haven.web.connections; bench/slow_clients.py --server runs the attack against the
 others). For each server: sequential latency of a trivial request (GET /healthz) and of `ASK {}` through
 /sparql, the median over the competency questions of their sequential medians, and wrk at c=16 on the entity
