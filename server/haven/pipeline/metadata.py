@@ -111,27 +111,20 @@ def dataset_description(base: str, content: ox.Store | dict[str, Graph], release
         dump = ns.dump_iri(fmt)
         # only N-Quads keeps the named graphs; the other dumps are their union
         label = f"{fmt.label} (with the named graphs)" if fmt.kind == "dataset" else fmt.label
-        g.add((dataset, VOID.dataDump, dump))
-        g.add((dataset, DCAT.distribution, dump))
-        g.add((dump, RDF.type, DCAT.Distribution))
-        g.add((dump, DCTERMS.title, Literal(f"Haven as {label}", lang="en")))
-        g.add((dump, DCAT.downloadURL, dump))
-        g.add((dump, DCAT.accessURL, dump))
-        g.add((dump, DCAT.mediaType, media_type_iri(fmt.media_type)))
-        g.add((dump, DCTERMS.license, LICENSE))
-        # its gzip file: DCAT's compressFormat says how it is packed, mediaType what it holds. Byte sizes are
-        # added where the files are served (web.dataset.catalogue.void_graph): a dump holds this description,
+        # its gzip file beside it: DCAT's compressFormat says how it is packed, mediaType what it holds. Byte sizes
+        # are added where the files are served (web.dataset.catalogue.void_graph): a dump holds this description,
         # so its size cannot be written into it
         packed = ns.dump_iri(fmt, compressed=True)
-        g.add((dataset, VOID.dataDump, packed))
-        g.add((dataset, DCAT.distribution, packed))
-        g.add((packed, RDF.type, DCAT.Distribution))
-        g.add((packed, DCTERMS.title, Literal(f"Haven as {label}, gzip-compressed", lang="en")))
-        g.add((packed, DCAT.downloadURL, packed))
-        g.add((packed, DCAT.accessURL, packed))
-        g.add((packed, DCAT.mediaType, media_type_iri(fmt.media_type)))
+        for distribution, title in ((dump, f"Haven as {label}"), (packed, f"Haven as {label}, gzip-compressed")):
+            g.add((dataset, VOID.dataDump, distribution))
+            g.add((dataset, DCAT.distribution, distribution))
+            g.add((distribution, RDF.type, DCAT.Distribution))
+            g.add((distribution, DCTERMS.title, Literal(title, lang="en")))
+            g.add((distribution, DCAT.downloadURL, distribution))
+            g.add((distribution, DCAT.accessURL, distribution))
+            g.add((distribution, DCAT.mediaType, media_type_iri(fmt.media_type)))
+            g.add((distribution, DCTERMS.license, LICENSE))
         g.add((packed, DCAT.compressFormat, media_type_iri(GZIP.media_type)))
-        g.add((packed, DCTERMS.license, LICENSE))
 
     service = ns.sparql_endpoint
     g.add((service, RDF.type, DCAT.DataService))
