@@ -153,6 +153,8 @@ def read_fragment(store: Store, ns: Iris, pattern: Pattern, page: int, blanks: B
     """A page of the fragment: first the matching triples that touch a blank node (from the table, in the
     order of their skolem IRIs), then the others from the store (ORDER BY the pattern's variables), so that
     the order, the pages and the counts are the same on every replica and every store."""
+    if pattern.matches_nothing:
+        return Fragment(pattern, page, [], 0)
     wanted = [to_rdflib(term) for term in pattern.terms()]
     first = blanks.matching(wanted)
     start, stop = (page - 1) * PAGE_SIZE, page * PAGE_SIZE

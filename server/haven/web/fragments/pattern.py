@@ -31,12 +31,17 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True)
 class Pattern:
-    subject: ox.NamedNode | None = None
-    predicate: ox.NamedNode | None = None
+    subject: ox.NamedNode | ox.Literal | None = None  # a literal here matches nothing (see `matches_nothing`)
+    predicate: ox.NamedNode | ox.Literal | None = None
     object: ox.NamedNode | ox.Literal | None = None
 
     def terms(self) -> tuple:
         return self.subject, self.predicate, self.object
+
+    @property
+    def matches_nothing(self) -> bool:
+        """A literal as subject or predicate: no RDF triple can match, so no store need be asked."""
+        return isinstance(self.subject, ox.Literal) or isinstance(self.predicate, ox.Literal)
 
     def query_string(self, page: int = 1) -> str:
         """The canonical query string of this pattern's page (its URL below /fragments), percent-encoded as
@@ -81,8 +86,8 @@ def parse_term(value: str | None, position: str):
         raise PatternError(f"{position}: blank nodes cannot be named across requests; this server writes each "
                            "blank node as a skolem IRI (…/.well-known/genid/…), which can be used here instead")
     if value.startswith('"'):
-        if position != "object":
-            raise PatternError(f"{position}: a literal can only be the object of a triple")
+        # a literal subject or predicate is a pattern that matches nothing (RDF has no such triple), not an
+        # error: TPF clients ask for them while walking property paths (Comunica's `?x p* ?y` from a literal)
         return _literal(value, position)
     iri = value[1:-1] if value.startswith("<") and value.endswith(">") else value
     try:
