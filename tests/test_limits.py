@@ -30,8 +30,12 @@ QUEUE_WAIT = 0.5
 LIMIT = 50
 MAX_BYTES = 4096
 MARGIN = 3.0
-SLOW = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o } ORDER BY ?a ?o"
-SLOW_CONSTRUCT = "CONSTRUCT { ?a ?b ?o } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?o } ORDER BY ?o ?a"
+# a sorted product that runs past the time limit in constant memory: the filter keeps no row (and cannot become a
+# join), so the per-query memory cap (a separate limit, tests/test_memory_limits.py) is not what stops it first
+SLOW = ("SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o "
+        "FILTER (STRLEN(STR(?a)) + STRLEN(STR(?o)) < 0) } ORDER BY ?a ?o")
+SLOW_CONSTRUCT = ("CONSTRUCT { ?a ?b ?o } WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?o "
+                  "FILTER (STRLEN(STR(?a)) + STRLEN(STR(?o)) < 0) } ORDER BY ?o ?a")
 #: resident memory growth allowed over the bursts (workers are replaced after each timeout: same size)
 RSS_GROWTH_BOUND_MB = 150
 RSS_TOTAL_BOUND_MB = 2048
