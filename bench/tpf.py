@@ -35,6 +35,8 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: a question Comunica takes longer than this to answer is reported as a failure, not waited for
 CLIENT_TIMEOUT_S = 600
 _REQUEST_LINE = re.compile(r"INFO: Requesting (\S+)")
+_FRAGMENT_COUNT = re.compile(r'^haven_http_requests_total\{(?=[^}]*route="/fragments")(?=[^}]*status="(?P<status>\d+)")'
+                             r'[^}]*\} (?P<count>\S+)$', re.MULTILINE)
 
 
 @dataclass
@@ -66,8 +68,30 @@ def ask_fragments(fragments_url: str, query: str, timeout: float = CLIENT_TIMEOU
     if done.returncode != 0:
         raise RuntimeError(f"comunica-sparql failed ({done.returncode}): {done.stderr[-2000:]}")
     fetched = [url for url in _REQUEST_LINE.findall(done.stderr) if url.startswith(fragments_url)]
-    variables, rows = parse_results(done.stdout)
+    try:
+        variables, rows = parse_results(done.stdout)
+    except json.JSONDecodeError:
+        # comunica-sparql leaves by letting node's event loop drain: when its iterators stall with nothing
+        # left to wait for, it exits 0 half-way through the answer (seen once in CI, on CQ17)
+        notes = [line for line in done.stderr.splitlines() if "INFO:" not in line][-10:]
+        raise ClientStalled(f"comunica-sparql exited 0 after {len(fetched)} requests and {seconds:.0f} s with an "
+                            f"unfinished answer: {done.stdout[-300:]!r}; its last warnings: {notes}") from None
     return Answer(variables, rows, seconds, fetched)
+
+
+class ClientStalled(RuntimeError):
+    """The TPF client stopped without finishing its answer, and without an error."""
+
+
+def fragment_statuses(server_url: str) -> Counter:
+    """How many `/fragments` requests the server at `server_url` has answered, by HTTP status (its
+    /metrics, readable from loopback): what a client's failure can be checked against."""
+    with urllib.request.urlopen(server_url + "metrics", timeout=30) as response:
+        text = response.read().decode("utf-8")
+    statuses = Counter()
+    for match in _FRAGMENT_COUNT.finditer(text):
+        statuses[int(match["status"])] += int(float(match["count"]))
+    return statuses
 
 
 def replay(urls: list[str], accept: str = "application/n-quads") -> float:

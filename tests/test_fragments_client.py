@@ -56,6 +56,28 @@ def test_every_question_is_asked_over_fragments():
     assert len(QUESTIONS) + 1 == len(tpf.questions()) and SLOW_OVER_TPF in {q.stem for q in tpf.questions()}
 
 
+def ask_both(server_url, question, timeout):
+    """The question over /fragments and over /sparql, after checking that the server answered every page the
+    TPF client asked for. A client that stalls half-way (comunica-sparql then exits 0 with half an answer, seen
+    once in CI) is asked once more, and only when the server answered all its requests 200: a server fault is
+    never retried away."""
+    for attempt in (1, 2):
+        before = tpf.fragment_statuses(server_url)
+        try:
+            answers = tpf.compare(server_url, question, timeout=timeout)
+        except tpf.ClientStalled as stall:
+            statuses = tpf.fragment_statuses(server_url) - before
+            assert set(statuses) <= {200}, f"{stall}\nthe server answered the client's pages {dict(statuses)}"
+            if attempt == 2:
+                raise
+            print(f"TPF client: {stall} (the server answered its {statuses[200]} pages 200); asking again")
+            continue
+        statuses = tpf.fragment_statuses(server_url) - before
+        assert set(statuses) <= {200} and statuses[200] >= answers[0].requests, (
+            f"the server answered the client's {answers[0].requests} page requests {dict(statuses)}")
+        return answers
+
+
 def assert_same_answers(fragments, sparql):
     assert fragments.requests >= 2, "the client did not ask for fragments"
     assert sum(sparql.rows.values()) > 0
@@ -70,11 +92,11 @@ def test_comunica_over_fragments_answers_the_hedged_question(real_build):
     server = start_live_server(real_build)
     try:
         question = next(q for q in tpf.questions() if q.stem == SLOW_OVER_TPF)
-        assert_same_answers(*tpf.compare(server.url, question, timeout=900))
+        assert_same_answers(*ask_both(server.url, question, timeout=900))
     finally:
         server.stop()
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=[q.stem for q in QUESTIONS])
 def test_comunica_over_fragments_answers_as_sparql(server_url, question):
-    assert_same_answers(*tpf.compare(server_url, question, timeout=300))
+    assert_same_answers(*ask_both(server_url, question, timeout=300))
