@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from haven.cli import main
+from haven.credentials import account
 from haven.publish import (PublishError, StoreClient, triple_chunks, insert_request, publish,
                                     resolve_endpoints, split_graphs)
 from haven.store import releases
@@ -80,7 +81,8 @@ class Store:
 
     def __init__(self, engine: str, url: str, base: str, server=None):
         self.engine, self.url, self.base, self.server = engine, url, base, server
-        self.client = StoreClient(url)
+        # the account `make test-virtuoso` names (HAVEN_STORE_USER/PASSWORD), as `haven publish` finds it
+        self.client = StoreClient(url, account=account(None, None, [url]))
         self.client.connect("auto", None, None)
 
     def pointer(self) -> str | None:

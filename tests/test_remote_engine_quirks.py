@@ -70,10 +70,12 @@ def test_from_clauses_leave_the_text_and_graph_names_map_separately():
 # -- live ------------------------------------------------------------------------------------------------
 
 def _client(name, request):
+    from haven.credentials import account
     from haven.publish import StoreClient
 
     url = request.getfixturevalue("oxigraph_server").query_url if name == "oxigraph" else VIRTUOSO_URL
-    client = StoreClient(url)
+    # the account `make test-virtuoso` names (HAVEN_STORE_USER/PASSWORD), as `haven publish` finds it
+    client = StoreClient(url, account=account(None, None, [url]))
     client.connect("auto", None, None)
     return client
 
