@@ -54,8 +54,9 @@ SELECT DISTINCT ?p WHERE {{
     vocab.relational |= {vocab.inverse[p] for p in list(vocab.relational) if p in vocab.inverse}
     for row in store.rows(f"""
 SELECT DISTINCT ?class ?schema WHERE {{
+  ?class a <{OWL.Class}> .
   ?class <{RDFS.subClassOf}>* ?schema . FILTER(STRSTARTS(STR(?schema), "{SCHEMA}"))
-}}"""):
+}}"""):  # the path starts from a bound class: Virtuoso refuses a transitive path with neither end given
         vocab.schema_types.setdefault(str(row["class"]), []).append(str(row["schema"])[len(str(SCHEMA)):])
     return vocab
 
