@@ -141,8 +141,9 @@ def questions() -> list[Path]:
     return sorted(QUESTIONS.glob("*.rq"))
 
 
-def compare(server_url: str, question: Path, timeout: float = CLIENT_TIMEOUT_S) -> tuple[Answer, Answer]:
-    text = question.read_text(encoding="utf-8")
+def compare(server_url: str, question: Path | str, timeout: float = CLIENT_TIMEOUT_S) -> tuple[Answer, Answer]:
+    """`question` (a file of the competency questions, or a query's text) over TPF and over /sparql."""
+    text = question if isinstance(question, str) else question.read_text(encoding="utf-8")
     return ask_fragments(server_url + "fragments", text, timeout), ask_sparql(server_url + "sparql", text)
 
 
