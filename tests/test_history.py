@@ -150,10 +150,13 @@ def test_rebuilding_the_same_sources_keeps_the_release_and_its_history(history_b
 import hashlib  # noqa: E402
 
 from rdflib import Graph, Literal, Namespace, URIRef  # noqa: E402
-from rdflib.namespace import DCAT, OWL, PROV  # noqa: E402
+from rdflib.namespace import OWL, PROV  # noqa: E402
 
 from haven.config import Settings  # noqa: E402
 from haven.web.app import create_app  # noqa: E402
+
+#: open: rdflib's DCAT lists DCAT 2's terms and warns on DCAT 3's versioning ones
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
 
 BASE = "https://w3id.org/haven/"
 SPDX = Namespace("http://spdx.org/rdf/terms#")

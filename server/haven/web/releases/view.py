@@ -9,18 +9,20 @@ import json
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, VOID, XSD
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, VOID, XSD
 
 from haven import buildfolder, history
 from haven.dumps import file_name
 from haven.formats import DUMP_FORMATS, RDF_PATCH, media_type_iri
 from haven.iris import RELEASES_PATH, UrlMap
 from haven.store.releases import check_release_id
-from haven.terms import SPDX as SPDX_IRI
+from haven.terms import DCAT as DCAT_IRI, SPDX as SPDX_IRI
 from haven.web.current import current_store, local_release, settings
 from haven.web.dataset.catalogue import DumpPending, dump_file
 from haven.web.release_cache import per_release
 
+#: an open namespace: rdflib's DCAT lists DCAT 2's terms and warns on DCAT 3's versioning ones used here
+DCAT = Namespace(DCAT_IRI)
 SPDX = Namespace(SPDX_IRI)
 #: the changelog's sections, in the order a page shows them
 SECTIONS = ("added", "changed", "deprecated", "removed")
