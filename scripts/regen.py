@@ -96,6 +96,11 @@ def published_store(build_dir: Path) -> ox.Store:
                                        "--skip-reasoner"])
     if result.exit_code != 0:
         raise SystemExit(result.output)
+    return load_release(build_dir)
+
+
+def load_release(build_dir: Path) -> ox.Store:
+    """The current release of a build folder, loaded into an in-memory store."""
     store = ox.Store()
     store.bulk_load(path=str(build_dir / "current" / "haven.nq"), format=ox.RdfFormat.N_QUADS)
     return store

@@ -15,6 +15,7 @@ that takes longer in-process `slow`. `make test` runs everything.
 * plugins/shacl.py: `shapes`, `background`, `validated` (the SHACL fixtures, pySHACL once per fixture);
 * plugins/clients.py: `conformance_server`, `self_based_server` and the third-party clients (rapper,
   Comunica) of tests/test_client_conformance.py; plugins/jsonld.py reads JSON-LD with rdflib and PyLD;
+* plugins/builds.py: `project_build` (the project's own release, built once per run), source trees for builds;
 * plugins/history.py: `history_builds` (three differing releases built with the CLI: the release history);
 * plugins/figures.py: `report_line`, the figures printed at the end of the run;
 * plugins/search.py: `real_index`, `real_client` (search and reconciliation on the real data), `validate`
@@ -27,4 +28,4 @@ that takes longer in-process `slow`. `make test` runs everything.
 """
 pytest_plugins = ["plugins.tiers", "plugins.figures", "plugins.release", "plugins.servers", "plugins.history",
                   "plugins.stores", "plugins.replicas", "plugins.shacl", "plugins.search", "plugins.clients",
-                  "plugins.pictures"]
+                  "plugins.pictures", "plugins.builds"]

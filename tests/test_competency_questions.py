@@ -27,8 +27,8 @@ HEDGED_ONLY = CQ_DIR / "17-hedged-only-direct-triples.rq"
 
 
 @pytest.fixture(scope="module")
-def published_store(tmp_path_factory) -> pyoxigraph.Store:
-    return regen.published_store(tmp_path_factory.mktemp("build"))
+def published_store(project_build) -> pyoxigraph.Store:
+    return regen.load_release(project_build)
 
 
 def test_there_are_at_least_twelve_questions_each_with_an_answer():

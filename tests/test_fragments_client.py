@@ -14,10 +14,7 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 import pytest
-from click.testing import CliRunner
 
-from haven.cli import main
-from haven.config import PROJECT_ROOT
 from plugins.bench import bench_module
 from plugins.servers import start_live_server
 from plugins.stores import load_release, start_oxigraph_server
@@ -36,25 +33,15 @@ QUESTIONS = [q for q in tpf.questions() if q.stem != SLOW_OVER_TPF]
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def real_build(tmp_path_factory):
-    """The project's release, built as `haven build` does (without the reasoner, as the competency tests)."""
-    build = tmp_path_factory.mktemp("real-build")
-    result = CliRunner().invoke(main, ["build", "--root", str(PROJECT_ROOT), "--build-dir", str(build),
-                                       "--skip-reasoner"])
-    assert result.exit_code == 0, result.output
-    return build
-
-
 @pytest.fixture(scope="module", params=["embedded", "oxigraph"])
-def server_url(request, real_build, tmp_path_factory):
+def server_url(request, project_build, tmp_path_factory):
     oxigraph = None
     if request.param == "embedded":
-        server = start_live_server(real_build)
+        server = start_live_server(project_build)
     else:
         oxigraph = start_oxigraph_server(tmp_path_factory.mktemp("oxigraph-real"))
-        load_release((real_build / "current").resolve(), oxigraph)
-        server = start_live_server(real_build, store=oxigraph.query_url)
+        load_release((project_build / "current").resolve(), oxigraph)
+        server = start_live_server(project_build, store=oxigraph.query_url)
     yield server.url
     server.stop()
     if oxigraph is not None:

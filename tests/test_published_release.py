@@ -8,12 +8,10 @@ import json
 import re
 
 import pytest
-from click.testing import CliRunner
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, VOID
 
-from haven.cli import main as cli
-from haven.config import DEFAULT_BASE, PROJECT_ROOT, Settings
+from haven.config import DEFAULT_BASE, Settings
 from haven.iris import FRAGMENTS_PATH, iris_for
 from plugins.crawl import KNOWN, crawl, unexpected
 from plugins.pending import when_ready
@@ -28,19 +26,10 @@ COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    build_dir = tmp_path_factory.mktemp("published") / "build"
-    result = CliRunner().invoke(cli, ["build", "--root", str(PROJECT_ROOT), "--build-dir", str(build_dir),
-                                      "--skip-reasoner"])
-    assert result.exit_code == 0, result.output
-    return build_dir
-
-
-@pytest.fixture(scope="module")
-def client(built):
+def client(project_build):
     from haven.web.app import create_app
 
-    app = create_app(Settings(build_dir=built))
+    app = create_app(Settings(build_dir=project_build))
     app.config["TESTING"] = True
     yield app.test_client()
     app.extensions["haven"].close()
@@ -55,7 +44,7 @@ def count(client, query: str) -> int:
     return int(json.loads(response.data)["results"]["bindings"][0]["n"]["value"])
 
 
-def test_one_number_for_the_default_graph(client, built):
+def test_one_number_for_the_default_graph(client, project_build):
     """VoID said 6,284 triples where the landing page, service description and dumps said 6,878."""
     void = turtle(client, "/.well-known/void")
     in_void = void.value(URIRef(NS.dataset_iri), VOID.triples).toPython()
@@ -64,7 +53,7 @@ def test_one_number_for_the_default_graph(client, built):
     description = turtle(client, "/sparql")
     default_graph = description.value(next(description.objects(None, URIRef(SD + "defaultGraph"))), VOID.triples)
     in_dump = len(when_ready(client, "/dumps/haven.nt").data.splitlines())
-    manifest = json.loads((built / "current" / "manifest.json").read_text())
+    manifest = json.loads((project_build / "current" / "manifest.json").read_text())
     outside = manifest["graphs"][str(NS.graphs["hedged"])]
     assert in_void == on_landing == default_graph.toPython() == in_dump == count(client, COUNT_ALL) \
         == manifest["triples"] - outside
@@ -95,11 +84,11 @@ def test_every_organisation_is_an_organization(client):
 
 @pytest.mark.parametrize("ext, media_type", [("ttl", "text/turtle"), ("nt", "application/n-triples"),
                                              ("nq", "application/n-quads"), ("jsonld", "application/ld+json")])
-def test_gzip_dumps_are_announced_with_their_sizes(client, built, ext, media_type):
+def test_gzip_dumps_are_announced_with_their_sizes(client, project_build, ext, media_type):
     packed = when_ready(client, f"/dumps/haven.{ext}.gz")
     plain = when_ready(client, f"/dumps/haven.{ext}")
     assert packed.mimetype == "application/gzip" and gzip.decompress(packed.data) == plain.data
-    assert (built / "current" / f"haven.{ext}.gz").is_file()  # written by the build, into the release
+    assert (project_build / "current" / f"haven.{ext}.gz").is_file()  # written by the build, into the release
     void = turtle(client, "/.well-known/void")
     dataset, iri = URIRef(NS.dataset_iri), URIRef(f"{DEFAULT_BASE}dumps/haven.{ext}.gz")
     assert (dataset, DCAT.distribution, iri) in void and (dataset, VOID.dataDump, iri) in void

@@ -1,10 +1,12 @@
-"""Source trees for whole builds: the project's real ontology/ and shapes/ with the small data set of the
-broken-input corpus (tests/resources/broken/), cases laid over it, and `haven build` run through the CLI."""
+"""Whole builds: the project's own release built once per run (`project_build`), and source trees for others —
+the project's real ontology/ and shapes/ with the small data set of the broken-input corpus
+(tests/resources/broken/), cases laid over it, and `haven build` run through the CLI."""
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from haven.cli import main
@@ -31,3 +33,14 @@ def overlay(root: Path, case: Path) -> None:
 def build(root: Path, build_dir: Path, *extra: str):
     return CliRunner().invoke(main, ["build", "--root", str(root), "--build-dir", str(build_dir), *extra],
                               catch_exceptions=False)
+
+
+@pytest.fixture(scope="session")
+def project_build(tmp_path_factory) -> Path:
+    """A build folder holding the project's own release (ontology/, data/, shapes/) as `haven build` writes it,
+    without the reasoner (its own tests run it): built once per run for every test that serves or queries the
+    real data, none of which changes the release (a server writes only its caches beside it)."""
+    build_dir = tmp_path_factory.mktemp("project") / "build"
+    result = build(PROJECT, build_dir, "--skip-reasoner")
+    assert result.exit_code == 0, result.output
+    return build_dir
