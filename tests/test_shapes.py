@@ -148,9 +148,10 @@ def test_shapes_follow_a_rebased_build(shapes, background):
 # -- many statements and the real ontology ------------------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_three_hundred_statements_conform(shapes, background):
-    """Many statements chained over many organisations (how long pySHACL takes: bench/budgets.py shacl)."""
-    conforms, report = run(background + sanctuary_statements(300), shapes)
+def test_a_hundred_chained_statements_conform(shapes, background):
+    """Many statements chained over many organisations conform together: no shape reaches across statements
+    where it should not. How long pySHACL takes at 300 is bench/budgets.py shacl's figure."""
+    conforms, report = run(background + sanctuary_statements(100), shapes)
     assert conforms, report.serialize(format="turtle")
 
 
