@@ -182,6 +182,16 @@ def test_document_cache_hits_and_misses(client):
     assert value(samples, "haven_cache_lookups_total", cache="documents", result="hit") == 2
 
 
+def test_an_entitys_page_and_formats_are_rendered_from_one_graph(client):
+    """The page and each RDF format of an entity were each built from their own store round trips."""
+    for path in ("/page/taliban", "/data/taliban.ttl", "/data/taliban.nt", "/data/taliban.jsonld"):
+        assert client.get(path).status_code == 200, path
+    samples = scrape(client)
+    assert value(samples, "haven_cache_lookups_total", cache="graphs", result="miss") == 1
+    assert value(samples, "haven_cache_lookups_total", cache="graphs", result="hit") == 3
+    assert value(samples, "haven_cache_lookups_total", cache="documents", result="miss") == 4
+
+
 def test_the_release_served_and_its_age(client, shared_store):
     samples = scrape(client)
     assert value(samples, "haven_store_up") == 1

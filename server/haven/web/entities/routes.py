@@ -14,13 +14,13 @@ from haven.web.entities.document import continuity_record, entity_document, exis
 from haven.formats import GRAPH_FORMATS, HTML, Format, by_extension
 from haven.web.current import current_store, settings, negotiate, not_acceptable, release_modified, url_map
 from haven.web.rdf_output import serialize
-from haven.web.release_cache import cached_body, cached_gzipped, known_entity, per_release
+from haven.web.release_cache import cached_body, cached_graph, cached_gzipped, known_entity, per_release
 from haven.web.releases.view import entity_history
 from haven.web.entities.page import entity_view, search_summary, vocabulary
 from haven.web.pictures.data import entity_pictures, statement_kinds
 from haven.web.caching import document_response
 from haven.web.hardening import json_for_script
-from haven.iris import DOCUMENT_PATH, ENTITY_PATH, PAGE_PATH, is_valid_slug, route
+from haven.iris import DOCUMENT_PATH, ENTITY_PATH, PAGE_PATH, UrlMap, is_valid_slug, route
 
 bp = Blueprint("entities", __name__)
 
@@ -63,7 +63,7 @@ def _continuity(slug: str, iri, moved_to, fmt: Format | None = None):
               None)] if successor else []
 
     def render():
-        doc = entity_document(store, urls, iri, slug)
+        doc = _document(store, urls, iri, slug)
         if fmt is not HTML:
             return serialize(doc.graph, fmt, root=iri)
         view = entity_view(doc.graph, iri, vocabulary(), urls, doc.statements)
@@ -116,7 +116,7 @@ def data(name: str):
     key = ("data", slug, fmt.media_type, urls.host_root)
 
     def render():
-        return serialize(entity_document(store, urls, iri, slug).graph, fmt, root=iri)
+        return serialize(_document(store, urls, iri, slug).graph, fmt, root=iri)
 
     return document_response(lambda: cached_body(key, render), fmt.media_type, release_id=store.release_id,
                              modified=release_modified(), links=_alternates(slug, exclude=fmt),
@@ -134,7 +134,7 @@ def page(slug: str):
     key = ("page", slug, urls.host_root)
 
     def render():
-        doc = entity_document(store, urls, iri, slug)
+        doc = _document(store, urls, iri, slug)
         vocab = vocabulary()
         view = entity_view(doc.graph, iri, vocab, urls, doc.statements)
         summary = json_for_script(json.dumps(search_summary(view, doc.graph, iri, vocab, urls), ensure_ascii=False))
@@ -147,6 +147,11 @@ def page(slug: str):
     return document_response(lambda: cached_body(key, render), HTML.media_type, release_id=store.release_id,
                              modified=release_modified(), links=_alternates(slug, exclude=HTML),
                              build_gzipped=lambda: cached_gzipped(key, render))
+
+
+def _document(store, urls: UrlMap, iri, slug: str):
+    """The entity's document graph, built once per release for all its formats and its page."""
+    return cached_graph(("entity", slug, urls.host_root), lambda: entity_document(store, urls, iri, slug))
 
 
 def _alternates(slug: str, exclude: Format):
