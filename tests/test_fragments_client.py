@@ -4,10 +4,16 @@
 The client is Comunica 4.5 (`comunica-sparql`, tests/clients/, `make install-test-clients`) given only the
 fragments URL: it finds the Hydra controls on the first page, then asks one triple pattern at a time and joins
 the pages itself. Both answers are compared as multisets of typed terms (bench/tpf.py, whose functions these
-are, prints the requests and times). One question is left out, on purpose and said here: CQ17 costs the client
-about two minutes and 5,400 requests on the project's release (its MINUS walks five unions of property paths),
-so the suite asks over the test release the one thing that kept it from an answer (property paths walked from
-literals), and `bench/tpf.py` asks CQ17 itself with the others.
+are, prints the requests and times). Two questions are left out, on purpose and said here:
+
+* CQ17 costs the client about two minutes and 5,400 requests on the project's release (its MINUS walks five
+  unions of property paths), so the suite asks over the test release the one thing that kept it from an
+  answer (property paths walked from literals), and `bench/tpf.py` asks CQ17 itself with the others;
+* CQ5 (`?st a/rdfs:subClassOf* haven:Statement`) meets a known Comunica 4 defect: the engine stops without an
+  answer or an error on some property paths (comunica/comunica#1553, #1554). Over /fragments it did so in 10
+  of 12 runs against a warm server, after 89 to 255 requests, every one answered 200 (node exits when
+  nothing is left to wait for, so no request was pending). The same question over the same data as one
+  Turtle file answered in 6 of 6 runs. `bench/tpf.py` still asks it and prints the failure.
 """
 from __future__ import annotations
 
@@ -21,14 +27,16 @@ from plugins.stores import load_release, start_oxigraph_server
 
 tpf = bench_module("tpf")
 
-#: the question that costs a TPF client minutes (see above): bench/tpf.py asks it
+#: the questions left out (see above), each asked by bench/tpf.py
 SLOW_OVER_TPF = "17-hedged-only-direct-triples"
+CLIENT_DEFECT = "05-hedged-claims"
+LEFT_OUT = {SLOW_OVER_TPF, CLIENT_DEFECT}
 #: Comunica evaluates `?label rdfs:subPropertyOf* ?p` from each label it found, asking for the fragments whose
 #: subject is that literal, as it does for CQ17; the zero-length step binds each label to itself
 WALK_FROM_LITERALS = """PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 SELECT ?label ?p WHERE { ?s skos:prefLabel ?label . ?label rdfs:subPropertyOf* ?p }"""
-QUESTIONS = [q for q in tpf.questions() if q.stem != SLOW_OVER_TPF]
+QUESTIONS = [q for q in tpf.questions() if q.stem not in LEFT_OUT]
 
 pytestmark = [pytest.mark.live, pytest.mark.slow]
 
@@ -49,7 +57,7 @@ def server_url(request, project_build, tmp_path_factory):
 
 
 def test_every_question_is_asked_over_fragments():
-    assert len(QUESTIONS) + 1 == len(tpf.questions()) and SLOW_OVER_TPF in {q.stem for q in tpf.questions()}
+    assert len(QUESTIONS) + len(LEFT_OUT) == len(tpf.questions()) and LEFT_OUT <= {q.stem for q in tpf.questions()}
 
 
 def ask_both(server_url, question, timeout):
