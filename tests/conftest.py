@@ -26,6 +26,8 @@ that takes longer in-process `slow`. `make test` runs everything.
   plugins/crawl.py (a crawl of the whole site through a test client: broken addresses and anchors),
   plugins/procmem.py (peak memory of a server and its workers, sampled from /proc).
 """
-pytest_plugins = ["plugins.tiers", "plugins.figures", "plugins.release", "plugins.servers", "plugins.history",
-                  "plugins.stores", "plugins.replicas", "plugins.shacl", "plugins.search", "plugins.clients",
-                  "plugins.pictures", "plugins.builds"]
+# plugins.builds before plugins.history, which imports it: a plugin imported before pytest registers it keeps
+# plain asserts (PytestAssertRewriteWarning)
+pytest_plugins = ["plugins.tiers", "plugins.figures", "plugins.release", "plugins.servers", "plugins.builds",
+                  "plugins.history", "plugins.stores", "plugins.replicas", "plugins.shacl", "plugins.search",
+                  "plugins.clients", "plugins.pictures"]
