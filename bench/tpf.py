@@ -27,6 +27,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from haven.iris import FRAGMENTS_PATH, METRICS_PATH, SPARQL_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "ontology" / "competency-questions"
 COMUNICA = ROOT / "tests" / "clients" / "node_modules" / ".bin" / "comunica-sparql"
@@ -35,8 +37,8 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 #: a question Comunica takes longer than this to answer is reported as a failure, not waited for
 CLIENT_TIMEOUT_S = 600
 _REQUEST_LINE = re.compile(r"INFO: Requesting (\S+)")
-_FRAGMENT_COUNT = re.compile(r'^haven_http_requests_total\{(?=[^}]*route="/fragments")(?=[^}]*status="(?P<status>\d+)")'
-                             r'[^}]*\} (?P<count>\S+)$', re.MULTILINE)
+_FRAGMENT_COUNT = re.compile(r'^haven_http_requests_total\{(?=[^}]*route="/' + FRAGMENTS_PATH + r'")'
+                             r'(?=[^}]*status="(?P<status>\d+)")[^}]*\} (?P<count>\S+)$', re.MULTILINE)
 
 
 @dataclass
@@ -72,7 +74,8 @@ def ask_fragments(fragments_url: str, query: str, timeout: float = CLIENT_TIMEOU
         variables, rows = parse_results(done.stdout)
     except json.JSONDecodeError:
         # comunica-sparql leaves by letting node's event loop drain: when its iterators stall with nothing
-        # left to wait for, it exits 0 half-way through the answer (seen once in CI, on CQ17)
+        # left to wait for, it exits 0 half-way through the answer (Comunica 4 on some property paths,
+        # comunica/comunica#1553 and #1554: CQ5 and CQ17 here)
         notes = [line for line in done.stderr.splitlines() if "INFO:" not in line][-10:]
         raise ClientStalled(f"comunica-sparql exited 0 after {len(fetched)} requests and {seconds:.0f} s with an "
                             f"unfinished answer: {done.stdout[-300:]!r}; its last warnings: {notes}") from None
@@ -86,7 +89,7 @@ class ClientStalled(RuntimeError):
 def fragment_statuses(server_url: str) -> Counter:
     """How many `/fragments` requests the server at `server_url` has answered, by HTTP status (its
     /metrics, readable from loopback): what a client's failure can be checked against."""
-    with urllib.request.urlopen(server_url + "metrics", timeout=30) as response:
+    with urllib.request.urlopen(server_url + METRICS_PATH, timeout=30) as response:
         text = response.read().decode("utf-8")
     statuses = Counter()
     for match in _FRAGMENT_COUNT.finditer(text):
@@ -144,7 +147,7 @@ def questions() -> list[Path]:
 def compare(server_url: str, question: Path | str, timeout: float = CLIENT_TIMEOUT_S) -> tuple[Answer, Answer]:
     """`question` (a file of the competency questions, or a query's text) over TPF and over /sparql."""
     text = question if isinstance(question, str) else question.read_text(encoding="utf-8")
-    return ask_fragments(server_url + "fragments", text, timeout), ask_sparql(server_url + "sparql", text)
+    return ask_fragments(server_url + FRAGMENTS_PATH, text, timeout), ask_sparql(server_url + SPARQL_PATH, text)
 
 
 # -- the command ------------------------------------------------------------------------------------------
@@ -165,7 +168,7 @@ def _serve(build_dir: Path, **env_overrides) -> tuple[str, subprocess.Popen]:
     deadline = time.monotonic() + 120
     while True:  # the query workers load in the background: wait until /sparql answers
         try:
-            ask_sparql(url + "sparql", "ASK {}")
+            ask_sparql(url + SPARQL_PATH, "ASK {}")
             return url, process
         except OSError:
             if time.monotonic() > deadline:
@@ -203,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             url, process = _serve(args.build_dir)
             started.append(process)
-        idle = ask_fragments(url + "fragments", "ASK {}")
+        idle = ask_fragments(url + FRAGMENTS_PATH, "ASK {}")
         print(f"server {url} ({'remote Oxigraph store' if args.remote else 'embedded store' if not args.url else 'given'}); "
               f"Comunica answering `ASK {{}}` (start-up, first page): {idle.seconds:.2f} s, {idle.requests} request(s)")
         print(f"{'question':<40} {'rows':>5} {'TPF req':>8} {'TPF s':>7} {'replay s':>9} {'/sparql s':>10}  same")

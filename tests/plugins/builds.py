@@ -10,8 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from haven.cli import main
+from haven.config import PROJECT_ROOT
 
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = PROJECT_ROOT
 CORPUS = PROJECT / "tests" / "resources" / "broken"
 
 
